@@ -1,0 +1,56 @@
+"""``create_encoder``: one builder for feature encoders and classifiers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import timm
+from torch import nn
+
+from densepred.encoders.aliases import resolve_encoder_name
+from densepred.encoders.feature_encoder import Encoder
+from densepred.encoders.weights import Pretrained, pretrained_kwargs
+from densepred.errors import ConfigError
+
+OUTPUT_STRIDES = (8, 16, 32)
+
+
+def create_encoder(
+    name: str,
+    include_top: bool = False,
+    pretrained: Pretrained = False,
+    output_stride: int = 32,
+    in_channels: int = 3,
+    num_classes: int = 1000,
+    **timm_kwargs: Any,
+) -> nn.Module:
+    """Create a feature encoder (``include_top=False``) or a classifier from a timm model.
+
+    Args:
+        name: Friendly name (``list_encoders()``) or any timm model name.
+        include_top: ``False``: an :class:`Encoder` returning multi-scale feature maps.
+            ``True``: the timm classifier returning ``num_classes`` logits.
+        pretrained: ``False``, a local file with the timm classifier's state dict, or ``True``
+            for timm's hub (needs internet).
+        output_stride: 32, or 16/8 to dilate the deep stages instead of striding.
+        in_channels: Input channels; pretrained first convolutions are adapted by timm.
+        num_classes: Classifier outputs (``include_top=True`` only).
+        **timm_kwargs: Extra ``timm.create_model`` arguments, e.g. ``drop_path_rate``.
+
+    Raises:
+        ConfigError: Unknown name or unsupported output stride.
+        WeightsError: Missing or mismatched weights file.
+    """
+    timm_name = resolve_encoder_name(name)
+    if output_stride not in OUTPUT_STRIDES:
+        raise ConfigError(
+            f"output_stride={output_stride!r} is not supported for encoder '{name}'; "
+            f"use one of {list(OUTPUT_STRIDES)}."
+        )
+    kwargs = {**pretrained_kwargs(pretrained, timm_name, **timm_kwargs), **timm_kwargs}
+    if output_stride != 32:  # not every timm model accepts the argument
+        kwargs["output_stride"] = output_stride
+    if include_top:
+        return timm.create_model(timm_name, num_classes=num_classes, in_chans=in_channels, **kwargs)
+    model = timm.create_model(timm_name, features_only=True, in_chans=in_channels, **kwargs)
+    return Encoder(model, name, timm_name, output_stride)

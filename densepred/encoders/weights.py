@@ -1,0 +1,121 @@
+"""Pretrained weights for timm models: hub (``True``) or a local classifier state dict.
+
+A local file holds the ``state_dict`` of the timm classifier (``timm.create_model(name)``),
+as ``.pth``/``.pt``/``.bin`` or ``.safetensors``; a checkpoint dict with a ``state_dict``,
+``model`` or EMA entry works too. It is checked against the classifier before timm loads it
+through ``pretrained_cfg_overlay=dict(file=...)``, which adapts the first convolution to other
+input channel counts and drops the classifier when the model has none or another class count.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import timm
+import torch
+from torch import Tensor
+
+from densepred.errors import WeightsError
+
+Pretrained = bool | str | PathLike[str]
+
+# How many offending keys an error message lists per kind.
+SHOWN_KEYS = 5
+
+
+def read_state_dict(path: Path) -> dict[str, Tensor]:
+    """Read a state dict from a weights file, with errors that name the file.
+
+    Args:
+        path: ``.pth``/``.pt``/``.bin`` (torch) or ``.safetensors`` file.
+    """
+    if not path.is_file():
+        raise WeightsError(
+            f"weights file '{path}' does not exist. Pass the path of a file holding the timm "
+            "classifier's state_dict, pretrained=True for timm's hub, or pretrained=False."
+        )
+    try:
+        return timm.models.load_state_dict(str(path))
+    except Exception as exc:  # torch, pickle and safetensors each raise their own types
+        raise WeightsError(
+            f"weights file '{path}' could not be read ({type(exc).__name__}: {exc}). Save it with "
+            "torch.save(model.state_dict(), path) or safetensors.torch.save_file."
+        ) from None
+
+
+def _listed(title: str, items: list[str]) -> str:
+    more = f" ... ({len(items) - SHOWN_KEYS} more)" if len(items) > SHOWN_KEYS else ""
+    return f"{title} ({len(items)}): {', '.join(items[:SHOWN_KEYS])}{more}"
+
+
+def check_state_dict(
+    state: dict[str, Tensor], timm_name: str, path: Path, **timm_kwargs: Any
+) -> int:
+    """Check a state dict against the timm classifier ``timm_name`` and return its class count.
+
+    Classifier weights may be absent or have any class count; every other tensor must be
+    present with the classifier's shape.
+
+    Args:
+        state: The state dict read from ``path``.
+        timm_name: timm model name.
+        path: The weights file, for messages.
+        **timm_kwargs: Architecture options the model is built with.
+
+    Returns:
+        Rows of the file's classifier weight, 0 when the file has no classifier.
+
+    Raises:
+        WeightsError: Keys are missing or unexpected, or shapes differ; the message lists some.
+    """
+    with torch.device("meta"):
+        reference = timm.create_model(timm_name, **timm_kwargs)
+    heads = reference.pretrained_cfg.get("classifier") or ()
+    heads = (heads,) if isinstance(heads, str) else tuple(heads)
+    expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
+
+    def is_head(key: str) -> bool:
+        return key.rpartition(".")[0] in heads
+
+    missing = [k for k in expected if k not in state and not is_head(k)]
+    unexpected = [k for k in state if k not in expected]
+    mismatched = [
+        f"{k} {tuple(state[k].shape)} != {expected[k]}"
+        for k in expected
+        if k in state and not is_head(k) and tuple(state[k].shape) != expected[k]
+    ]
+    problems = [
+        _listed(title, items)
+        for title, items in (
+            ("missing keys", missing),
+            ("unexpected keys", unexpected),
+            ("shape mismatches", mismatched),
+        )
+        if items
+    ]
+    if problems:
+        raise WeightsError(
+            f"weights file '{path}' does not match timm model '{timm_name}': "
+            + "; ".join(problems)
+            + f". It must hold the state_dict of timm.create_model('{timm_name}') (3 input channels)."
+        )
+    head_weight = next((state[f"{h}.weight"] for h in heads if f"{h}.weight" in state), None)
+    return 0 if head_weight is None else int(head_weight.shape[0])
+
+
+def pretrained_kwargs(pretrained: Pretrained, timm_name: str, **timm_kwargs: Any) -> dict[str, Any]:
+    """Keyword arguments for ``timm.create_model`` that load the requested weights.
+
+    Args:
+        pretrained: ``False`` (random init), ``True`` (timm's hub, needs internet) or a local file.
+        timm_name: timm model name.
+        **timm_kwargs: Architecture options the model is built with.
+    """
+    if isinstance(pretrained, bool):
+        return {"pretrained": pretrained}
+    path = Path(pretrained)
+    num_classes = check_state_dict(read_state_dict(path), timm_name, path, **timm_kwargs)
+    overlay = {"file": str(path), "num_classes": num_classes, "label_offset": 0}
+    return {"pretrained": True, "pretrained_cfg_overlay": overlay}

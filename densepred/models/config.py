@@ -1,0 +1,85 @@
+"""The ``model`` section of dense (encoder -> decoder -> head) tasks and its builder."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from torch import nn
+
+from densepred.config import StrictModel
+
+
+class DenseModelConfig(StrictModel):
+    """``model``: encoder, decoder and head options of a dense prediction network.
+
+    Attributes:
+        encoder: Friendly name (``list_encoders()``) or any timm model name.
+        pretrained: ``False``, a local weights file, or ``True`` for timm's hub (needs internet).
+        output_stride: 32, or 16/8 for a dilated encoder (ASPP-style decoders).
+        in_channels: Input channels (3 for RGB).
+        encoder_args: Extra keyword arguments for ``timm.create_model``.
+        decoder: A name from ``densepred.decoders.DECODERS``, or ``smp.<Architecture>`` for a
+            segmentation-models-pytorch architecture (``smp.FPN``, ``smp.DeepLabV3Plus``, ...).
+        decoder_args: Options of the decoder (checked against its signature).
+        head_args: Options of the head (checked against its signature).
+    """
+
+    encoder: str = "mobilenet_v3_large"
+    pretrained: bool | str = False
+    output_stride: Literal[8, 16, 32] = 32
+    in_channels: int = Field(3, ge=1)
+    encoder_args: dict[str, Any] = Field(default_factory=dict)
+    decoder: str = "unet"
+    decoder_args: dict[str, Any] = Field(default_factory=dict)
+    head_args: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("encoder")
+    @classmethod
+    def _known_encoder(cls, name: str) -> str:
+        from densepred.encoders import resolve_encoder_name
+
+        resolve_encoder_name(name)
+        return name
+
+    @field_validator("decoder")
+    @classmethod
+    def _known_decoder(cls, name: str) -> str:
+        from densepred.decoders import DECODERS
+        from densepred.models.smp_models import SMP_DECODER_PREFIX, smp_architecture
+
+        if name.startswith(SMP_DECODER_PREFIX):
+            smp_architecture(name)
+        else:
+            DECODERS.get(name)
+        return name
+
+
+def build_dense_model(cfg: DenseModelConfig, head: str, **head_defaults: Any) -> nn.Module:
+    """Build a :class:`~densepred.models.dense.DenseModel` (or an smp model) from its config.
+
+    Args:
+        cfg: The ``model`` section.
+        head: Head name in ``densepred.heads.HEADS``.
+        **head_defaults: Head options set by the task (e.g. ``max_depth``, ``num_classes``);
+            ``cfg.head_args`` may override them.
+    """
+    from densepred.models.dense import DenseModel
+    from densepred.models.smp_models import SMP_DECODER_PREFIX, build_smp_model
+
+    if cfg.decoder.startswith(SMP_DECODER_PREFIX):
+        return build_smp_model(cfg, head, **head_defaults)
+    encoder_args = {
+        "pretrained": cfg.pretrained,
+        "output_stride": cfg.output_stride,
+        "in_channels": cfg.in_channels,
+        **cfg.encoder_args,
+    }
+    return DenseModel(
+        encoder=cfg.encoder,
+        decoder=cfg.decoder,
+        head=head,
+        encoder_args=encoder_args,
+        decoder_args=dict(cfg.decoder_args),
+        head_args={**head_defaults, **cfg.head_args},
+    )

@@ -1,0 +1,1 @@
+"""Pictures: depth colour maps, sample grids, mask overlays, feature-map grids and plots."""

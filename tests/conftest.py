@@ -1,0 +1,42 @@
+"""Shared fixtures: tiny data and fast settings so end-to-end runs finish in seconds on CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(1)  # 2 threads on a busy 2-core CI box is slower, not faster
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+def tiny_overrides(tmp_path: Path, max_steps: int = 2) -> list[str]:
+    """Dotted overrides that shrink any shipped config to a few steps on tiny synthetic data."""
+    return [
+        f"output_dir={tmp_path / 'runs'}",
+        f"data.root={tmp_path / 'data'}",
+        "data.args={num_train: 6, num_val: 4, size: [48, 64], seed: 0}",
+        "data.image_size=[32, 48]",
+        "data.batch_size=2",
+        "data.num_workers=0",
+        f"trainer.max_steps={max_steps}",
+        "trainer.max_epochs=1",
+        "trainer.limit_val_batches=2",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+        "trainer.accelerator=cpu",
+    ]
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> list[str]:
+    """Overrides for a two-step run on tiny synthetic data in ``tmp_path``."""
+    return tiny_overrides(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def make_tiny():
+    """The :func:`tiny_overrides` function, for tests that need other step counts or folders."""
+    return tiny_overrides

@@ -1,0 +1,102 @@
+"""Local pretrained weights: round trips into encoders and classifiers, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import safetensors.torch
+import timm
+import torch
+
+from densepred.encoders import create_encoder
+from densepred.errors import WeightsError
+
+CASES = [("mobilenet_v3_large", "mobilenetv3_large_100"), ("resnet18", "resnet18")]
+
+
+def source_model(timm_name: str) -> torch.nn.Module:
+    """A timm classifier with non-default weights (so a silent random init cannot pass)."""
+    torch.manual_seed(0)
+    model = timm.create_model(timm_name).eval()
+    with torch.no_grad():
+        for buffer in model.buffers():
+            if buffer.is_floating_point():
+                buffer.uniform_(0.5, 1.5)
+    return model
+
+
+def save(state: dict[str, torch.Tensor], path: Path) -> Path:
+    if path.suffix == ".safetensors":
+        safetensors.torch.save_file(state, path)
+    else:
+        torch.save(state, path)
+    return path
+
+
+@pytest.mark.parametrize(("name", "timm_name"), CASES)
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
+def test_round_trip(name: str, timm_name: str, suffix: str, tmp_path: Path) -> None:
+    source = source_model(timm_name)
+    path = save(source.state_dict(), tmp_path / f"weights{suffix}")
+    x = torch.randn(1, 3, 64, 64)
+    with torch.inference_mode():
+        expected_logits = source(x)
+        expected_features = source.forward_intermediates(x, intermediates_only=True)
+        logits = create_encoder(name, include_top=True, pretrained=path).eval()(x)
+        features = create_encoder(name, pretrained=str(path)).eval()(x)
+    assert torch.equal(logits, expected_logits)
+    assert len(features) == len(expected_features) == 5
+    for got, want in zip(features, expected_features, strict=True):
+        assert torch.equal(got, want)
+
+
+def test_checkpoint_dict_new_head_and_other_channels(tmp_path: Path) -> None:
+    source = source_model("resnet18")
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"epoch": 3, "state_dict": source.state_dict()}, path)
+    model = create_encoder(
+        "resnet18", include_top=True, pretrained=path, num_classes=5, in_channels=1
+    )
+    assert model.fc.out_features == 5
+    # timm sums the RGB filters of the pretrained first convolution for one input channel.
+    assert torch.allclose(model.conv1.weight, source.conv1.weight.sum(1, keepdim=True))
+    assert torch.equal(model.layer4[1].conv2.weight, source.layer4[1].conv2.weight)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.pth"
+    with pytest.raises(WeightsError, match="nope.pth' does not exist"):
+        create_encoder("resnet18", pretrained=path)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "junk.pth"
+    path.write_text("not a checkpoint")
+    with pytest.raises(WeightsError, match="junk.pth' could not be read"):
+        create_encoder("resnet18", pretrained=path)
+
+
+def test_mismatched_file_lists_keys(tmp_path: Path) -> None:
+    with torch.device("meta"):
+        other = timm.create_model("resnet34")
+    path = save(
+        {k: torch.zeros(v.shape) for k, v in other.state_dict().items()}, tmp_path / "resnet34.pth"
+    )
+    with pytest.raises(WeightsError) as err:
+        create_encoder("resnet18", pretrained=path)
+    message = str(err.value)
+    assert str(path) in message and "'resnet18'" in message
+    assert "unexpected keys" in message and "layer1.2.conv1.weight" in message
+
+
+def test_shape_mismatch_is_listed(tmp_path: Path) -> None:
+    state = timm.create_model("mobilenetv3_small_100").state_dict()
+    state["conv_stem.weight"] = torch.zeros(8, 3, 3, 3)
+    del state["blocks.0.0.bn1.bias"]
+    path = save(state, tmp_path / "broken.pth")
+    with pytest.raises(WeightsError) as err:
+        create_encoder("mobilenet_v3_small", pretrained=path)
+    message = str(err.value)
+    assert "missing keys (1): blocks.0.0.bn1.bias" in message
+    assert "conv_stem.weight (8, 3, 3, 3) != (16, 3, 3, 3)" in message

@@ -1,0 +1,84 @@
+"""Config loading: validation messages, overrides, round trip, every shipped config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from densepred.config import apply_overrides, config_from_dict, load_config, parse_override
+from densepred.errors import ConfigError
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+MAIN = CONFIGS / "depth_mbv3_unet.yaml"
+RUN_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml") if "task" in yaml.safe_load(p.read_text()))
+
+
+@pytest.mark.parametrize("path", RUN_CONFIGS, ids=lambda p: p.name)
+def test_every_shipped_config_validates(path: Path) -> None:
+    cfg = load_config(path)
+    assert cfg.name == path.stem
+    assert cfg.task_name == yaml.safe_load(path.read_text())["task"]["name"]
+
+
+def test_round_trip_through_dict() -> None:
+    cfg = load_config(MAIN)
+    again = config_from_dict(cfg.to_dict())
+    assert again.to_dict() == cfg.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("model.encdoer=resnet18", ["model.encdoer", "'encoder'"]),
+        ("model.encoder=mobilenet_v3_lrage", ["model.encoder", "mobilenet_v3_large"]),
+        ("model.decoder=unett", ["model.decoder", "'unet'"]),
+        ("data.batch_size=eight", ["data.batch_size", "eight"]),
+        ("task.losses={silog: 1.0, sliog: 1.0}", ["task.losses", "silog"]),
+        ("task.optimizer.name=adamm", ["task.optimizer.name", "adamw"]),
+        ("trainer.max_epoch=3", ["trainer", "max_epochs"]),
+        ("task.name=dpeth", ["task.name", "depth"]),
+        ("modle.encoder=resnet18", ["modle", "model"]),
+    ],
+)
+def test_bad_values_name_the_key_and_the_fix(override: str, expected: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(MAIN, [override])
+    message = str(info.value)
+    assert str(MAIN) in message
+    for part in expected:
+        assert part in message
+
+
+def test_overrides_parse_yaml_values_and_create_sections() -> None:
+    raw = apply_overrides({"a": {"b": 1}}, ["a.b=2.5", "a.c=[1, 2]", "d.e.f=true", "a.s=text"])
+    assert raw == {"a": {"b": 2.5, "c": [1, 2], "s": "text"}, "d": {"e": {"f": True}}}
+
+
+@pytest.mark.parametrize("bad", ["no_equals_sign", "a..b=1", "=3"])
+def test_malformed_override(bad: str) -> None:
+    with pytest.raises(ConfigError, match="override"):
+        parse_override(bad)
+
+
+def test_override_into_a_value_fails() -> None:
+    with pytest.raises(ConfigError, match="is a value, not a section"):
+        apply_overrides({"a": 1}, ["a.b=2"])
+
+
+def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_reserved_trainer_keys_are_rejected(tmp_path: Path) -> None:
+    from densepred.train import build_trainer
+
+    cfg = load_config(MAIN, ["trainer.default_root_dir=/tmp/x"])
+    with pytest.raises(ConfigError, match="default_root_dir"):
+        build_trainer(cfg, tmp_path)
