@@ -1,0 +1,269 @@
+"""Local execution of a sweep: sequential or in parallel processes, resumable, Ctrl-C safe.
+
+Each finished trial's record is appended (and fsynced) to ``results.jsonl`` by this process, the
+only writer, as soon as the trial ends; a rerun skips every trial that already has a record
+(failed ones too, unless ``retry_failed``). An interrupted trial has no record, so a rerun
+trains it again from scratch in a clean run folder. The report is rewritten after every run,
+including an interrupted one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from densepred.ablation.report import RESULTS_JSONL, merge_records, write_report
+from densepred.ablation.sweep import BenchmarkSettings, Sweep, Trial, expand_grid
+from densepred.ablation.trial import measure_model, run_trial
+from densepred.config import config_from_dict
+from densepred.errors import DensepredError
+from densepred.fileio import append_jsonl, atomic_write_text, read_jsonl
+from densepred.tasks import TASKS
+
+TRIALS_DIR = "trials"
+Log = Callable[[str], None]
+
+
+def pending_trials(
+    trials: Sequence[Trial], records: Sequence[dict[str, Any]], retry_failed: bool = False
+) -> list[Trial]:
+    """Trials without a record; with ``retry_failed`` also those whose latest record failed.
+
+    Args:
+        trials: The sweep's trials.
+        records: Records read from ``results.jsonl``.
+        retry_failed: Run failed trials again.
+    """
+    latest = {r.get("trial_id"): r.get("status") for r in records}
+    return [
+        t
+        for t in trials
+        if t.trial_id not in latest or (retry_failed and latest[t.trial_id] != "ok")
+    ]
+
+
+def visible_gpus() -> list[str]:
+    """CUDA device ids this process may use (``CUDA_VISIBLE_DEVICES`` if set)."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [d.strip() for d in env.split(",") if d.strip()]
+    import torch
+
+    return [str(i) for i in range(torch.cuda.device_count())]
+
+
+def assign_devices(jobs: int, gpus: Sequence[str]) -> list[str | None]:
+    """``CUDA_VISIBLE_DEVICES`` of each worker: round-robin over several GPUs, else unchanged (None).
+
+    Args:
+        jobs: Number of worker processes.
+        gpus: Visible GPU ids.
+    """
+    if len(gpus) < 2:
+        return [None] * jobs
+    return [gpus[i % len(gpus)] for i in range(jobs)]
+
+
+def _init_worker(devices: Any, threads: int) -> None:
+    """Worker start-up: take one device from the queue, share the CPU cores with the other workers."""
+    import torch
+
+    device = devices.get()
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = device
+    torch.set_num_threads(threads)
+
+
+def prepare_data(trials: Sequence[Trial]) -> None:
+    """Generate or download each distinct data set once, before parallel trials could race on it.
+
+    Trials whose config is invalid are skipped here; they record their error when they run.
+    """
+    seen: set[str] = set()
+    for trial in trials:
+        key = yaml.safe_dump(trial.config.get("data"), sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            config = config_from_dict(trial.config, source=f"trial {trial.trial_id}")
+        except DensepredError:
+            continue
+        TASKS.get(config.task_name).datamodule_cls(config.data).prepare_data()
+
+
+class LocalRunner:
+    """Runs the pending trials of a sweep in this machine's processes.
+
+    Args:
+        folder: The sweep folder.
+        bench: Measurement settings passed to every trial.
+        jobs: Parallel worker processes (1: in this process).
+        log: Progress messages.
+    """
+
+    def __init__(
+        self, folder: Path, bench: BenchmarkSettings, jobs: int = 1, log: Log = print
+    ) -> None:
+        self.folder = folder
+        self.bench = bench
+        self.jobs = jobs
+        self.log = log
+        self.done = 0
+        self.total = 0
+
+    def run_dir(self, trial: Trial) -> Path:
+        """The trial's run folder inside the sweep folder."""
+        return self.folder / TRIALS_DIR / trial.trial_id
+
+    def _fresh_run_dir(self, trial: Trial) -> Path:
+        """The run folder, emptied of what an unfinished earlier attempt left there."""
+        run_dir = self.run_dir(trial)
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        return run_dir
+
+    def _record(self, record: dict[str, Any]) -> None:
+        append_jsonl(self.folder / RESULTS_JSONL, record)
+        self.done += 1
+        detail = (
+            f"({record['error'][:200]})"
+            if record["status"] != "ok"
+            else f"in {record['wall_s']:.0f} s"
+        )
+        self.log(f"[{self.done}/{self.total}] {record['trial_id']}: {record['status']} {detail}")
+
+    def run(self, trials: Sequence[Trial]) -> None:
+        """Run ``trials``, appending each record as soon as its trial ends."""
+        self.done, self.total = 0, len(trials)
+        jobs = min(self.jobs, len(trials))
+        if jobs <= 1:
+            for trial in trials:
+                self.log(f"training {trial.trial_id}")
+                self._record(run_trial(trial, self._fresh_run_dir(trial), self.bench))
+        else:
+            self._run_parallel(trials, jobs)
+
+    def _run_parallel(self, trials: Sequence[Trial], jobs: int) -> None:
+        prepare_data(trials)
+        ctx = mp.get_context("spawn")
+        devices = ctx.Queue()
+        for device in assign_devices(jobs, visible_gpus()):
+            devices.put(device)
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        with ProcessPoolExecutor(
+            jobs, mp_context=ctx, initializer=_init_worker, initargs=(devices, threads)
+        ) as pool:
+            futures = [
+                pool.submit(run_trial, t, self._fresh_run_dir(t), self.bench) for t in trials
+            ]
+            recorded: set[Future[dict[str, Any]]] = set()
+            try:
+                for future in as_completed(futures):
+                    self._record(future.result())
+                    recorded.add(future)
+            except KeyboardInterrupt:
+                self.log("interrupted: waiting for running trials to stop (Ctrl-C again to abort)")
+                self._drain(futures, recorded)
+                raise
+            except BrokenProcessPool as exc:
+                raise DensepredError(
+                    f"a worker process died ({exc}); finished trials are kept in "
+                    f"{self.folder / RESULTS_JSONL}. Run the same command again to continue."
+                ) from None
+
+    def _drain(
+        self, futures: Sequence[Future[dict[str, Any]]], recorded: set[Future[dict[str, Any]]]
+    ) -> None:
+        """Cancel trials not started; record those that still finish."""
+        for future in futures:
+            future.cancel()
+        for future in as_completed(futures):
+            if future not in recorded and not future.cancelled() and future.exception() is None:
+                self._record(future.result())
+
+
+def sweep_folder(sweep: Sweep, out_dir: str | Path | None = None) -> Path:
+    """``out_dir``, or the sweep file's ``output_dir``."""
+    return Path(out_dir if out_dir is not None else sweep.settings.output_dir)
+
+
+def run_sweep(
+    sweep: Sweep,
+    out_dir: str | Path | None = None,
+    jobs: int = 1,
+    retry_failed: bool = False,
+    log: Log = print,
+) -> list[dict[str, Any]]:
+    """Run the trials of ``sweep`` that have no result yet and write the report.
+
+    Args:
+        sweep: The loaded sweep.
+        out_dir: Sweep folder (default: the sweep file's ``output_dir``).
+        jobs: Parallel worker processes.
+        retry_failed: Also rerun trials recorded as failed.
+        log: Progress messages.
+
+    Returns:
+        The ranked records of all finished trials of the sweep.
+    """
+    if jobs < 1:
+        raise DensepredError(f"--jobs must be at least 1, got {jobs}.")
+    folder = sweep_folder(sweep, out_dir)
+    trials = expand_grid(sweep)
+    settings = {**sweep.settings.model_dump(mode="json"), "base": str(sweep.base_path)}
+    atomic_write_text(folder / "sweep.yaml", yaml.safe_dump(settings, sort_keys=False))
+    todo = pending_trials(trials, read_jsonl(folder / RESULTS_JSONL), retry_failed)
+    log(
+        f"{len(trials)} trials, {len(trials) - len(todo)} already finished, {len(todo)} to run in {folder}"
+    )
+    try:
+        LocalRunner(folder, sweep.settings.benchmark, jobs, log).run(todo)
+    finally:
+        records = write_report(folder, sweep, trials)
+        log(f"report: {folder / 'results.md'}, {folder / 'results.csv'}, {folder / 'pareto.png'}")
+    return records
+
+
+def remeasure(
+    sweep: Sweep, out_dir: str | Path | None = None, log: Log = print
+) -> list[dict[str, Any]]:
+    """Measure the finished trials again without retraining, then rewrite the report.
+
+    For timings on a quieter or another machine: each finished trial's latest record is appended
+    again with new :func:`~densepred.ablation.trial.measure_model` values.
+
+    Args:
+        sweep: The loaded sweep.
+        out_dir: Sweep folder (default: the sweep file's ``output_dir``).
+        log: Progress messages.
+
+    Returns:
+        The ranked records of all finished trials of the sweep.
+    """
+    folder = sweep_folder(sweep, out_dir)
+    trials = expand_grid(sweep)
+    by_id = {t.trial_id: t for t in trials}
+    finished = [
+        r for r in merge_records(trials, read_jsonl(folder / RESULTS_JSONL)) if r["status"] == "ok"
+    ]
+    try:
+        for i, record in enumerate(finished, start=1):
+            trial = by_id[record["trial_id"]]
+            config = config_from_dict(trial.config, source=f"trial {trial.trial_id}")
+            append_jsonl(
+                folder / RESULTS_JSONL,
+                {**record, **measure_model(config, sweep.settings.benchmark)},
+            )
+            log(f"[{i}/{len(finished)}] measured {trial.trial_id}")
+    finally:
+        records = write_report(folder, sweep, trials)
+    return records

@@ -1,0 +1,96 @@
+"""Command-line front ends behind ``tools/*.py``; each returns a process exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from densepred.errors import DensepredError
+
+
+def _run(fn: Callable[[argparse.Namespace], None], parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    args = parser.parse_args(argv)
+    try:
+        fn(args)
+    except DensepredError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished checkpoints and results are kept.", file=sys.stderr)
+        return 130
+    return 0
+
+
+def print_metrics(metrics: dict[str, float]) -> None:
+    """Print metrics as a two-column Markdown table."""
+    width = max((len(k) for k in metrics), default=6)
+    print(f"| {'metric':<{width}} | {'value':>10} |")
+    print(f"|{'-' * (width + 2)}|{'-' * 12}|")
+    for key in sorted(metrics):
+        print(f"| {key:<{width}} | {metrics[key]:>10.4f} |")
+
+
+def _train(args: argparse.Namespace) -> None:
+    from densepred.config import load_config
+    from densepred.train import run_training
+
+    config = load_config(args.config, args.overrides)
+    result = run_training(config, resume=args.resume, run_dir=args.run_dir)
+    print(f"\nrun folder: {result.run_dir}")
+    print(f"best checkpoint: {result.best_checkpoint}")
+    if result.metrics:
+        print_metrics(result.metrics)
+
+
+def train_main(argv: Sequence[str] | None = None) -> int:
+    """``tools/train.py CONFIG [key=value ...] [--resume] [--run-dir DIR]``."""
+    parser = argparse.ArgumentParser(description="Train a densepred model from a YAML config.")
+    parser.add_argument("config", help="YAML config, e.g. configs/depth_mbv3_unet.yaml")
+    parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. model.encoder=resnet18 trainer.max_epochs=1")
+    parser.add_argument("--resume", action="store_true", help="continue the run from its checkpoints/last.ckpt")
+    parser.add_argument("--run-dir", default=None, help="run folder (default: output_dir/name from the config)")
+    return _run(_train, parser, argv)
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from densepred.config import load_config
+    from densepred.inference import evaluate_checkpoint
+
+    config = load_config(args.config, args.overrides)
+    metrics = evaluate_checkpoint(config, args.checkpoint, args.out)
+    print_metrics(metrics)
+
+
+def evaluate_main(argv: Sequence[str] | None = None) -> int:
+    """``tools/evaluate.py CONFIG CKPT [key=value ...] [--out FILE]``."""
+    parser = argparse.ArgumentParser(description="Evaluate a checkpoint on the data of a config.")
+    parser.add_argument("config", help="YAML config whose data section names the evaluation data")
+    parser.add_argument("checkpoint", help="checkpoint written by tools/train.py")
+    parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. data.val_split=test")
+    parser.add_argument("--out", default=None, help="metrics JSON (default: <checkpoint>.eval.json)")
+    return _run(_evaluate, parser, argv)
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from densepred.inference import generate_files, predict_files
+
+    if bool(args.images) == (args.num is not None):
+        raise DensepredError("pass either input images/folders or --num N (generation from noise), not both.")
+    if args.num is not None:
+        written = generate_files(args.checkpoint, args.num, args.out, device=args.device, seed=args.seed)
+    else:
+        written = predict_files(args.checkpoint, args.images, args.out, device=args.device)
+    print(f"wrote {len(written)} files to {args.out}")
+
+
+def predict_main(argv: Sequence[str] | None = None) -> int:
+    """``tools/predict.py CKPT IMAGES... --out DIR`` or ``tools/predict.py CKPT --num N --out DIR``."""
+    parser = argparse.ArgumentParser(description="Predict with a checkpoint on images of any size.")
+    parser.add_argument("checkpoint", help="checkpoint written by tools/train.py")
+    parser.add_argument("images", nargs="*", help="image files or folders (GAN: condition files)")
+    parser.add_argument("--num", type=int, default=None, help="generate N outputs from noise (unconditional GAN)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the noise for --num")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    return _run(_predict, parser, argv)

@@ -1,0 +1,378 @@
+"""Segmentation data: on-disk layouts, the dataset of image/mask pairs, its config and data module.
+
+A layout is registered in :data:`SEG_FORMATS` as a :class:`SegFormat`: a reader
+``reader(root, split, **args) -> list[SegSample]`` plus the layout's default class names and
+void label. Masks hold class ids (single-channel or palette PNGs, see
+:func:`~densepred.data.io.read_mask`); the void label becomes ``data.ignore_index``, and any
+other value outside the class list is an error that names the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import Field, field_validator, model_validator
+from torch.utils.data import Dataset
+
+from densepred.config import StrictModel
+from densepred.data.depth import DepthAugmentConfig, DepthDataModule, folder_reader
+from densepred.data.io import read_image, read_mask
+from densepred.data.synthetic import MASK_CLASSES, ensure_synthetic
+from densepred.data.transforms import build_dense_transform
+from densepred.errors import DataError
+from densepred.registry import Registry, check_kwargs
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+CAMVID_CLASSES = (
+    "sky",
+    "building",
+    "pole",
+    "road",
+    "pavement",
+    "tree",
+    "sign_symbol",
+    "fence",
+    "car",
+    "pedestrian",
+    "bicyclist",
+)
+"""The 11 classes of SegNet's CamVid release (label 11 = unlabelled, void)."""
+
+VOC_CLASSES = (
+    "background",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+)
+"""The 21 classes of Pascal VOC 2012 segmentation (label 255 = object borders, void)."""
+
+
+@dataclass(frozen=True)
+class SegSample:
+    """An image and its class-id mask.
+
+    Attributes:
+        image: RGB image file.
+        mask: Mask file (single-channel or palette PNG of class ids).
+    """
+
+    image: Path
+    mask: Path
+
+
+@dataclass(frozen=True)
+class SegFormat:
+    """A segmentation layout.
+
+    Attributes:
+        reader: ``reader(root, split, **args) -> list[SegSample]``.
+        classes: Default class names (index = label value); empty: ``data.classes`` is required.
+        void_value: Default label value of void pixels (``None``: the layout has none).
+    """
+
+    reader: Callable[..., list[SegSample]]
+    classes: tuple[str, ...] = ()
+    void_value: int | None = None
+
+
+SEG_FORMATS: Registry[SegFormat] = Registry("segmentation data format")
+
+
+def _pairs(root: Path, split: str, image_dir: str, mask_dir: str, image_exts: tuple[str, ...]) -> list[SegSample]:
+    """``root/split/image_dir/NAME.ext`` paired with ``root/split/mask_dir/NAME.png``."""
+    found = folder_reader(root, split, image_dir=image_dir, depth_dir=mask_dir, image_exts=image_exts, depth_ext=".png")
+    return [SegSample(s.image, s.depth) for s in found]
+
+
+def synthetic_reader(
+    root: Path,
+    split: str,
+    num_train: int = 600,
+    num_val: int = 100,
+    size: tuple[int, int] = (192, 256),
+    seed: int = 0,
+) -> list[SegSample]:
+    """The procedural set (generated under ``root`` on first use): ``rgb/*.png`` + ``mask/*.png``.
+
+    Args:
+        root: Parent folder of generated sets (shared with the depth task).
+        split: ``train`` or ``val``.
+        num_train: Training images.
+        num_val: Validation images.
+        size: Image size (H, W).
+        seed: Dataset seed.
+    """
+    folder = ensure_synthetic(root, num_train=num_train, num_val=num_val, size=tuple(size), seed=seed)
+    return _pairs(folder, split, "rgb", "mask", (".png",))
+
+
+def folder_layout_reader(
+    root: Path,
+    split: str,
+    image_dir: str = "images",
+    mask_dir: str = "masks",
+    image_exts: tuple[str, ...] = IMAGE_EXTS,
+) -> list[SegSample]:
+    """``root/<split>/images/NAME.<ext>`` + ``root/<split>/masks/NAME.png`` (class ids).
+
+    Args:
+        root: Dataset folder.
+        split: Split subfolder.
+        image_dir: Subfolder of the images.
+        mask_dir: Subfolder of the masks.
+        image_exts: Image file extensions (case-insensitive).
+    """
+    return _pairs(root, split, image_dir, mask_dir, image_exts)
+
+
+def camvid_reader(root: Path, split: str) -> list[SegSample]:
+    """SegNet's CamVid layout: ``root/<split>/NAME.png`` + ``root/<split>annot/NAME.png``.
+
+    Splits are ``train``, ``val`` and ``test``; labels 0..10, 11 = void.
+    """
+    return _pairs(root, ".", split, f"{split}annot", (".png",))
+
+
+def voc_reader(root: Path, split: str, image_ext: str = ".jpg") -> list[SegSample]:
+    """Pascal VOC: ids in ``ImageSets/Segmentation/<split>.txt``, ``JPEGImages/ID.jpg`` and
+    palette PNGs ``SegmentationClass/ID.png`` (palette index = class, 255 = void).
+
+    Args:
+        root: The ``VOC2012`` folder.
+        split: ``train``, ``val`` or ``trainval`` (any list file in ``ImageSets/Segmentation``).
+        image_ext: Image file extension.
+    """
+    ids_file = root / "ImageSets" / "Segmentation" / f"{split}.txt"
+    if not ids_file.is_file():
+        raise DataError(
+            f"VOC split file '{ids_file}' does not exist. Expected layout: <root>/ImageSets/Segmentation/"
+            "<split>.txt, <root>/JPEGImages/ID.jpg, <root>/SegmentationClass/ID.png"
+        )
+    ids = [line.split()[0] for line in ids_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not ids:
+        raise DataError(f"VOC split file '{ids_file}' lists no images.")
+    return [
+        SegSample(root / "JPEGImages" / f"{i}{image_ext}", root / "SegmentationClass" / f"{i}.png") for i in ids
+    ]
+
+
+SEG_FORMATS.add("synthetic", SegFormat(synthetic_reader, MASK_CLASSES))
+SEG_FORMATS.add("folder", SegFormat(folder_layout_reader, (), 255))
+SEG_FORMATS.add("camvid", SegFormat(camvid_reader, CAMVID_CLASSES, len(CAMVID_CLASSES)))
+SEG_FORMATS.add("voc", SegFormat(voc_reader, VOC_CLASSES, 255))
+
+
+def load_seg_samples(format: str, root: str | Path, split: str, args: dict[str, Any] | None = None) -> list[SegSample]:
+    """List the samples of one split; every image must have its mask.
+
+    Args:
+        format: Name in :data:`SEG_FORMATS` (``synthetic``, ``folder``, ``camvid``, ``voc``).
+        root: Dataset folder.
+        split: Split name.
+        args: Reader keyword arguments (``data.args``), checked against the reader's signature.
+    """
+    reader = SEG_FORMATS.get(format).reader
+    check_kwargs(reader, args or {}, "data.args")
+    samples = reader(Path(root), split, **(args or {}))
+    missing = [s for s in samples if not s.mask.is_file()]
+    if missing:
+        raise DataError(
+            f"{len(missing)} of {len(samples)} images have no mask; the first is '{missing[0].image}' "
+            f"(expected its mask at '{missing[0].mask}'). Add the missing masks or remove those images."
+        )
+    return samples
+
+
+class SegmentationDataset(Dataset):
+    """Image/mask pairs as dicts for a segmentation model.
+
+    Items: ``image`` float32 3xHxW (ImageNet-normalised), ``mask`` int64 HxW class ids with void
+    pixels set to ``ignore_index``, ``path`` the image file name.
+
+    Args:
+        samples: Pairs from :func:`load_seg_samples`.
+        num_classes: Number of classes; labels must lie in ``0..num_classes-1`` or be void.
+        void_value: Label value of void pixels on disk (``None``: no void).
+        ignore_index: Value void pixels get in ``mask``.
+        transform: Pipeline called as ``transform(image=..., mask=...)``; default: normalise only.
+    """
+
+    def __init__(
+        self,
+        samples: list[SegSample],
+        num_classes: int,
+        void_value: int | None = None,
+        ignore_index: int = 255,
+        transform: Callable[..., dict[str, Any]] | None = None,
+    ) -> None:
+        self.samples = samples
+        self.num_classes = num_classes
+        self.void_value = void_value
+        self.ignore_index = ignore_index
+        self.transform = transform or build_dense_transform(train=False)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def read_mask(self, sample: SegSample) -> np.ndarray:
+        """The sample's HxW int32 class ids, void mapped to ``ignore_index``; checks the labels."""
+        mask = read_mask(sample.mask).astype(np.int32)  # H,W
+        void = mask == self.void_value if self.void_value is not None else np.zeros(mask.shape, bool)
+        bad = ((mask < 0) | (mask >= self.num_classes)) & ~void
+        if bad.any():
+            values = sorted(set(np.unique(mask[bad]).tolist()))[:5]
+            raise DataError(
+                f"mask '{sample.mask}' holds labels {values} outside the class list 0..{self.num_classes - 1} "
+                f"(void label: {self.void_value}). Fix the mask, or set data.classes / data.void_value."
+            )
+        mask[void] = self.ignore_index
+        return mask
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        sample = self.samples[index]
+        image = read_image(sample.image)
+        mask = self.read_mask(sample)
+        if mask.shape != image.shape[:2]:
+            raise DataError(
+                f"mask '{sample.mask}' is {mask.shape[0]}x{mask.shape[1]} but its image '{sample.image}' "
+                f"is {image.shape[0]}x{image.shape[1]} (HxW); they must have the same size."
+            )
+        out = self.transform(image=image, mask=mask)
+        return {"image": out["image"], "mask": out["mask"].long(), "path": str(sample.image)}
+
+
+def pixel_counts(dataset: SegmentationDataset) -> np.ndarray:
+    """Non-void pixels per class over a dataset, at the resolution the model sees."""
+    counts = np.zeros(dataset.num_classes, dtype=np.int64)
+    for i in range(len(dataset)):
+        mask = dataset[i]["mask"].numpy()
+        counts += np.bincount(mask[mask != dataset.ignore_index].ravel(), minlength=dataset.num_classes)
+    return counts
+
+
+class SegmentationDataConfig(StrictModel):
+    """The ``data`` section of a segmentation config.
+
+    ``classes`` and ``void_value`` default to the layout's own (synthetic: its six mask classes;
+    camvid: SegNet's 11, void 11; voc: the 21 VOC classes, void 255; folder: classes required,
+    void 255). The resolved values are written to the run's config and checkpoint, so a
+    checkpoint alone rebuilds its model.
+
+    Attributes:
+        format: Layout reader, one of :data:`SEG_FORMATS`.
+        root: Dataset folder (for ``synthetic``: where generated sets are kept).
+        args: Reader keyword arguments, e.g. ``{num_train: 600, size: [192, 256]}`` for synthetic.
+        classes: Class names, index = label value in the masks.
+        void_value: Label value of void pixels on disk (``None``: none).
+        ignore_index: Value void pixels get in batches; losses and metrics skip it.
+        image_size: (H, W) fed to the network, ``None`` = native size.
+        batch_size: Images per batch.
+        num_workers: DataLoader worker processes.
+        train_split: Split used for training.
+        val_split: Split used for validation.
+        test_split: Split used by ``trainer.test`` (``None`` = none).
+        augment: Training augmentations (masks are resized with nearest neighbour only).
+        limit_train: Use only the first N training samples.
+        limit_val: Use only the first N validation (and test) samples.
+    """
+
+    format: str = "synthetic"
+    root: str = "datasets/synthetic"
+    args: dict[str, Any] = Field(default_factory=dict)
+    classes: list[str] = Field(default_factory=list)
+    void_value: int | None = None
+    ignore_index: int = 255
+    image_size: tuple[int, int] | None = (128, 160)
+    batch_size: int = Field(8, ge=1)
+    num_workers: int = Field(2, ge=0)
+    train_split: str = "train"
+    val_split: str = "val"
+    test_split: str | None = None
+    augment: DepthAugmentConfig = Field(default_factory=DepthAugmentConfig)
+    limit_train: int | None = Field(None, ge=1)
+    limit_val: int | None = Field(None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _layout_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        name = data.get("format", "synthetic")
+        layout = SEG_FORMATS.get(name)
+        data = dict(data)
+        if not data.get("classes"):
+            if not layout.classes:
+                raise ValueError(
+                    f"format '{name}' needs data.classes: the class names, index = label value in the masks"
+                )
+            data["classes"] = list(layout.classes)
+        data.setdefault("void_value", layout.void_value)
+        return data
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        SEG_FORMATS.get(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> SegmentationDataConfig:
+        reserved = {"root", "split"} & set(self.args)
+        if reserved:
+            raise ValueError(f"data.args cannot set {sorted(reserved)}: use data.root and data.*_split")
+        check_kwargs(SEG_FORMATS.get(self.format).reader, self.args, "data.args")
+        if 0 <= self.ignore_index < len(self.classes):
+            raise ValueError(
+                f"ignore_index {self.ignore_index} is a class id (0..{len(self.classes) - 1}); pick a value outside"
+            )
+        return self
+
+
+class SegmentationDataModule(DepthDataModule):
+    """Train/val/test loaders for a :class:`SegmentationDataConfig` (the depth module's loaders).
+
+    Args:
+        config: The ``data`` section.
+    """
+
+    def __init__(self, config: SegmentationDataConfig) -> None:
+        super().__init__(config)  # type: ignore[arg-type]
+
+    def _samples(self, split: str, limit: int | None) -> list[SegSample]:  # type: ignore[override]
+        cfg = self.config
+        return load_seg_samples(cfg.format, cfg.root, split, cfg.args)[:limit]
+
+    def _dataset(self, split: str, limit: int | None, train: bool) -> SegmentationDataset:  # type: ignore[override]
+        cfg, aug = self.config, self.config.augment
+        transform = build_dense_transform(
+            train=train and aug.enabled,
+            image_size=cfg.image_size,
+            hflip=aug.hflip,
+            color_jitter=aug.color_jitter,
+            crop_scale=aug.crop_scale,
+        )
+        return SegmentationDataset(
+            self._samples(split, limit), len(cfg.classes), cfg.void_value, cfg.ignore_index, transform
+        )

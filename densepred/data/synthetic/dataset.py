@@ -1,0 +1,186 @@
+"""Write the synthetic dataset to disk (MAI layout plus masks and labels), generated once.
+
+Layout of a generated set (``ensure_synthetic`` returns ``folder``)::
+
+    folder/{train,val}/rgb/00000.png     8-bit RGB
+    folder/{train,val}/depth/00000.png   uint16 millimetres, 0 = invalid
+    folder/{train,val}/mask/00000.png    uint8 class ids (MASK_CLASSES)
+    folder/{train,val}/labels.csv        file,label (label = index into LABEL_CLASSES)
+    folder/meta.json                     written last: classes, seed, counts, size, version
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from densepred.data.io import write_depth, write_image, write_mask
+from densepred.data.synthetic.renderer import MAX_DEPTH, View, render
+from densepred.data.synthetic.scene import LABEL_CLASSES, MASK_CLASSES, sample_scene
+from densepred.errors import ConfigError, DataError
+from densepred.fileio import atomic_write_json
+
+GENERATOR_VERSION = 2
+"""Bumped whenever the renderer's output changes; part of the folder name, so old sets are not reused."""
+
+SPLITS = ("train", "val")
+DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL, DEFAULT_SIZE = 600, 100, (192, 256)
+"""Default set: about 25 s to generate on 2 idle CPU cores (see datasets/README.md)."""
+DEPTH_SCALE = 1000.0
+LABEL_RULE = "every object in an image is of one kind; the label is that kind (index % 3, balanced)"
+
+
+def dataset_key(num_train: int, num_val: int, size: tuple[int, int], seed: int) -> str:
+    """Folder name that identifies a synthetic set by all of its parameters."""
+    return f"v{GENERATOR_VERSION}_n{num_train}-{num_val}_{size[0]}x{size[1]}_s{seed}"
+
+
+def render_sample(seed: int, split: str, index: int, size: tuple[int, int]) -> tuple[View, int]:
+    """Render image ``index`` of ``split``; a pure function of its arguments.
+
+    Args:
+        seed: Dataset seed.
+        split: ``"train"`` or ``"val"`` (they use disjoint random streams).
+        index: Image index within the split.
+        size: Image size (H, W).
+
+    Returns:
+        The rendered view and its image-level label.
+    """
+    label = index % len(LABEL_CLASSES)
+    rng = np.random.default_rng([seed, SPLITS.index(split), index])
+    return render(sample_scene(rng, label, size), size, rng), label
+
+
+def _write_sample(folder: Path, seed: int, size: tuple[int, int], split: str, index: int) -> int:
+    """Render one sample, write its three files and return its label."""
+    view, label = render_sample(seed, split, index, size)
+    name = f"{index:05d}.png"
+    write_image(folder / split / "rgb" / name, view.rgb)
+    write_depth(folder / split / "depth" / name, view.depth, DEPTH_SCALE)
+    write_mask(folder / split / "mask" / name, view.mask)
+    return label
+
+
+def _run(fn: Callable[[str, int], int], jobs: list[tuple[str, int]], workers: int) -> Iterator[int]:
+    """Yield ``fn(*job)`` in order, computed by ``workers`` processes (1 = in this process)."""
+    if workers <= 1:
+        yield from (fn(*job) for job in jobs)
+        return
+    pool = ProcessPoolExecutor(workers)
+    try:
+        yield from pool.map(fn, *zip(*jobs, strict=True), chunksize=8)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _write_labels(path: Path, labels: list[int]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "label"])
+        writer.writerows([f"{i:05d}.png", label] for i, label in enumerate(labels))
+
+
+def write_dataset(
+    folder: Path, counts: dict[str, int], size: tuple[int, int], seed: int, workers: int = 1
+) -> None:
+    """Render and write a whole synthetic set into ``folder``; ``meta.json`` comes last.
+
+    Args:
+        folder: Destination folder (created).
+        counts: Number of images per split, e.g. ``{"train": 600, "val": 100}``.
+        size: Image size (H, W).
+        seed: Dataset seed.
+        workers: Processes rendering in parallel (1 = in this process).
+    """
+    jobs = [(split, i) for split in SPLITS for i in range(counts[split])]
+    write = partial(_write_sample, folder, seed, size)
+    labels: dict[str, list[int]] = {split: [] for split in SPLITS}
+    results = _run(write, jobs, max(1, min(workers, len(jobs) // 32)))
+    for (split, _), label in tqdm(
+        zip(jobs, results, strict=True), total=len(jobs), desc="synthetic data", unit="img"
+    ):
+        labels[split].append(label)
+    for split in SPLITS:
+        _write_labels(folder / split / "labels.csv", labels[split])
+    meta = {
+        "generator": "densepred.data.synthetic",
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "size": list(size),
+        "counts": counts,
+        "depth_scale": DEPTH_SCALE,
+        "max_depth": MAX_DEPTH,
+        "mask_classes": list(MASK_CLASSES),
+        "label_classes": list(LABEL_CLASSES),
+        "label_rule": LABEL_RULE,
+    }
+    atomic_write_json(folder / "meta.json", meta)
+
+
+def _check_params(num_train: int, num_val: int, size: tuple[int, int]) -> None:
+    if num_train < 1 or num_val < 1:
+        raise ConfigError(
+            f"synthetic data needs num_train >= 1 and num_val >= 1, got {num_train} and {num_val}."
+        )
+    if len(size) != 2 or min(size) < 16:
+        raise ConfigError(
+            f"synthetic data size must be (H, W) with both at least 16 pixels, got {size}."
+        )
+
+
+def ensure_synthetic(
+    root: str | Path,
+    num_train: int = DEFAULT_NUM_TRAIN,
+    num_val: int = DEFAULT_NUM_VAL,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    seed: int = 0,
+    workers: int | None = None,
+) -> Path:
+    """Return the folder of the synthetic set with these parameters, generating it if missing.
+
+    Each parameter set lives in its own subfolder (see :func:`dataset_key`), so sets never clash.
+    A set is rendered into a hidden temporary folder and renamed into place when complete: an
+    interrupted run or a concurrent process never leaves a half-written set that is taken as done.
+
+    Args:
+        root: Parent folder of the generated sets (e.g. ``datasets/synthetic``).
+        num_train: Training images.
+        num_val: Validation images.
+        size: Image size (H, W).
+        seed: Dataset seed; the same parameters always give byte-identical files.
+        workers: Rendering processes (default: the number of CPUs, at most 8).
+    """
+    size = (int(size[0]), int(size[1]))
+    _check_params(num_train, num_val, size)
+    root = Path(root)
+    folder = root / dataset_key(num_train, num_val, size, seed)
+    if (folder / "meta.json").is_file():
+        return folder
+    if folder.exists():
+        raise DataError(
+            f"'{folder}' exists but has no meta.json, so it is not a complete synthetic set. "
+            "Delete the folder and it will be generated again."
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=root))
+    try:
+        counts = {"train": num_train, "val": num_val}
+        write_dataset(tmp, counts, size, seed, workers or min(os.cpu_count() or 1, 8))
+        try:
+            os.rename(tmp, folder)
+        except OSError:
+            if not (folder / "meta.json").is_file():  # not a concurrent process that finished first
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder

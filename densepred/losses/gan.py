@@ -1,0 +1,81 @@
+"""Adversarial losses of GAN mode: ``vanilla`` (pix2pix/DCGAN), ``lsgan`` and ``hinge``.
+
+Each loss in :data:`GAN_LOSSES` is a function ``loss(logits, real, for_discriminator) -> scalar``
+on raw discriminator outputs of any shape (``B x 1`` for a classifier, ``B x 1 x h x w`` for a
+PatchGAN, averaged over all entries). :class:`GANLoss` combines them into the two objectives:
+the discriminator's ``0.5 * (real + fake)`` and the generator's loss on fakes labelled real.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from densepred.registry import Registry
+
+GAN_LOSSES: Registry = Registry("GAN loss")
+
+
+@GAN_LOSSES.register("vanilla")
+def vanilla_loss(logits: Tensor, real: bool, for_discriminator: bool = True) -> Tensor:
+    """Binary cross-entropy on logits (the non-saturating generator loss of Goodfellow et al.).
+
+    Args:
+        logits: Discriminator outputs of any shape.
+        real: Whether the logits should say "real".
+        for_discriminator: Unused; the same target is used for both players.
+    """
+    target = torch.full_like(logits, 1.0 if real else 0.0)
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+@GAN_LOSSES.register("lsgan")
+def lsgan_loss(logits: Tensor, real: bool, for_discriminator: bool = True) -> Tensor:
+    """Least-squares GAN: mean squared distance of the outputs to 1 (real) or 0 (fake).
+
+    Args:
+        logits: Discriminator outputs of any shape.
+        real: Whether the outputs should say "real".
+        for_discriminator: Unused; the same target is used for both players.
+    """
+    target = torch.full_like(logits, 1.0 if real else 0.0)
+    return F.mse_loss(logits, target)
+
+
+@GAN_LOSSES.register("hinge")
+def hinge_loss(logits: Tensor, real: bool, for_discriminator: bool = True) -> Tensor:
+    """Hinge loss (SAGAN/BigGAN): margins for the discriminator, ``-mean(D(fake))`` for the generator.
+
+    Args:
+        logits: Discriminator outputs of any shape.
+        real: Whether the outputs should say "real".
+        for_discriminator: Discriminator form (``relu(1 -+ logits)``) or generator form.
+    """
+    if not for_discriminator:
+        return -logits.mean()
+    return F.relu(1.0 - logits).mean() if real else F.relu(1.0 + logits).mean()
+
+
+class GANLoss(nn.Module):
+    """The two adversarial objectives built from one loss of :data:`GAN_LOSSES`.
+
+    Args:
+        name: ``vanilla``, ``lsgan`` or ``hinge``.
+    """
+
+    def __init__(self, name: str = "vanilla") -> None:
+        super().__init__()
+        self.name = name
+        self.loss = GAN_LOSSES.get(name)
+
+    def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        """``0.5 * (loss(D(real), real) + loss(D(fake), fake))``; pass fakes detached."""
+        return 0.5 * (self.loss(real_logits, True) + self.loss(fake_logits, False))
+
+    def generator(self, fake_logits: Tensor) -> Tensor:
+        """The generator's adversarial loss: its fakes should be judged real."""
+        return self.loss(fake_logits, True, for_discriminator=False)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"

@@ -1,0 +1,54 @@
+"""The ``model`` section of image classification: a registry encoder with ``include_top=True``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+from torch import nn
+
+from densepred.config import StrictModel
+
+
+class ClassifierConfig(StrictModel):
+    """``model``: the classifier network (a timm classifier from the encoder registry).
+
+    Attributes:
+        encoder: Friendly name (``list_encoders()``) or any timm model name.
+        pretrained: ``False``, a local weights file, or ``True`` for timm's hub (needs internet).
+            The classifier layer is re-initialised when the class counts differ.
+        in_channels: Input channels (3 for RGB).
+        encoder_args: Extra keyword arguments for ``timm.create_model`` (e.g. ``drop_rate``).
+    """
+
+    encoder: str = "mobilenet_v2"
+    pretrained: bool | str = False
+    in_channels: int = Field(3, ge=1)
+    encoder_args: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("encoder")
+    @classmethod
+    def _known_encoder(cls, name: str) -> str:
+        from densepred.encoders import resolve_encoder_name
+
+        resolve_encoder_name(name)
+        return name
+
+
+def build_classifier(cfg: ClassifierConfig, num_classes: int) -> nn.Module:
+    """The ``include_top=True`` model of ``cfg.encoder`` with ``num_classes`` logits.
+
+    Args:
+        cfg: The ``model`` section.
+        num_classes: Number of classes.
+    """
+    from densepred.encoders import create_encoder
+
+    return create_encoder(
+        cfg.encoder,
+        include_top=True,
+        pretrained=cfg.pretrained,
+        in_channels=cfg.in_channels,
+        num_classes=num_classes,
+        **cfg.encoder_args,
+    )

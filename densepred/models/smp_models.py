@@ -1,0 +1,186 @@
+"""segmentation-models-pytorch architectures by name (``model.decoder: smp.FPN``) on densepred encoders.
+
+The encoder is smp's timm universal encoder (``tu-<timm name>``) for the timm model that the
+densepred encoder name resolves to, so every friendly or timm name works, with the same
+``pretrained`` (hub or local classifier file), ``in_channels`` and ``encoder_args`` handling as
+densepred's own decoders. ``decoder_args`` go to the smp architecture's constructor.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+import segmentation_models_pytorch as smp
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from densepred.errors import ConfigError, unknown_name_message
+
+if TYPE_CHECKING:
+    from densepred.models.config import DenseModelConfig
+
+SMP_DECODER_PREFIX = "smp."
+
+SMP_ARCHITECTURES: dict[str, type[nn.Module]] = {
+    SMP_DECODER_PREFIX + cls.__name__: cls for cls in smp.MODEL_ARCHITECTURES_MAPPING.values()
+}
+"""``smp.<Architecture>`` -> smp model class (Unet, FPN, PSPNet, DeepLabV3, DeepLabV3Plus, ...)."""
+
+# Constructor arguments densepred sets from the model section; not allowed in decoder_args.
+MANAGED_ARGS = (
+    "encoder_name",
+    "encoder_weights",
+    "in_channels",
+    "classes",
+    "encoder_output_stride",
+)
+
+
+def smp_architecture(name: str) -> type[nn.Module]:
+    """Return the smp model class for ``smp.<Architecture>`` or raise ``ConfigError``."""
+    if name not in SMP_ARCHITECTURES:
+        raise ConfigError(unknown_name_message("smp architecture", name, SMP_ARCHITECTURES))
+    return SMP_ARCHITECTURES[name]
+
+
+def _decoder_kwargs(
+    arch: type[nn.Module], decoder_args: dict[str, Any], name: str
+) -> dict[str, Any]:
+    """Check ``decoder_args`` against the architecture's own constructor arguments."""
+    params = inspect.signature(arch.__init__).parameters
+    valid = [
+        n
+        for n, p in params.items()
+        if n != "self" and n not in MANAGED_ARGS and p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    for key in decoder_args:
+        if key not in valid:
+            raise ConfigError(
+                f"model.decoder_args ({name}): "
+                + unknown_name_message("key", key, valid)
+                + " Encoder options go in model.encoder_args."
+            )
+    return dict(decoder_args)
+
+
+def _stride_kwargs(arch: type[nn.Module], output_stride: int, name: str) -> dict[str, Any]:
+    """``encoder_output_stride`` for architectures that dilate the encoder (DeepLabV3/V3+, PAN)."""
+    if "encoder_output_stride" in inspect.signature(arch.__init__).parameters:
+        return {"encoder_output_stride": output_stride}
+    if output_stride != 32:
+        raise ConfigError(
+            f"model.output_stride={output_stride}: {name} needs an undilated encoder; set "
+            "model.output_stride: 32 (smp.DeepLabV3, smp.DeepLabV3Plus and smp.PAN take 8 or 16)."
+        )
+    return {}
+
+
+def _weights_kwargs(
+    pretrained: bool | str, timm_name: str, encoder_args: dict[str, Any]
+) -> dict[str, Any]:
+    """smp's ``encoder_weights`` plus timm arguments that load a local classifier file."""
+    from densepred.encoders.weights import pretrained_kwargs
+
+    if pretrained is False:
+        return {"encoder_weights": None}
+    timm_kwargs = pretrained_kwargs(pretrained, timm_name, **encoder_args)
+    timm_kwargs.pop("pretrained")  # smp sets it from encoder_weights
+    return {"encoder_weights": True, **timm_kwargs}
+
+
+class SmpModel(nn.Module):
+    """An smp model that accepts inputs of any size (padded inside, output cropped back).
+
+    Args:
+        net: The smp model.
+        name: Its ``smp.<Architecture>`` name.
+    """
+
+    def __init__(self, net: nn.Module, name: str) -> None:
+        super().__init__()
+        self.net = net
+        self.name = name
+
+    @property
+    def output_stride(self) -> int:
+        """Inputs are padded to a multiple of the encoder's output stride."""
+        return int(self.net.encoder.output_stride)
+
+    def forward(self, x: Tensor) -> Tensor:
+        height, width = x.shape[-2:]
+        stride = self.output_stride
+        x = F.pad(x, (0, -width % stride, 0, -height % stride), mode="replicate")  # B x C x H' x W'
+        y = self.net(x)  # B x classes x H' x W' (most architectures)
+        if y.shape[-2:] != x.shape[-2:]:
+            y = F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return y[..., :height, :width]  # B x classes x H x W
+
+
+def create_smp_model(
+    name: str,
+    encoder: str,
+    num_classes: int,
+    pretrained: bool | str = False,
+    output_stride: int = 32,
+    in_channels: int = 3,
+    encoder_args: dict[str, Any] | None = None,
+    decoder_args: dict[str, Any] | None = None,
+) -> SmpModel:
+    """Build ``smp.<Architecture>`` on a densepred encoder.
+
+    Args:
+        name: ``smp.<Architecture>``, e.g. ``smp.FPN`` or ``smp.DeepLabV3Plus``.
+        encoder: Friendly densepred encoder name or any timm name.
+        num_classes: Output channels (class logits).
+        pretrained: ``False``, ``True`` (timm's hub) or a local timm classifier weights file.
+        output_stride: Encoder output stride (8/16 for DeepLabV3/V3+ and PAN, else 32).
+        in_channels: Input channels.
+        encoder_args: Extra ``timm.create_model`` arguments.
+        decoder_args: Arguments of the smp architecture (e.g. ``decoder_channels``).
+    """
+    from densepred.encoders import resolve_encoder_name
+
+    arch = smp_architecture(name)
+    timm_name = resolve_encoder_name(encoder)
+    encoder_args = dict(encoder_args or {})
+    kwargs = {
+        **_decoder_kwargs(arch, decoder_args or {}, name),
+        **_stride_kwargs(arch, output_stride, name),
+        **_weights_kwargs(pretrained, timm_name, encoder_args),
+        **encoder_args,
+    }
+    try:
+        net = arch(
+            encoder_name=f"tu-{timm_name}", in_channels=in_channels, classes=num_classes, **kwargs
+        )
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"model.decoder {name} with encoder '{encoder}' and model.output_stride={output_stride}: {exc}"
+        ) from None
+    return SmpModel(net, name)
+
+
+def build_smp_model(cfg: DenseModelConfig, head: str, **head_defaults: Any) -> SmpModel:
+    """:func:`create_smp_model` from the ``model`` section (``build_dense_model``'s smp branch).
+
+    Args:
+        cfg: The ``model`` section, ``cfg.decoder`` being ``smp.<Architecture>``.
+        head: The task's head; smp architectures serve ``segmentation`` only.
+        **head_defaults: Head options set by the task; ``num_classes`` is used.
+    """
+    if head != "segmentation" or cfg.head_args:
+        raise ConfigError(
+            f"model.decoder {cfg.decoder}: smp architectures serve segmentation only and bring "
+            "their own head (set its options in model.decoder_args, not model.head_args)."
+        )
+    return create_smp_model(
+        cfg.decoder,
+        cfg.encoder,
+        num_classes=head_defaults["num_classes"],
+        pretrained=cfg.pretrained,
+        output_stride=cfg.output_stride,
+        in_channels=cfg.in_channels,
+        encoder_args=cfg.encoder_args,
+        decoder_args=cfg.decoder_args,
+    )

@@ -1,0 +1,140 @@
+"""Image classification: the registry's ``include_top=True`` model, cross-entropy, top-k accuracy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from pydantic import Field
+from torch import Tensor, nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy
+
+from densepred.config import StrictModel
+from densepred.data.classification import ClassificationDataConfig, ClassificationDataModule
+from densepred.data.transforms import prepare_image
+from densepred.fileio import append_jsonl
+from densepred.models.classifier import ClassifierConfig, build_classifier
+from densepred.tasks.base import BaseTask
+from densepred.tasks.optim import OptimizerConfig, SchedulerConfig
+from densepred.tasks.spec import TASKS, TaskSpec
+
+
+class ClassificationTaskConfig(StrictModel):
+    """``task`` section of image classification.
+
+    Attributes:
+        label_smoothing: Cross-entropy label smoothing (0 = none).
+        top_k: The wider accuracy reported besides top-1 (``acc<k>``); left out when there are
+            no more than ``top_k`` classes, where it is always 1.
+        predict_top_k: Classes (with probabilities) written per image by ``tools/predict.py``.
+        optimizer: Optimizer settings.
+        scheduler: Learning-rate schedule.
+        monitor: Metric that selects the best checkpoint.
+        monitor_mode: ``min`` or ``max`` for ``monitor``.
+    """
+
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    top_k: int = Field(5, ge=2)
+    predict_top_k: int = Field(5, ge=1)
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    monitor: str = "val/acc1"
+    monitor_mode: Literal["min", "max"] = "max"
+
+
+def classification_metrics(num_classes: int, top_k: int = 5) -> MetricCollection:
+    """Top-1 accuracy (``acc1``) and, with more than ``top_k`` classes, top-k (``acc<k>``)."""
+    metrics = {"acc1": MulticlassAccuracy(num_classes, top_k=1, average="micro")}
+    if num_classes > top_k:
+        metrics[f"acc{top_k}"] = MulticlassAccuracy(num_classes, top_k=top_k, average="micro")
+    return MetricCollection(metrics)
+
+
+def majority_baseline(label_counts: np.ndarray) -> dict[str, float]:
+    """Top-1 accuracy of always predicting the most frequent class, from per-class counts."""
+    counts = np.asarray(label_counts, dtype=np.float64)
+    return {"acc1": float(counts.max() / counts.sum())}
+
+
+class ClassificationTask(BaseTask):
+    """One label per image from ``data.classes``."""
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names, index = label."""
+        return list(self.config.data.classes)
+
+    def build_model(self) -> nn.Module:
+        return build_classifier(self.config.model, num_classes=len(self.classes))
+
+    def build_losses(self) -> None:
+        self.loss = nn.CrossEntropyLoss(label_smoothing=self.config.task.label_smoothing)
+
+    def build_metrics(self) -> MetricCollection:
+        return classification_metrics(len(self.classes), self.config.task.top_k)
+
+    def forward(self, image: Tensor) -> Tensor:
+        """Bx3xHxW normalised image -> BxK logits."""
+        return self.model(image)
+
+    def _step(self, batch: dict[str, Any], stage: str) -> Tensor:
+        logits = self(batch["image"])  # B,K
+        loss = self.loss(logits, batch["label"])
+        self.stage_metrics(stage).update(logits, batch["label"])
+        train = stage == "train"
+        self.log(f"{stage}/loss", loss, prog_bar=train, batch_size=logits.shape[0], sync_dist=not train)
+        return loss
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        loss = self._step(batch, "train")
+        self.check_finite(loss)
+        return loss
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_train_epoch_end(self) -> None:
+        self.log_epoch_metrics("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_epoch_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self.log_epoch_metrics("test")
+
+    @torch.no_grad()
+    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
+        """HxWx3 uint8 RGB of any size -> K class probabilities (float32)."""
+        x = prepare_image(rgb, self.config.data.image_size).to(self.device)  # 1,3,h,w
+        return self(x).float().softmax(dim=1)[0].cpu().numpy()
+
+    def top_classes(self, probs: np.ndarray) -> list[dict[str, Any]]:
+        """The ``task.predict_top_k`` most likely classes, most likely first."""
+        order = np.argsort(-probs)[: self.config.task.predict_top_k]
+        return [{"class": self.classes[i], "index": int(i), "prob": float(probs[i])} for i in order]
+
+    def save_prediction(self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray) -> list[Path]:
+        """Append ``{"image": stem, "top": [...]}`` to ``out_dir/predictions.jsonl`` and print it."""
+        record = {"image": stem, "top": self.top_classes(prediction)}
+        path = out_dir / "predictions.jsonl"
+        append_jsonl(path, record)
+        print(f"{stem}: " + ", ".join(f"{t['class']} {t['prob']:.3f}" for t in record["top"]))
+        return [path]
+
+
+TASKS.add(
+    "classification",
+    TaskSpec(
+        task_cls=ClassificationTask,
+        datamodule_cls=ClassificationDataModule,
+        model_config=ClassifierConfig,
+        data_config=ClassificationDataConfig,
+        task_config=ClassificationTaskConfig,
+    ),
+)

@@ -1,0 +1,176 @@
+"""Monocular depth estimation: DenseModel with a depth head, depth losses and metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import Field, field_validator
+from torch import nn
+from torchmetrics import MetricCollection
+
+from densepred.config import StrictModel
+from densepred.data.depth import DepthDataConfig, DepthDataModule
+from densepred.data.io import write_depth
+from densepred.data.transforms import prepare_image
+from densepred.losses.depth import DEPTH_LOSSES, DepthLoss
+from densepred.metrics.depth import DepthMetrics
+from densepred.models.config import DenseModelConfig, build_dense_model
+from densepred.tasks.base import BaseTask
+from densepred.tasks.optim import OptimizerConfig, SchedulerConfig
+from densepred.tasks.spec import TASKS, TaskSpec
+from densepred.viz.depth import colorize_depth, depth_sample_grid, save_png
+
+# Evaluation crops as fractions of the image (REFERENCE section 3): Eigen on 480x640 NYU
+# (rows 45:471, cols 41:601) and Garg on KITTI.
+EVAL_CROPS: dict[str, tuple[float, float, float, float]] = {
+    "eigen": (45 / 480, 471 / 480, 41 / 640, 601 / 640),
+    "garg": (0.40810811, 0.99189189, 0.03594771, 0.96405229),
+}
+
+
+class DepthTaskConfig(StrictModel):
+    """``task`` section of depth estimation.
+
+    Attributes:
+        min_depth: Smallest valid depth in metres (head range, loss and metric validity).
+        max_depth: Largest valid depth in metres.
+        losses: Loss name -> weight, names from ``DEPTH_LOSSES`` (silog, l1, gradient, ssim, berhu).
+        loss_args: Loss name -> constructor options.
+        eval_crop: ``none``, ``eigen`` (NYU) or ``garg`` (KITTI) crop for validation/test metrics.
+        optimizer: Optimizer settings.
+        scheduler: Learning-rate schedule.
+        monitor: Metric that selects the best checkpoint.
+        monitor_mode: ``min`` or ``max`` for ``monitor``.
+        num_samples: Validation samples drawn in the prediction PNG.
+    """
+
+    min_depth: float = Field(1e-3, gt=0)
+    max_depth: float = Field(10.0, gt=0)
+    losses: dict[str, float] = Field(default_factory=lambda: {"silog": 1.0, "gradient": 0.5})
+    loss_args: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    eval_crop: Literal["none", "eigen", "garg"] = "none"
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    monitor: str = "val/mai_si_rmse"
+    monitor_mode: Literal["min", "max"] = "min"
+    num_samples: int = Field(4, ge=0)
+
+    @field_validator("losses")
+    @classmethod
+    def _known_losses(cls, losses: dict[str, float]) -> dict[str, float]:
+        if not losses:
+            raise ValueError("at least one loss is needed, e.g. {silog: 1.0}")
+        for name in losses:
+            DEPTH_LOSSES.get(name)
+        return losses
+
+
+def eval_crop_mask(height: int, width: int, crop: str, device: torch.device) -> torch.Tensor | None:
+    """Boolean HxW mask of the evaluation crop, or None for ``none``."""
+    if crop == "none":
+        return None
+    top, bottom, left, right = EVAL_CROPS[crop]
+    mask = torch.zeros(height, width, dtype=torch.bool, device=device)
+    mask[int(top * height) : int(bottom * height), int(left * width) : int(right * width)] = True
+    return mask
+
+
+class DepthTask(BaseTask):
+    """Depth estimation in metres from one RGB image."""
+
+    def build_model(self) -> nn.Module:
+        task = self.config.task
+        return build_dense_model(
+            self.config.model, head="depth", min_depth=task.min_depth, max_depth=task.max_depth
+        )
+
+    def build_losses(self) -> None:
+        task = self.config.task
+        self.loss = DepthLoss(
+            weights=task.losses, args=task.loss_args, min_depth=task.min_depth, max_depth=task.max_depth
+        )
+
+    def build_metrics(self) -> MetricCollection:
+        task = self.config.task
+        return MetricCollection({"depth": DepthMetrics(min_depth=task.min_depth, max_depth=task.max_depth)})
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """Bx3xHxW normalised image -> Bx1xHxW depth in metres."""
+        return self.model(image)
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
+        pred = self(batch["image"])  # B,1,H,W
+        total, parts = self.loss(pred, batch["depth"])
+        self.check_finite(total)
+        bs = pred.shape[0]
+        self.log("train/loss", total, prog_bar=True, batch_size=bs)
+        self.log_dict({f"train/loss_{k}": v for k, v in parts.items()}, batch_size=bs)
+        return total
+
+    def _eval_step(self, batch: dict[str, Any], stage: str) -> torch.Tensor:
+        pred = self(batch["image"])  # B,1,H,W
+        gt = batch["depth"]  # B,1,H,W
+        total, _ = self.loss(pred, gt)
+        self.log(f"{stage}/loss", total, batch_size=pred.shape[0], sync_dist=True)
+        crop = eval_crop_mask(gt.shape[-2], gt.shape[-1], self.config.task.eval_crop, gt.device)
+        self.stage_metrics(stage).update(pred, gt if crop is None else gt * crop)
+        return pred
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        pred = self._eval_step(batch, "val")
+        if batch_idx == 0:
+            n = self.config.task.num_samples
+            self._samples = (batch["image"][:n].cpu(), batch["depth"][:n].cpu(), pred[:n].float().cpu())
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._eval_step(batch, "test")
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_epoch_metrics("val")
+        samples = getattr(self, "_samples", None)
+        if samples is None or self.trainer.sanity_checking or not self.trainer.is_global_zero:
+            return
+        if samples[0].shape[0] == 0:
+            return
+        grid = depth_sample_grid(*samples, max_depth=self.config.task.max_depth)
+        save_png(self.run_dir / "samples" / f"val_epoch{self.current_epoch:03d}.png", grid)
+        save_png(self.run_dir / "predictions.png", grid)
+
+    def on_test_epoch_end(self) -> None:
+        self.log_epoch_metrics("test")
+
+    def on_train_epoch_end(self) -> None:
+        self.stage_metrics("train").reset()
+
+    @torch.no_grad()
+    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
+        """HxWx3 uint8 RGB -> HxW float32 depth in metres at the image's own size."""
+        height, width = rgb.shape[:2]
+        x = prepare_image(rgb, self.config.data.image_size).to(self.device)  # 1,3,h,w
+        depth = self(x)  # 1,1,h,w
+        depth = F.interpolate(depth, size=(height, width), mode="bilinear", align_corners=False)
+        return depth[0, 0].float().cpu().numpy()
+
+    def save_prediction(self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray) -> list[Path]:
+        """Write ``<stem>_depth.png`` (uint16 millimetres) and ``<stem>_depth_color.png``."""
+        raw = out_dir / f"{stem}_depth.png"
+        color = out_dir / f"{stem}_depth_color.png"
+        write_depth(raw, prediction, scale=1000.0)
+        save_png(color, colorize_depth(prediction, vmin=0.0, vmax=self.config.task.max_depth))
+        return [raw, color]
+
+
+TASKS.add(
+    "depth",
+    TaskSpec(
+        task_cls=DepthTask,
+        datamodule_cls=DepthDataModule,
+        model_config=DenseModelConfig,
+        data_config=DepthDataConfig,
+        task_config=DepthTaskConfig,
+    ),
+)

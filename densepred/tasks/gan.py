@@ -1,0 +1,315 @@
+"""GAN mode: a generator and a discriminator trained against each other (manual optimisation).
+
+Conditional runs translate a condition image into a target in the pix2pix manner (generator =
+DenseModel with a transposed-convolution U-Net and tanh head; discriminator = PatchGAN or any
+backbone, seeing condition and image concatenated). Unconditional runs generate from noise
+(DCGAN). Each training batch makes one discriminator step on ``0.5 * (real + fake)`` with the
+fakes detached, then one generator step on the adversarial loss plus ``l1_weight * L1`` (plus
+``ssim_weight * (1 - SSIM)``) for conditional runs. Note that Lightning's ``global_step`` (and
+so ``trainer.max_steps``) counts both optimizer steps: one batch is two steps.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import Field, field_validator
+from torch import Tensor, nn
+from torchmetrics import MeanAbsoluteError, MetricCollection
+from torchmetrics.functional.image import structural_similarity_index_measure
+from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+from torchmetrics.wrappers import LambdaInputTransformer
+
+from densepred.config import StrictModel
+from densepred.data.io import write_depth, write_image
+from densepred.data.paired import (
+    PairedDataConfig,
+    PairedDataModule,
+    encode,
+    read_kind,
+    resize,
+    unit_to_depth,
+)
+from densepred.errors import ConfigError, DensepredError
+from densepred.losses.gan import GAN_LOSSES, GANLoss
+from densepred.metrics.depth import DepthMetrics
+from densepred.models.gan import GANModelConfig, build_gan_model
+from densepred.tasks.base import BaseTask
+from densepred.tasks.optim import OptimizerConfig, SchedulerConfig, build_optimizer, build_scheduler
+from densepred.tasks.spec import TASKS, TaskSpec
+from densepred.viz.depth import colorize_depth, save_png
+from densepred.viz.gan import gan_sample_grid
+
+
+def to_unit(x: Tensor) -> Tensor:
+    """[-1, 1] -> [0, 1] (the range PSNR and SSIM are computed in)."""
+    return (x + 1.0) * 0.5
+
+
+class GANOptimizerConfig(OptimizerConfig):
+    """``task.generator_optimizer`` / ``task.discriminator_optimizer``: pix2pix defaults
+    (Adam, lr 2e-4, betas (0.5, 0.999), no weight decay)."""
+
+    name: Literal["adamw", "adam", "sgd"] = "adam"
+    lr: float = Field(2e-4, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    betas: tuple[float, float] = (0.5, 0.999)
+
+
+class GANTaskConfig(StrictModel):
+    """``task`` section of GAN mode.
+
+    Attributes:
+        adversarial_loss: ``vanilla``, ``lsgan`` or ``hinge`` (``GAN_LOSSES``).
+        l1_weight: Weight of the L1 reconstruction loss (conditional runs; pix2pix uses 100).
+        ssim_weight: Weight of ``1 - SSIM`` (conditional runs; 0 disables it).
+        generator_optimizer: Optimizer of the generator.
+        discriminator_optimizer: Optimizer of the discriminator.
+        scheduler: Learning-rate schedule of both optimizers, stepped once per batch.
+        monitor: Metric that selects the best checkpoint; ``null`` keeps the latest one
+            (unconditional runs have no quality metric).
+        monitor_mode: ``min`` or ``max`` for ``monitor``.
+        num_samples: Validation samples drawn in the sample grid.
+        sample_seed: Seed of the fixed validation noise (unconditional runs).
+    """
+
+    adversarial_loss: str = "vanilla"
+    l1_weight: float = Field(100.0, ge=0)
+    ssim_weight: float = Field(0.0, ge=0)
+    generator_optimizer: GANOptimizerConfig = Field(default_factory=GANOptimizerConfig)
+    discriminator_optimizer: GANOptimizerConfig = Field(default_factory=GANOptimizerConfig)
+    scheduler: SchedulerConfig = Field(default_factory=lambda: SchedulerConfig(name="none"))
+    monitor: str | None = "val/l1"
+    monitor_mode: Literal["min", "max"] = "min"
+    num_samples: int = Field(8, ge=0)
+    sample_seed: int = 0
+
+    @field_validator("adversarial_loss")
+    @classmethod
+    def _known_loss(cls, name: str) -> str:
+        GAN_LOSSES.get(name)
+        return name
+
+
+class GANTask(BaseTask):
+    """Conditional (pix2pix) or unconditional (DCGAN) image generation."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self.automatic_optimization = False
+
+    @property
+    def data(self) -> PairedDataConfig:
+        """The ``data`` section (condition and target kinds, image size, depth range)."""
+        return self.config.data  # type: ignore[return-value]
+
+    def build_model(self) -> nn.Module:
+        data, task = self.data, self.config.task
+        if not data.conditional and task.monitor in ("val/l1", "val/psnr", "val/ssim"):
+            raise ConfigError(
+                f"task.monitor={task.monitor} is only logged for conditional runs, but data.condition "
+                "is none. Set task.monitor: null (keep the latest checkpoint)."
+            )
+        return build_gan_model(
+            self.config.model, data.condition_channels, data.target_channels, data.image_size
+        )
+
+    def build_losses(self) -> None:
+        self.adversarial = GANLoss(self.config.task.adversarial_loss)
+
+    def build_metrics(self) -> MetricCollection:
+        data = self.data
+        if not data.conditional:
+            return MetricCollection({})
+        image = MetricCollection(
+            {"psnr": PeakSignalNoiseRatio(data_range=1.0), "ssim": StructuralSimilarityIndexMeasure(data_range=1.0)}
+        )
+        metrics: dict[str, Any] = {
+            "l1": MeanAbsoluteError(),  # in [-1, 1], the scale of the L1 loss
+            "image": LambdaInputTransformer(image, to_unit, to_unit),
+        }
+        if data.target == "depth":
+            metres = partial(unit_to_depth, max_depth=data.max_depth)
+            depth = DepthMetrics(min_depth=data.min_depth, max_depth=data.max_depth)
+            metrics["depth"] = LambdaInputTransformer(depth, metres, metres)
+        return MetricCollection(metrics)
+
+    def configure_optimizers(self) -> tuple[list[torch.optim.Optimizer], list[dict[str, Any]]]:
+        """Two optimizers (generator first) with per-batch schedules."""
+        task = self.config.task
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        optimizers = [
+            build_optimizer(self.model.generator.parameters(), task.generator_optimizer),
+            build_optimizer(self.model.discriminator.parameters(), task.discriminator_optimizer),
+        ]
+        schedulers = [
+            {"scheduler": build_scheduler(opt, total, task.scheduler), "interval": "step"} for opt in optimizers
+        ]
+        return optimizers, schedulers
+
+    def generate(self, condition: Tensor | None, num: int, seed: int | None = None) -> Tensor:
+        """Images in [-1, 1] from a condition batch, or ``num`` images from noise.
+
+        Args:
+            condition: ``B x C x H x W`` condition (conditional runs) or ``None``.
+            num: Number of images from noise (unconditional runs).
+            seed: Seed of the noise (``None``: the global random state).
+        """
+        if self.model.conditional:
+            return self.model(condition)  # B,C,H,W
+        rng = None if seed is None else torch.Generator().manual_seed(seed)
+        return self.model(self.model.sample_latent(num, rng))  # num,C,H,W
+
+    def discriminator_step(
+        self, optimizer: Any, real: Tensor, fake: Tensor, condition: Tensor | None
+    ) -> Tensor:
+        """One discriminator update on ``0.5 * (loss(real) + loss(fake))``; ``fake`` is detached."""
+        with self.toggled_optimizer(optimizer):
+            real_logits = self.model.discriminate(real, condition)
+            fake_logits = self.model.discriminate(fake.detach(), condition)
+            loss = self.adversarial.discriminator(real_logits, fake_logits)
+            self.check_finite(loss)
+            optimizer.zero_grad()
+            self.manual_backward(loss)
+            optimizer.step()
+        return loss.detach()
+
+    def generator_losses(self, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Tensor]:
+        """Adversarial (+ weighted L1 and SSIM for conditional runs) losses; ``loss`` is their sum."""
+        task = self.config.task
+        parts = {"adv": self.adversarial.generator(self.model.discriminate(fake, condition))}
+        if self.model.conditional and task.l1_weight > 0:
+            parts["l1"] = task.l1_weight * F.l1_loss(fake, real)
+        if self.model.conditional and task.ssim_weight > 0:
+            ssim = structural_similarity_index_measure(to_unit(fake), to_unit(real), data_range=1.0)
+            parts["ssim"] = task.ssim_weight * (1.0 - ssim)
+        return {"loss": sum(parts.values()), **parts}
+
+    def generator_step(
+        self, optimizer: Any, real: Tensor, fake: Tensor, condition: Tensor | None
+    ) -> dict[str, Tensor]:
+        """One generator update through the (frozen) discriminator."""
+        with self.toggled_optimizer(optimizer):
+            losses = self.generator_losses(real, fake, condition)
+            self.check_finite(losses["loss"])
+            optimizer.zero_grad()
+            self.manual_backward(losses["loss"])
+            optimizer.step()
+        return {k: v.detach() for k, v in losses.items()}
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        opt_g, opt_d = self.optimizers()
+        real, condition = batch["target"], batch.get("condition")  # B,C,H,W
+        fake = self.generate(condition, real.shape[0])  # B,C,H,W
+        loss_d = self.discriminator_step(opt_d, real, fake, condition)
+        losses_g = self.generator_step(opt_g, real, fake, condition)
+        for scheduler in self.lr_schedulers():
+            scheduler.step()
+        bs = real.shape[0]
+        self.log_dict({"train/loss_d": loss_d, "train/loss_g": losses_g.pop("loss")}, prog_bar=True, batch_size=bs)
+        self.log_dict({f"train/loss_g_{k}": v for k, v in losses_g.items()}, batch_size=bs)
+
+    def _eval_step(self, batch: dict[str, Any], batch_idx: int, stage: str) -> Tensor:
+        real, condition = batch["target"], batch.get("condition")  # B,C,H,W
+        fake = self.generate(condition, real.shape[0], seed=self.config.task.sample_seed + batch_idx)
+        loss_d = self.adversarial.discriminator(
+            self.model.discriminate(real, condition), self.model.discriminate(fake, condition)
+        )
+        loss_g = self.adversarial.generator(self.model.discriminate(fake, condition))
+        bs = real.shape[0]
+        self.log_dict({f"{stage}/loss_d": loss_d, f"{stage}/loss_g_adv": loss_g}, batch_size=bs, sync_dist=True)
+        if self.model.conditional:
+            self.stage_metrics(stage).update(fake.contiguous(), real)  # DenseModel crops: a strided view
+        return fake
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        fake = self._eval_step(batch, batch_idx, "val")
+        if batch_idx == 0:
+            n = self.config.task.num_samples
+            columns = [("target", batch["target"][:n], self.data.target), ("generated", fake[:n], self.data.target)]
+            if self.model.conditional:
+                columns.insert(0, ("condition", batch["condition"][:n], self.data.condition))
+            self._samples = [(label, x.float().cpu(), kind) for label, x, kind in columns]
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._eval_step(batch, batch_idx, "test")
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_epoch_metrics("val")
+        samples = getattr(self, "_samples", None)
+        if not samples or self.trainer.sanity_checking or not self.trainer.is_global_zero:
+            return
+        if samples[0][1].shape[0] == 0:
+            return
+        grid = gan_sample_grid(samples)
+        save_png(self.run_dir / "samples" / f"val_epoch{self.current_epoch:03d}.png", grid)
+        save_png(self.run_dir / "predictions.png", grid)
+
+    def on_test_epoch_end(self) -> None:
+        self.log_epoch_metrics("test")
+
+    def _outputs(self, fake: Tensor) -> list[np.ndarray]:
+        """Generated ``B x C x H x W`` in [-1, 1] -> HxWx3 uint8 RGB images or HxW depth in metres."""
+        if self.data.target == "depth":
+            return list(unit_to_depth(fake[:, 0], self.data.max_depth).float().cpu().numpy())  # B x (H,W)
+        rgb = (to_unit(fake.clamp(-1, 1)) * 255.0 + 0.5).byte()  # B,3,H,W
+        return list(rgb.permute(0, 2, 3, 1).cpu().numpy())  # B x (H,W,3)
+
+    def read_input(self, path: Path) -> np.ndarray:
+        """Read a condition file as ``data.condition`` (RGB, depth in metres or class ids)."""
+        if not self.data.conditional:
+            raise DensepredError(
+                "this GAN generates from noise and takes no input images; run tools/predict.py "
+                "CKPT --num N --out DIR instead."
+            )
+        return read_kind(Path(path), self.data.condition, self.data.depth_scale)
+
+    @torch.no_grad()
+    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
+        """One condition array (see :meth:`read_input`) -> generated image at the input's size."""
+        height, width = rgb.shape[:2]
+        array = resize(rgb, self.data.condition, self.data.image_size)
+        x = encode(array, self.data.condition, self.data.max_depth)[None].to(self.device)  # 1,C,h,w
+        fake = F.interpolate(self.generate(x, 1), size=(height, width), mode="bilinear", align_corners=False)
+        return self._outputs(fake)[0]
+
+    @torch.no_grad()
+    def sample_arrays(self, num: int, seed: int = 0) -> list[np.ndarray]:
+        """``num`` images generated from seeded noise (unconditional runs)."""
+        if self.data.conditional:
+            raise DensepredError(
+                f"this GAN translates {self.data.condition} images; pass condition files to "
+                "tools/predict.py instead of --num."
+            )
+        return self._outputs(self.generate(None, num, seed=seed))
+
+    def save_prediction(
+        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray | None = None
+    ) -> list[Path]:
+        """Write ``<stem>_generated.png``, or for depth targets ``<stem>_depth.png`` (uint16 mm)
+        and ``<stem>_depth_color.png``."""
+        if self.data.target == "rgb":
+            path = out_dir / f"{stem}_generated.png"
+            write_image(path, prediction)
+            return [path]
+        raw, color = out_dir / f"{stem}_depth.png", out_dir / f"{stem}_depth_color.png"
+        write_depth(raw, prediction, scale=1000.0)
+        save_png(color, colorize_depth(prediction, vmin=0.0, vmax=self.data.max_depth))
+        return [raw, color]
+
+
+TASKS.add(
+    "gan",
+    TaskSpec(
+        task_cls=GANTask,
+        datamodule_cls=PairedDataModule,
+        model_config=GANModelConfig,
+        data_config=PairedDataConfig,
+        task_config=GANTaskConfig,
+    ),
+)

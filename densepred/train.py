@@ -1,0 +1,130 @@
+"""Training a config end to end: run folder, Trainer, checkpoints, metrics.json.
+
+``tools/train.py`` and the ablation runner both call :func:`run_training`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from densepred.config import Config
+from densepred.errors import ConfigError
+from densepred.fileio import atomic_write_json, atomic_write_text
+from densepred.tasks import TASKS
+
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "max_epochs": 10,
+    "accelerator": "auto",
+    "devices": 1,
+    "log_every_n_steps": 10,
+    "enable_progress_bar": True,
+}
+RESERVED_TRAINER_KEYS = ("callbacks", "logger", "default_root_dir")
+
+
+@dataclass
+class TrainResult:
+    """What a finished training run produced.
+
+    Attributes:
+        run_dir: The run folder.
+        metrics: Validation metrics of the best checkpoint (``metrics.json``'s ``val``).
+        best_checkpoint: Path of the best checkpoint, or None if none was written.
+    """
+
+    run_dir: Path
+    metrics: dict[str, float]
+    best_checkpoint: Path | None
+
+
+def choose_run_dir(config: Config, resume: bool, run_dir: str | Path | None = None) -> Path:
+    """The folder of this run: ``output_dir/name``; never overwrites an earlier run.
+
+    Args:
+        config: The run's config.
+        resume: Continue the run in ``run_dir`` (which must hold ``checkpoints/last.ckpt``).
+        run_dir: Explicit folder instead of ``output_dir/name``.
+    """
+    base = Path(run_dir) if run_dir is not None else Path(config.output_dir) / config.name
+    if resume:
+        last = base / "checkpoints" / "last.ckpt"
+        if not last.is_file():
+            raise ConfigError(f"--resume: no checkpoint at '{last}'. Start the run without --resume first.")
+        return base
+    if not (base / "checkpoints").exists():
+        return base
+    i = 1
+    while (base.parent / f"{base.name}_{i}" / "checkpoints").exists():
+        i += 1
+    return base.parent / f"{base.name}_{i}"
+
+
+def build_trainer(config: Config, run_dir: Path, callbacks: list[Callback] | None = None) -> L.Trainer:
+    """A Trainer with loggers (CSV, TensorBoard) and checkpointing in ``run_dir``."""
+    reserved = [k for k in RESERVED_TRAINER_KEYS if k in config.trainer]
+    if reserved:
+        raise ConfigError(f"trainer.{reserved[0]} is set by densepred (run folder, loggers, callbacks); remove it.")
+    task = config.task
+    checkpoint = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints",
+        filename="best",
+        monitor=getattr(task, "monitor", None),
+        mode=getattr(task, "monitor_mode", "min"),
+        save_last=True,
+        save_top_k=1,
+        auto_insert_metric_name=False,
+        enable_version_counter=False,
+    )
+    loggers = [CSVLogger(run_dir, name="logs"), TensorBoardLogger(run_dir, name="tensorboard")]
+    kwargs = {**TRAINER_DEFAULTS, **config.trainer}
+    all_callbacks: list[Callback] = [checkpoint, LearningRateMonitor(logging_interval="step")]
+    return L.Trainer(
+        default_root_dir=run_dir, logger=loggers, callbacks=all_callbacks + list(callbacks or []), **kwargs
+    )
+
+
+def run_training(
+    config: Config,
+    resume: bool = False,
+    run_dir: str | Path | None = None,
+    callbacks: list[Callback] | None = None,
+) -> TrainResult:
+    """Train ``config``, validate its best checkpoint and write ``metrics.json``.
+
+    Args:
+        config: Validated config.
+        resume: Continue from ``run_dir/checkpoints/last.ckpt``.
+        run_dir: Run folder (default ``output_dir/name``, suffixed if it already holds a run).
+        callbacks: Extra Lightning callbacks.
+    """
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    folder = choose_run_dir(config, resume, run_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "config.yaml", config.to_yaml())
+    spec = TASKS.get(config.task_name)
+    task = spec.task_cls(config.to_dict())
+    datamodule = spec.datamodule_cls(config.data)
+    trainer = build_trainer(config, folder, callbacks)
+    last = folder / "checkpoints" / "last.ckpt"
+    trainer.fit(task, datamodule=datamodule, ckpt_path=last if resume else None)
+
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    best_path = Path(best) if best else (last if last.is_file() else None)
+    metrics: dict[str, float] = {}
+    if best_path is not None and trainer.limit_val_batches != 0:
+        results = trainer.validate(task, datamodule=datamodule, ckpt_path=best_path, verbose=False)
+        metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
+    record = {
+        "checkpoint": str(best_path) if best_path else None,
+        "epochs": trainer.current_epoch,
+        "global_step": trainer.global_step,
+        "val": metrics,
+    }
+    atomic_write_json(folder / "metrics.json", record)
+    return TrainResult(run_dir=folder, metrics=metrics, best_checkpoint=best_path)

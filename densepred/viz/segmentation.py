@@ -1,0 +1,117 @@
+"""Segmentation pictures: class palette, colour masks, overlays and image | gt | pred grids."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+from torch import Tensor
+
+from densepred.viz.depth import HEADER_HEIGHT, MIN_CELL_WIDTH, _put_label, denormalize_image
+
+VOID_COLOR = (224, 224, 192)  # Pascal VOC's colour of its void label (255)
+COLUMN_LABELS = ("image", "ground truth", "prediction")
+
+
+def class_palette(num_colors: int = 256) -> np.ndarray:
+    """The Pascal VOC colour map: class ``i`` -> a distinct RGB colour (class 0 is black).
+
+    Args:
+        num_colors: Number of colours (classes).
+
+    Returns:
+        ``num_colors`` x 3 uint8 array.
+    """
+    ids = np.arange(num_colors)
+    palette = np.zeros((num_colors, 3), dtype=np.uint8)
+    for bit in range(8):  # spread the bits of each id over the three channels, high bits first
+        for channel in range(3):
+            palette[:, channel] |= (((ids >> (3 * bit + channel)) & 1) << (7 - bit)).astype(np.uint8)
+    return palette
+
+
+def colorize_mask(mask: np.ndarray, ignore_index: int | None = 255) -> np.ndarray:
+    """Colour a class-id mask with :func:`class_palette`; void pixels get :data:`VOID_COLOR`.
+
+    Args:
+        mask: HxW integer class ids.
+        ignore_index: Value of void pixels (None: no void).
+
+    Returns:
+        HxWx3 uint8 RGB image.
+    """
+    mask = np.asarray(mask)
+    rgb = class_palette(256)[mask.astype(np.int64) % 256]  # H,W,3
+    if ignore_index is not None:
+        rgb[mask == ignore_index] = VOID_COLOR
+    return rgb
+
+
+def overlay_mask(rgb: np.ndarray, mask: np.ndarray, alpha: float = 0.5, ignore_index: int | None = 255) -> np.ndarray:
+    """Blend the colour mask over the image; void pixels show the image unchanged.
+
+    Args:
+        rgb: HxWx3 uint8 RGB image.
+        mask: HxW class ids of the same size.
+        alpha: Weight of the mask colours (0 = image only, 1 = mask only).
+        ignore_index: Value of void pixels (None: no void).
+
+    Returns:
+        HxWx3 uint8 RGB image.
+    """
+    if rgb.shape[:2] != mask.shape:
+        raise ValueError(f"image {rgb.shape[:2]} and mask {mask.shape} differ in size")
+    blend = (1 - alpha) * rgb.astype(np.float32) + alpha * colorize_mask(mask, ignore_index)  # H,W,3
+    out = np.clip(blend + 0.5, 0, 255).astype(np.uint8)
+    if ignore_index is not None:
+        out[mask == ignore_index] = rgb[mask == ignore_index]
+    return out
+
+
+def segmentation_sample_grid(
+    images: Tensor,
+    masks: Tensor,
+    preds: Tensor,
+    ignore_index: int | None = 255,
+    mean: Sequence[float] = IMAGENET_DEFAULT_MEAN,
+    std: Sequence[float] = IMAGENET_DEFAULT_STD,
+) -> np.ndarray:
+    """One row per sample: image | ground truth | prediction, labelled on top.
+
+    Args:
+        images: Bx3xHxW images normalised with ``mean`` and ``std``.
+        masks: BxHxW ground-truth class ids (``ignore_index`` = void).
+        preds: BxHxW predicted class ids.
+        ignore_index: Value of void pixels.
+        mean: Per-channel mean the images were normalised with.
+        std: Per-channel standard deviation the images were normalised with.
+
+    Returns:
+        HxWx3 uint8 RGB grid with a label band above the first row.
+    """
+    if not len(images) == len(masks) == len(preds) > 0:
+        raise ValueError(
+            f"need the same non-zero number of images ({len(images)}), masks ({len(masks)}) "
+            f"and predictions ({len(preds)})"
+        )
+    rows = [
+        np.concatenate(
+            [
+                denormalize_image(image, mean, std),
+                colorize_mask(mask.cpu().numpy(), ignore_index),
+                colorize_mask(pred.cpu().numpy(), ignore_index),
+            ],
+            axis=1,
+        )  # H,3*W,3
+        for image, mask, pred in zip(images, masks, preds, strict=True)
+    ]
+    grid = np.concatenate(rows, axis=0)  # B*H,3*W,3
+    zoom = max(1, -(-MIN_CELL_WIDTH // images.shape[-1]))
+    grid = cv2.resize(grid, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
+    cell_width = images.shape[-1] * zoom
+    header = np.zeros((HEADER_HEIGHT, grid.shape[1], 3), dtype=np.uint8)  # h,3*W,3
+    for k, label in enumerate(COLUMN_LABELS):
+        _put_label(header, label, k * cell_width, cell_width)
+    return np.concatenate([header, grid], axis=0)  # h+B*H,3*W,3

@@ -1,0 +1,151 @@
+"""Sweep files: validation, grid expansion and trial ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from densepred.ablation.sweep import expand_grid, load_sweep
+from densepred.errors import ConfigError
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+DEFAULT_ENCODERS = [
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "efficientnet_b0",
+    "resnet18",
+    "mixnet_s",
+]
+
+
+def write_sweep(folder: Path, **fields: object) -> Path:
+    """A sweep file over the main config; ``fields`` replace its defaults."""
+    content = {
+        "base": str(CONFIGS / "depth_mbv3_unet.yaml"),
+        "base_overrides": ["trainer.max_epochs=1"],
+        "grid": {"model.encoder": ["mobilenet_v2", "resnet18"]},
+        "output_dir": str(folder / "sweep"),
+        **fields,
+    }
+    path = folder / "sweep.yaml"
+    path.write_text(yaml.safe_dump(content, sort_keys=False))
+    return path
+
+
+def test_shipped_sweep_covers_the_default_encoders_at_640x480() -> None:
+    sweep = load_sweep(CONFIGS / "ablation_depth.yaml")
+    trials = expand_grid(sweep)
+    encoders = [t.values["model.encoder"] for t in trials]
+    assert set(DEFAULT_ENCODERS) <= set(encoders)
+    assert [tuple(s) for s in sweep.settings.benchmark.sizes] == [(480, 640)]
+    assert sweep.base_path.resolve() == (CONFIGS / "depth_mbv3_unet.yaml").resolve()
+    assert all(
+        t.config["trainer"]["max_epochs"] == trials[0].config["trainer"]["max_epochs"]
+        for t in trials
+    )
+
+
+def test_grid_is_the_product_of_its_axes_last_axis_fastest(tmp_path: Path) -> None:
+    path = write_sweep(
+        tmp_path, grid={"model.encoder": ["mobilenet_v2", "resnet18"], "seed": [0, 1, 2]}
+    )
+    trials = expand_grid(load_sweep(path))
+    assert [(t.values["model.encoder"], t.values["seed"]) for t in trials] == [
+        (e, s) for e in ("mobilenet_v2", "resnet18") for s in (0, 1, 2)
+    ]
+    last = trials[-1]
+    assert last.config["model"]["encoder"] == "resnet18" and last.config["seed"] == 2
+    assert last.config["trainer"]["max_epochs"] == 1  # base_overrides apply to every trial
+    assert last.config["name"] == last.trial_id
+    assert last.trial_id.startswith("encoder-resnet18__seed-2__")
+    assert last.label == "resnet18 / 2"
+    assert last.overrides == ["model.encoder=resnet18", "seed=2"]
+
+
+def test_any_dotted_key_and_value_round_trips(tmp_path: Path) -> None:
+    grid = {
+        "data.image_size": [[64, 80]],
+        "task.optimizer.lr": [1e-5],
+        "model.decoder_args": [{"upsample": "transposed", "channels": [32, 16, 8, 8, 8]}],
+        "name_of_nothing.flag": ["yes"],
+    }
+    (trial,) = expand_grid(load_sweep(write_sweep(tmp_path, grid=grid)))
+    assert trial.config["data"]["image_size"] == [64, 80]
+    assert trial.config["task"]["optimizer"]["lr"] == 1e-5
+    assert trial.config["model"]["decoder_args"] == grid["model.decoder_args"][0]
+    assert trial.config["name_of_nothing"] == {"flag": "yes"}  # a string, not True
+    assert "image_size-64-80" in trial.trial_id
+
+
+def test_trial_ids_are_stable_and_track_what_shapes_the_result(tmp_path: Path) -> None:
+    def ids(*overrides: str) -> list[str]:
+        return [t.trial_id for t in expand_grid(load_sweep(write_sweep(tmp_path), overrides))]
+
+    first = ids()
+    assert ids() == first
+    assert (
+        ids(f"output_dir={tmp_path / 'elsewhere'}") == first
+    )  # where results go is not part of a trial
+    assert ids("score.C=3.0") == first  # the score is recomputed from the records
+    changed_budget = ids("base_overrides=[trainer.max_epochs=2]")
+    changed_bench = ids("benchmark.repeats=9")
+    for other in (changed_budget, changed_bench):
+        assert [i.rsplit("__", 1)[0] for i in other] == [i.rsplit("__", 1)[0] for i in first]
+        assert not set(other) & set(first)
+
+
+def test_overrides_address_grid_axes_by_dotted_key(tmp_path: Path) -> None:
+    path = write_sweep(tmp_path)
+    sweep = load_sweep(
+        path, ["grid.model.encoder=[mixnet_s]", "grid.seed=[3, 4]", "benchmark.threads=1"]
+    )
+    assert sweep.axes == ["model.encoder", "seed"]
+    assert [t.label for t in expand_grid(sweep)] == ["mixnet_s / 3", "mixnet_s / 4"]
+    assert sweep.settings.benchmark.threads == 1
+
+
+def test_nested_grid_is_the_same_as_dotted(tmp_path: Path) -> None:
+    dotted = [t.trial_id for t in expand_grid(load_sweep(write_sweep(tmp_path)))]
+    nested = write_sweep(tmp_path, grid={"model": {"encoder": ["mobilenet_v2", "resnet18"]}})
+    assert [t.trial_id for t in expand_grid(load_sweep(nested))] == dotted
+
+
+def test_a_bad_grid_value_is_left_to_its_trial(tmp_path: Path) -> None:
+    path = write_sweep(tmp_path, grid={"model.encoder": ["resnet18", "no_such_net"]})
+    assert [t.values["model.encoder"] for t in expand_grid(load_sweep(path))] == [
+        "resnet18",
+        "no_such_net",
+    ]
+
+
+@pytest.mark.parametrize(
+    "fields, overrides, words",
+    [
+        ({}, ["benchmark.repets=3"], ["sweep.benchmark.repets", "'repeats'"]),
+        ({}, ["grid.model.encoder=[]"], ["model.encoder", "no values"]),
+        ({"grid": {}}, [], ["sweep.grid", "at least one axis"]),
+        ({}, ["benchmark.threads=0"], ["sweep.benchmark.threads"]),
+        ({}, ["score.C=-1"], ["sweep.score.C"]),
+        ({}, ["score.metric=delta1"], ["score.metric", "'delta1'", "mai_si_rmse"]),
+        (
+            {},
+            ["benchmark.sizes=[[32, 48]]"],
+            ["score.runtime", "latency_ms_48x32", "benchmark.sizes"],
+        ),
+        ({"base": "missing.yaml"}, [], ["missing.yaml", "does not exist"]),
+        ({"base_overrides": ["model.decodr=unet"]}, [], ["model.decodr", "'decoder'"]),
+        ({"grid": {"model.encoder": ["resnet18", "resnet18"]}}, [], ["twice", "encoder-resnet18"]),
+    ],
+)
+def test_invalid_sweeps_fail_with_a_message_naming_the_key(
+    tmp_path: Path, fields: dict, overrides: list[str], words: list[str]
+) -> None:
+    path = write_sweep(tmp_path, **fields)
+    with pytest.raises(ConfigError) as info:
+        expand_grid(load_sweep(path, overrides))
+    for word in words:
+        assert word in str(info.value)

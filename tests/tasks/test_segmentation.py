@@ -1,0 +1,251 @@
+"""Segmentation: loss and metric wiring, then every shipped config end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from densepred.cli import evaluate_main, predict_main, train_main
+from densepred.config import config_from_dict
+from densepred.data.io import write_image, write_mask
+from densepred.errors import ConfigError
+from densepred.inference import load_task
+from densepred.tasks.segmentation import (
+    SEG_LOSSES,
+    SegmentationLoss,
+    SegmentationTask,
+    majority_baseline,
+    segmentation_metrics,
+)
+from densepred.viz.segmentation import colorize_mask
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CLASSES = ["a", "b", "c"]
+VOID = 255
+
+
+def _mask_with_void() -> torch.Tensor:
+    torch.manual_seed(0)
+    mask = torch.randint(0, 3, (2, 8, 10))
+    mask[:, :3] = VOID
+    return mask
+
+
+# --- losses -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["multiclass", "binary"])
+@pytest.mark.parametrize("name", SEG_LOSSES.names())
+def test_void_pixels_do_not_reach_any_loss(name: str, mode: str) -> None:
+    mask = _mask_with_void()
+    if mode == "binary":
+        mask = torch.where(mask == VOID, mask, mask.clamp(max=1))
+    channels = 3 if mode == "multiclass" else 1
+    loss = SegmentationLoss({name: 1.0}, mode=mode, ignore_index=VOID)
+    logits = torch.randn(2, channels, 8, 10, requires_grad=True)
+    total, parts = loss(logits, mask)
+    total.backward()
+    assert set(parts) == {name} and torch.isfinite(total)
+    void = (mask == VOID).unsqueeze(1).expand_as(logits)
+    assert logits.grad[void].abs().max() == 0  # no gradient from void pixels
+    assert logits.grad[~void].abs().max() > 0
+    changed = logits.detach().clone()
+    changed[void] = 50.0  # wild logits where the mask is void
+    assert torch.allclose(loss(changed, mask)[0], total.detach(), atol=1e-6)
+
+
+def test_weighted_combination_is_the_weighted_sum_of_parts() -> None:
+    mask = _mask_with_void()
+    loss = SegmentationLoss({"cross_entropy": 1.0, "dice": 0.5, "focal": 2.0}, ignore_index=VOID)
+    total, parts = loss(torch.randn(2, 3, 8, 10), mask)
+    assert torch.allclose(
+        total, parts["cross_entropy"] + 0.5 * parts["dice"] + 2.0 * parts["focal"]
+    )
+
+
+def test_class_weights_change_cross_entropy_and_lovasz_rejects_them() -> None:
+    mask, logits = _mask_with_void(), torch.randn(2, 3, 8, 10)
+    plain = SegmentationLoss({"cross_entropy": 1.0}, ignore_index=VOID)(logits, mask)[0]
+    weighted = SegmentationLoss(
+        {"cross_entropy": 1.0}, ignore_index=VOID, class_weights=[1.0, 5.0, 0.1]
+    )
+    assert not torch.allclose(weighted(logits, mask)[0], plain)
+    with pytest.raises(ConfigError, match="lovasz loss takes no class weights"):
+        SegmentationLoss({"lovasz": 1.0}, ignore_index=VOID, class_weights=[1.0, 1.0, 1.0])
+
+
+def test_unknown_loss_option_lists_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match=r"task.loss_args.focal: Unknown key 'gama'.*'gamma'"):
+        SegmentationLoss({"focal": 1.0}, args={"focal": {"gama": 2.0}})
+
+
+# --- metrics ------------------------------------------------------------------------------
+
+
+def test_perfect_prediction_scores_one_and_void_is_ignored() -> None:
+    mask = _mask_with_void()
+    mask[mask == 2] = 1  # class c absent from the ground truth
+    metrics = segmentation_metrics(CLASSES, VOID)
+    pred = torch.where(
+        mask == VOID, torch.full_like(mask, 2), mask
+    )  # wrong class on every void pixel
+    metrics.update(pred, mask)
+    values = metrics.compute()
+    assert values["miou"] == 1.0 and values["pixel_acc"] == 1.0
+    assert values["iou_a"] == 1.0 and values["iou_b"] == 1.0
+    assert torch.isnan(values["iou_c"])  # absent from ground truth and prediction: no score
+
+
+def test_metrics_count_errors() -> None:
+    mask = torch.tensor([[[0, 0, 1, 1]]])
+    metrics = segmentation_metrics(CLASSES, VOID)
+    metrics.update(torch.tensor([[[0, 1, 1, 1]]]), mask)
+    values = metrics.compute()
+    assert values["pixel_acc"] == pytest.approx(0.75)
+    assert values["iou_a"] == pytest.approx(0.5) and values["iou_b"] == pytest.approx(2 / 3)
+    assert values["miou"] == pytest.approx((0.5 + 2 / 3) / 2)
+
+
+def test_majority_baseline_matches_the_metrics_of_a_constant_prediction() -> None:
+    mask = _mask_with_void()
+    counts = np.bincount(mask[mask != VOID].numpy(), minlength=3)
+    metrics = segmentation_metrics(CLASSES, VOID)
+    metrics.update(torch.full_like(mask, int(counts.argmax())), mask)
+    values = metrics.compute()
+    baseline = majority_baseline(counts)
+    assert baseline["miou"] == pytest.approx(float(values["miou"]))
+    assert baseline["pixel_acc"] == pytest.approx(float(values["pixel_acc"]))
+
+
+# --- task wiring --------------------------------------------------------------------------
+
+
+def _config(**task) -> dict:
+    raw = {
+        "model": {"encoder": "mobilenet_v3_small", "decoder_args": {"channels": [16, 16, 8, 8, 8]}},
+        "data": {"format": "folder", "root": "unused", "classes": ["bg", "fg"]},
+        "task": {"name": "segmentation", **task},
+    }
+    return config_from_dict(raw).to_dict()
+
+
+def test_binary_mode_has_one_output_channel_and_thresholds_at_zero() -> None:
+    task = SegmentationTask(
+        _config(mode="binary", losses={"cross_entropy": 1.0, "dice": 1.0})
+    ).eval()
+    logits = task(torch.randn(1, 3, 20, 28))
+    assert logits.shape == (1, 1, 20, 28)
+    assert torch.equal(task.to_classes(logits), (logits[:, 0] > 0).long())
+    assert task.predict_array(np.zeros((13, 17, 3), np.uint8)).shape == (13, 17)
+
+
+def test_inconsistent_sections_are_config_errors() -> None:
+    raw = _config(mode="binary")
+    raw["data"]["classes"] = ["a", "b", "c"]
+    with pytest.raises(ConfigError, match="binary needs exactly two data.classes"):
+        SegmentationTask(raw)
+    with pytest.raises(ConfigError, match="class_weights has 3 values for 2 data.classes"):
+        SegmentationTask(_config(class_weights=[1.0, 2.0, 3.0]))
+
+
+# --- end to end through tools/train.py, evaluate.py, predict.py ---------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> tuple[Path, list[str]]:
+    """One tiny run of seg_mbv3_unet through tools/train.py's entry point."""
+    tmp = tmp_path_factory.mktemp("seg")
+    overrides = make_tiny(tmp, max_steps=2)
+    assert train_main([str(CONFIGS / "seg_mbv3_unet.yaml"), *overrides]) == 0
+    return tmp / "runs" / "seg_mbv3_unet", overrides
+
+
+def test_run_folder_holds_config_checkpoint_metrics_and_samples(
+    trained: tuple[Path, list[str]],
+) -> None:
+    run, _ = trained
+    assert (run / "config.yaml").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
+    record = json.loads((run / "metrics.json").read_text())
+    for key in ("val/miou", "val/pixel_acc", "val/iou_floor", "val/iou_cylinder", "val/loss"):
+        assert key in record["val"], key
+    assert 0 <= record["val"]["val/miou"] <= 1
+    picture = cv2.imread(str(run / "predictions.png"))
+    assert picture is not None and picture.shape[1] > 3 * 48
+
+
+def test_evaluate_reports_the_metric_table(
+    trained: tuple[Path, list[str]], tmp_path: Path, capsys
+) -> None:
+    run, overrides = trained
+    out = tmp_path / "eval.json"
+    data_overrides = [o for o in overrides if o.startswith("data.")]
+    ckpt = run / "checkpoints" / "last.ckpt"
+    assert (
+        evaluate_main(
+            [str(CONFIGS / "seg_mbv3_unet.yaml"), str(ckpt), *data_overrides, "--out", str(out)]
+        )
+        == 0
+    )
+    metrics = json.loads(out.read_text())["metrics"]
+    assert {"val/miou", "val/pixel_acc", "val/iou_box"} <= set(metrics)
+    assert "| val/miou" in capsys.readouterr().out
+
+
+def test_predict_writes_class_ids_colour_mask_and_overlay(
+    trained: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    run, _ = trained
+    image = np.random.default_rng(0).integers(0, 255, (37, 53, 3), dtype=np.uint8)
+    write_image(tmp_path / "odd.png", image)
+    pred = tmp_path / "pred"
+    assert (
+        predict_main(
+            [str(run / "checkpoints" / "last.ckpt"), str(tmp_path / "odd.png"), "--out", str(pred)]
+        )
+        == 0
+    )
+    mask = cv2.imread(str(pred / "odd_mask.png"), cv2.IMREAD_UNCHANGED)
+    assert mask.dtype == np.uint8 and mask.shape == (37, 53) and mask.max() < 6
+    color = cv2.cvtColor(cv2.imread(str(pred / "odd_color.png")), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(color, colorize_mask(mask, None))
+    assert cv2.imread(str(pred / "odd_overlay.png")).shape == (37, 53, 3)
+
+
+@pytest.mark.parametrize("name", ["seg_resnet18_aspp", "seg_mbv3_smp_fpn"])
+def test_other_shipped_configs_train(name: str, tmp_path: Path, make_tiny) -> None:
+    assert train_main([str(CONFIGS / f"{name}.yaml"), *make_tiny(tmp_path, max_steps=1)]) == 0
+    record = json.loads((tmp_path / "runs" / name / "metrics.json").read_text())
+    assert 0 <= record["val"]["val/miou"] <= 1
+
+
+def test_binary_folder_dataset_needs_only_a_data_change(tmp_path: Path, make_tiny) -> None:
+    rng = np.random.default_rng(0)
+    for split in ("train", "val"):
+        for i in range(4):
+            mask = np.zeros((40, 48), np.uint8)
+            mask[10:30, 12 + i : 30 + i] = 1
+            mask[:2] = VOID
+            image = rng.integers(0, 80, (40, 48, 3), dtype=np.uint8)
+            image[mask == 1] += 150
+            write_image(tmp_path / "shapes" / split / "images" / f"{i}.png", image)
+            write_mask(tmp_path / "shapes" / split / "masks" / f"{i}.png", mask)
+    overrides = [o for o in make_tiny(tmp_path) if not o.startswith("data.args")] + [
+        "data.format=folder",
+        f"data.root={tmp_path / 'shapes'}",
+        "data.args={}",
+        "data.classes=[background, shape]",
+        "task.mode=binary",
+        "task.losses={cross_entropy: 1.0, lovasz: 1.0}",
+    ]
+    assert train_main([str(CONFIGS / "seg_mbv3_unet.yaml"), *overrides]) == 0
+    run = tmp_path / "runs" / "seg_mbv3_unet"
+    task = load_task(run / "checkpoints" / "last.ckpt")
+    assert task.config.data.classes == ["background", "shape"]
+    assert {"val/iou_background", "val/iou_shape"} <= set(
+        json.loads((run / "metrics.json").read_text())["val"]
+    )

@@ -1,0 +1,123 @@
+"""The main job's entry points end to end on tiny data: train, resume, evaluate, predict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from densepred.cli import evaluate_main, predict_main, train_main
+from densepred.config import load_config
+from densepred.inference import load_task, read_checkpoint
+from densepred.tasks import NonFiniteLossError
+from densepred.train import run_training
+
+MAIN = Path(__file__).resolve().parents[2] / "configs" / "depth_mbv3_unet.yaml"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> tuple[Path, list[str]]:
+    """One tiny run of the main config through tools/train.py's entry point."""
+    tmp = tmp_path_factory.mktemp("depth")
+    overrides = make_tiny(tmp, max_steps=3)
+    assert train_main([str(MAIN), *overrides]) == 0
+    return tmp / "runs" / "depth_mbv3_unet", overrides
+
+
+def test_run_folder_has_everything(trained: tuple[Path, list[str]]) -> None:
+    run, _ = trained
+    assert (run / "config.yaml").is_file()
+    assert load_config(run / "config.yaml").to_dict()["model"]["encoder"] == "mobilenet_v3_large"
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert (run / "checkpoints" / "best.ckpt").is_file()
+    record = json.loads((run / "metrics.json").read_text())
+    assert record["checkpoint"].endswith("best.ckpt")
+    for key in ("val/mai_si_rmse", "val/mai_rmse", "val/abs_rel", "val/delta1", "val/silog"):
+        assert np.isfinite(record["val"][key]), key
+    assert list((run / "logs").rglob("metrics.csv"))
+    assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+    picture = cv2.imread(str(run / "predictions.png"))
+    assert picture is not None and picture.shape[0] > 32 and picture.shape[1] > 3 * 48
+
+
+def test_checkpoint_loads_without_pickled_code(trained: tuple[Path, list[str]]) -> None:
+    run, _ = trained
+    ckpt = read_checkpoint(run / "checkpoints" / "best.ckpt")  # weights_only=True inside
+    assert ckpt["hyper_parameters"]["config"]["task"]["name"] == "depth"
+    task = load_task(run / "checkpoints" / "best.ckpt")
+    assert not task.training
+
+
+def test_evaluate_prints_and_saves(trained: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    run, overrides = trained
+    out = run / "eval.json"
+    data_overrides = [o for o in overrides if o.startswith("data.")]
+    assert evaluate_main([str(MAIN), str(run / "checkpoints" / "best.ckpt"), *data_overrides, "--out", str(out)]) == 0
+    metrics = json.loads(out.read_text())["metrics"]
+    assert "val/mai_si_rmse" in metrics
+    assert "val/mai_si_rmse" in capsys.readouterr().out
+
+
+def test_predict_any_size_writes_uint16_millimetres(trained: tuple[Path, list[str]], tmp_path: Path) -> None:
+    run, _ = trained
+    image = np.random.default_rng(0).integers(0, 255, (37, 53, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "odd.png"), image)
+    out = tmp_path / "pred"
+    assert predict_main([str(run / "checkpoints" / "best.ckpt"), str(tmp_path / "odd.png"), "--out", str(out)]) == 0
+    depth = cv2.imread(str(out / "odd_depth.png"), cv2.IMREAD_UNCHANGED)
+    assert depth.dtype == np.uint16 and depth.shape == (37, 53)
+    assert 0 < depth.max() <= 10_000  # millimetres, within max_depth
+    color = cv2.imread(str(out / "odd_depth_color.png"))
+    assert color.shape == (37, 53, 3)
+
+
+def test_resume_continues_from_last(trained: tuple[Path, list[str]], make_tiny) -> None:
+    run, overrides = trained
+    before = read_checkpoint(run / "checkpoints" / "last.ckpt")["global_step"]
+    more = [o for o in overrides if not o.startswith("trainer.max_")] + ["trainer.max_steps=5", "trainer.max_epochs=5"]
+    assert train_main([str(MAIN), *more, "--resume"]) == 0
+    after = read_checkpoint(run / "checkpoints" / "last.ckpt")["global_step"]
+    assert before == 3 and after == 5
+
+
+def test_second_run_gets_a_new_folder(trained: tuple[Path, list[str]]) -> None:
+    run, overrides = trained
+    assert train_main([str(MAIN), *overrides, "trainer.max_steps=1"]) == 0
+    assert (run.parent / f"{run.name}_1" / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path: Path, make_tiny, capsys) -> None:
+    assert train_main([str(MAIN), *make_tiny(tmp_path), "--resume"]) == 2
+    assert "no checkpoint at" in capsys.readouterr().err
+
+
+def test_config_typo_exits_with_message(tmp_path: Path, make_tiny, capsys) -> None:
+    assert train_main([str(MAIN), *make_tiny(tmp_path), "model.decodr=unet"]) == 2
+    err = capsys.readouterr().err
+    assert "model.decodr" in err and "'decoder'" in err
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, make_tiny, monkeypatch) -> None:
+    from densepred.losses.depth import DepthLoss
+
+    real_forward = DepthLoss.forward
+    calls = {"n": 0}
+
+    def flaky(self, pred, gt):
+        calls["n"] += 1
+        total, parts = real_forward(self, pred, gt)
+        return (total * float("nan") if calls["n"] > 3 else total), parts
+
+    monkeypatch.setattr(DepthLoss, "forward", flaky)
+    overrides = [o for o in make_tiny(tmp_path) if not o.startswith("trainer.max_")]
+    overrides += ["trainer.max_epochs=10", "trainer.limit_train_batches=1", "trainer.limit_val_batches=1"]
+    cfg = load_config(MAIN, overrides)
+    with pytest.raises(NonFiniteLossError, match="last good checkpoint"):
+        run_training(cfg)
+    last = tmp_path / "runs" / "depth_mbv3_unet" / "checkpoints" / "last.ckpt"
+    state = read_checkpoint(last)["state_dict"]
+    assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
