@@ -53,6 +53,21 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     return _run(_train, parser, argv)
 
 
+def _baseline(args: argparse.Namespace) -> None:
+    from densepred.baselines import mean_depth_baseline
+    from densepred.config import load_config
+
+    print_metrics(mean_depth_baseline(load_config(args.config, args.overrides)))
+
+
+def baseline_main(argv: Sequence[str] | None = None) -> int:
+    """``tools/baseline.py CONFIG [key=value ...]``: metrics of the constant mean-depth prediction."""
+    parser = argparse.ArgumentParser(description="Score the mean-depth baseline on a depth config's validation data.")
+    parser.add_argument("config", help="depth YAML config")
+    parser.add_argument("overrides", nargs="*", help="dotted overrides")
+    return _run(_baseline, parser, argv)
+
+
 def _evaluate(args: argparse.Namespace) -> None:
     from densepred.config import load_config
     from densepred.inference import evaluate_checkpoint
