@@ -114,7 +114,7 @@ class Trial:
     """One point of the grid, as plain data (picklable, JSON-able) for any launcher.
 
     Attributes:
-        trial_id: Readable, stable id: the varied values plus a hash of everything that shapes the result.
+        trial_id: Readable, stable id: the varied values plus a hash of the trial's config.
         values: Varied key -> value of this trial.
         overrides: The same as dotted ``key=value`` strings.
         config: The trial's raw config mapping (validated by the trial itself).
@@ -234,12 +234,14 @@ def base_config(sweep: Sweep) -> dict[str, Any]:
     return raw
 
 
-def trial_hash(config: dict[str, Any], benchmark: BenchmarkSettings) -> str:
-    """Eight hex digits that change whenever the trial's config or measurement settings change."""
+def trial_hash(config: dict[str, Any]) -> str:
+    """Eight hex digits that change whenever the trial's config (what is trained) changes.
+
+    Measurement settings are not part of it: measure finished trials again with
+    :func:`densepred.ablation.runner.remeasure` instead of retraining them.
+    """
     content = {k: v for k, v in config.items() if k not in PLACEMENT_KEYS}
-    text = json.dumps(
-        {"config": content, "benchmark": benchmark.model_dump(mode="json")}, sort_keys=True
-    )
+    text = json.dumps(content, sort_keys=True)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
 
@@ -253,7 +255,7 @@ def expand_grid(sweep: Sweep) -> list[Trial]:
         overrides = [f"{k}={_yaml_inline(v)}" for k, v in values.items()]
         config = apply_overrides(base, overrides)
         readable = "__".join(f"{k.rsplit('.', 1)[-1]}-{_slug(v)}" for k, v in values.items())
-        trial_id = f"{readable}__{trial_hash(config, sweep.settings.benchmark)}"
+        trial_id = f"{readable}__{trial_hash(config)}"
         config["name"] = trial_id
         trials.append(Trial(trial_id=trial_id, values=values, overrides=overrides, config=config))
     ids = [t.trial_id for t in trials]

@@ -80,10 +80,14 @@ def synthetic_reader(
         size: Image size (H, W).
         seed: Dataset seed.
     """
-    folder = ensure_synthetic(root, num_train=num_train, num_val=num_val, size=tuple(size), seed=seed)
+    folder = ensure_synthetic(
+        root, num_train=num_train, num_val=num_val, size=tuple(size), seed=seed
+    )
     labels_file = folder / split / "labels.csv"
     if not labels_file.is_file():
-        raise DataError(f"label file '{labels_file}' does not exist; is '{split}' a split of the synthetic set?")
+        raise DataError(
+            f"label file '{labels_file}' does not exist; is '{split}' a split of the synthetic set?"
+        )
     with open(labels_file, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     samples = [ClsSample(folder / split / "rgb" / row["file"], int(row["label"])) for row in rows]
@@ -104,7 +108,9 @@ def synthetic_classes(root: Path, split: str) -> list[str]:
 def _class_dirs(root: Path, split: str) -> list[Path]:
     base = root / split
     if not base.is_dir():
-        raise DataError(f"data folder '{base}' does not exist. Expected layout: {IMAGEFOLDER_LAYOUT}")
+        raise DataError(
+            f"data folder '{base}' does not exist. Expected layout: {IMAGEFOLDER_LAYOUT}"
+        )
     dirs = sorted(d for d in base.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not dirs:
         raise DataError(f"'{base}' has no class folders. Expected layout: {IMAGEFOLDER_LAYOUT}")
@@ -134,7 +140,9 @@ def imagefolder_reader(
     samples = []
     for folder in _class_dirs(root, split):
         if folder.name not in classes:
-            raise DataError(f"class folder '{folder}' is not in the class list {classes}; add it to data.classes.")
+            raise DataError(
+                f"class folder '{folder}' is not in the class list {classes}; add it to data.classes."
+            )
         files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in exts)
         if not files:
             raise DataError(f"class folder '{folder}' holds no images ({', '.join(sorted(exts))}).")
@@ -147,7 +155,11 @@ CLS_FORMATS.add("imagefolder", ClsFormat(imagefolder_reader, imagefolder_classes
 
 
 def load_cls_samples(
-    format: str, root: str | Path, split: str, classes: list[str], args: dict[str, Any] | None = None
+    format: str,
+    root: str | Path,
+    split: str,
+    classes: list[str],
+    args: dict[str, Any] | None = None,
 ) -> list[ClsSample]:
     """List the samples of one split with the reader registered as ``format``.
 
@@ -194,7 +206,11 @@ class ClassificationDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.samples[index]
         image = self.transform(image=read_image(sample.image))["image"]
-        return {"image": image, "label": torch.tensor(sample.label, dtype=torch.long), "path": str(sample.image)}
+        return {
+            "image": image,
+            "label": torch.tensor(sample.label, dtype=torch.long),
+            "path": str(sample.image),
+        }
 
 
 class ClassificationDataConfig(StrictModel):
@@ -260,7 +276,9 @@ class ClassificationDataConfig(StrictModel):
     def _check(self) -> ClassificationDataConfig:
         reserved = {"root", "split", "classes"} & set(self.args)
         if reserved:
-            raise ValueError(f"data.args cannot set {sorted(reserved)}: use data.root, data.*_split, data.classes")
+            raise ValueError(
+                f"data.args cannot set {sorted(reserved)}: use data.root, data.*_split, data.classes"
+            )
         check_kwargs(CLS_FORMATS.get(self.format).reader, self.args, "data.args")
         return self
 
@@ -277,7 +295,9 @@ class ClassificationDataModule(DepthDataModule):
 
     def _samples(self, split: str, limit: int | None) -> list[ClsSample]:  # type: ignore[override]
         cfg = self.config
-        return spread_subset(load_cls_samples(cfg.format, cfg.root, split, cfg.classes, cfg.args), limit)
+        return spread_subset(
+            load_cls_samples(cfg.format, cfg.root, split, cfg.classes, cfg.args), limit
+        )
 
     def _dataset(self, split: str, limit: int | None, train: bool) -> ClassificationDataset:  # type: ignore[override]
         cfg, aug = self.config, self.config.augment

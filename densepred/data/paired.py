@@ -83,7 +83,9 @@ def synthetic_dirs(
         size: Image size (H, W).
         seed: Dataset seed.
     """
-    folder = ensure_synthetic(root, num_train=num_train, num_val=num_val, size=tuple(size), seed=seed)
+    folder = ensure_synthetic(
+        root, num_train=num_train, num_val=num_val, size=tuple(size), seed=seed
+    )
     base = folder / split
     return (None if condition == "none" else base / condition), base / target
 
@@ -107,7 +109,9 @@ def folder_dirs(
         condition_dir: Folder of the conditions.
         target_dir: Folder of the targets.
     """
-    return (None if condition == "none" else root / condition_dir / split), root / target_dir / split
+    return (
+        None if condition == "none" else root / condition_dir / split
+    ), root / target_dir / split
 
 
 def _images(folder: Path) -> dict[str, Path]:
@@ -294,12 +298,18 @@ class PairedDataConfig(StrictModel):
     @model_validator(mode="after")
     def _check(self) -> PairedDataConfig:
         if self.min_depth >= self.max_depth:
-            raise ValueError(f"min_depth ({self.min_depth}) must be below max_depth ({self.max_depth})")
+            raise ValueError(
+                f"min_depth ({self.min_depth}) must be below max_depth ({self.max_depth})"
+            )
         if self.condition == self.target:
-            raise ValueError(f"condition and target are both '{self.target}'; choose two different kinds")
+            raise ValueError(
+                f"condition and target are both '{self.target}'; choose two different kinds"
+            )
         reserved = {"root", "split", "condition", "target"} & set(self.args)
         if reserved:
-            raise ValueError(f"data.args cannot set {sorted(reserved)}: use data.{sorted(reserved)[0]}")
+            raise ValueError(
+                f"data.args cannot set {sorted(reserved)}: use data.{sorted(reserved)[0]}"
+            )
         check_kwargs(PAIRED_FORMATS.get(self.format), self.args, "data.args")
         return self
 

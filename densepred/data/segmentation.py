@@ -100,9 +100,18 @@ class SegFormat:
 SEG_FORMATS: Registry[SegFormat] = Registry("segmentation data format")
 
 
-def _pairs(root: Path, split: str, image_dir: str, mask_dir: str, image_exts: tuple[str, ...]) -> list[SegSample]:
+def _pairs(
+    root: Path, split: str, image_dir: str, mask_dir: str, image_exts: tuple[str, ...]
+) -> list[SegSample]:
     """``root/split/image_dir/NAME.ext`` paired with ``root/split/mask_dir/NAME.png``."""
-    found = folder_reader(root, split, image_dir=image_dir, depth_dir=mask_dir, image_exts=image_exts, depth_ext=".png")
+    found = folder_reader(
+        root,
+        split,
+        image_dir=image_dir,
+        depth_dir=mask_dir,
+        image_exts=image_exts,
+        depth_ext=".png",
+    )
     return [SegSample(s.image, s.depth) for s in found]
 
 
@@ -124,7 +133,9 @@ def synthetic_reader(
         size: Image size (H, W).
         seed: Dataset seed.
     """
-    folder = ensure_synthetic(root, num_train=num_train, num_val=num_val, size=tuple(size), seed=seed)
+    folder = ensure_synthetic(
+        root, num_train=num_train, num_val=num_val, size=tuple(size), seed=seed
+    )
     return _pairs(folder, split, "rgb", "mask", (".png",))
 
 
@@ -170,11 +181,16 @@ def voc_reader(root: Path, split: str, image_ext: str = ".jpg") -> list[SegSampl
             f"VOC split file '{ids_file}' does not exist. Expected layout: <root>/ImageSets/Segmentation/"
             "<split>.txt, <root>/JPEGImages/ID.jpg, <root>/SegmentationClass/ID.png"
         )
-    ids = [line.split()[0] for line in ids_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    ids = [
+        line.split()[0]
+        for line in ids_file.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     if not ids:
         raise DataError(f"VOC split file '{ids_file}' lists no images.")
     return [
-        SegSample(root / "JPEGImages" / f"{i}{image_ext}", root / "SegmentationClass" / f"{i}.png") for i in ids
+        SegSample(root / "JPEGImages" / f"{i}{image_ext}", root / "SegmentationClass" / f"{i}.png")
+        for i in ids
     ]
 
 
@@ -184,7 +200,9 @@ SEG_FORMATS.add("camvid", SegFormat(camvid_reader, CAMVID_CLASSES, len(CAMVID_CL
 SEG_FORMATS.add("voc", SegFormat(voc_reader, VOC_CLASSES, 255))
 
 
-def load_seg_samples(format: str, root: str | Path, split: str, args: dict[str, Any] | None = None) -> list[SegSample]:
+def load_seg_samples(
+    format: str, root: str | Path, split: str, args: dict[str, Any] | None = None
+) -> list[SegSample]:
     """List the samples of one split; every image must have its mask.
 
     Args:
@@ -239,7 +257,7 @@ class SegmentationDataset(Dataset):
     def read_mask(self, sample: SegSample) -> np.ndarray:
         """The sample's HxW int32 class ids, void mapped to ``ignore_index``; checks the labels."""
         mask = read_mask(sample.mask).astype(np.int32)  # H,W
-        void = mask == self.void_value if self.void_value is not None else np.zeros(mask.shape, bool)
+        void = np.zeros(mask.shape, bool) if self.void_value is None else mask == self.void_value
         bad = ((mask < 0) | (mask >= self.num_classes)) & ~void
         if bad.any():
             values = sorted(set(np.unique(mask[bad]).tolist()))[:5]
@@ -268,7 +286,9 @@ def pixel_counts(dataset: SegmentationDataset) -> np.ndarray:
     counts = np.zeros(dataset.num_classes, dtype=np.int64)
     for i in range(len(dataset)):
         mask = dataset[i]["mask"].numpy()
-        counts += np.bincount(mask[mask != dataset.ignore_index].ravel(), minlength=dataset.num_classes)
+        counts += np.bincount(
+            mask[mask != dataset.ignore_index].ravel(), minlength=dataset.num_classes
+        )
     return counts
 
 
@@ -341,7 +361,9 @@ class SegmentationDataConfig(StrictModel):
     def _check(self) -> SegmentationDataConfig:
         reserved = {"root", "split"} & set(self.args)
         if reserved:
-            raise ValueError(f"data.args cannot set {sorted(reserved)}: use data.root and data.*_split")
+            raise ValueError(
+                f"data.args cannot set {sorted(reserved)}: use data.root and data.*_split"
+            )
         check_kwargs(SEG_FORMATS.get(self.format).reader, self.args, "data.args")
         if 0 <= self.ignore_index < len(self.classes):
             raise ValueError(
@@ -374,5 +396,9 @@ class SegmentationDataModule(DepthDataModule):
             crop_scale=aug.crop_scale,
         )
         return SegmentationDataset(
-            self._samples(split, limit), len(cfg.classes), cfg.void_value, cfg.ignore_index, transform
+            self._samples(split, limit),
+            len(cfg.classes),
+            cfg.void_value,
+            cfg.ignore_index,
+            transform,
         )

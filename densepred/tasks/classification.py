@@ -85,7 +85,9 @@ class ClassificationTask(BaseTask):
         loss = self.loss(logits, batch["label"])
         self.stage_metrics(stage).update(logits, batch["label"])
         train = stage == "train"
-        self.log(f"{stage}/loss", loss, prog_bar=train, batch_size=logits.shape[0], sync_dist=not train)
+        self.log(
+            f"{stage}/loss", loss, prog_bar=train, batch_size=logits.shape[0], sync_dist=not train
+        )
         return loss
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
@@ -119,7 +121,9 @@ class ClassificationTask(BaseTask):
         order = np.argsort(-probs)[: self.config.task.predict_top_k]
         return [{"class": self.classes[i], "index": int(i), "prob": float(probs[i])} for i in order]
 
-    def save_prediction(self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray) -> list[Path]:
+    def save_prediction(
+        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray
+    ) -> list[Path]:
         """Append ``{"image": stem, "top": [...]}`` to ``out_dir/predictions.jsonl`` and print it."""
         record = {"image": stem, "top": self.top_classes(prediction)}
         path = out_dir / "predictions.jsonl"

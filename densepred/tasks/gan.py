@@ -45,6 +45,9 @@ from densepred.tasks.spec import TASKS, TaskSpec
 from densepred.viz.depth import colorize_depth, save_png
 from densepred.viz.gan import gan_sample_grid
 
+# Validation values of unconditional runs (no target to compare a sample with).
+UNCONDITIONAL_LOGS = ("val/loss_d", "val/loss_g_adv")
+
 
 def to_unit(x: Tensor) -> Tensor:
     """[-1, 1] -> [0, 1] (the range PSNR and SSIM are computed in)."""
@@ -110,10 +113,11 @@ class GANTask(BaseTask):
 
     def build_model(self) -> nn.Module:
         data, task = self.data, self.config.task
-        if not data.conditional and task.monitor in ("val/l1", "val/psnr", "val/ssim"):
+        if not data.conditional and task.monitor not in (None, *UNCONDITIONAL_LOGS):
             raise ConfigError(
-                f"task.monitor={task.monitor} is only logged for conditional runs, but data.condition "
-                "is none. Set task.monitor: null (keep the latest checkpoint)."
+                f"task.monitor={task.monitor} is not logged without a condition (data.condition: "
+                f"none logs only {', '.join(UNCONDITIONAL_LOGS)}). Set task.monitor: null (keep "
+                "the latest checkpoint)."
             )
         return build_gan_model(
             self.config.model, data.condition_channels, data.target_channels, data.image_size
@@ -127,7 +131,10 @@ class GANTask(BaseTask):
         if not data.conditional:
             return MetricCollection({})
         image = MetricCollection(
-            {"psnr": PeakSignalNoiseRatio(data_range=1.0), "ssim": StructuralSimilarityIndexMeasure(data_range=1.0)}
+            {
+                "psnr": PeakSignalNoiseRatio(data_range=1.0),
+                "ssim": StructuralSimilarityIndexMeasure(data_range=1.0),
+            }
         )
         metrics: dict[str, Any] = {
             "l1": MeanAbsoluteError(),  # in [-1, 1], the scale of the L1 loss
@@ -148,7 +155,8 @@ class GANTask(BaseTask):
             build_optimizer(self.model.discriminator.parameters(), task.discriminator_optimizer),
         ]
         schedulers = [
-            {"scheduler": build_scheduler(opt, total, task.scheduler), "interval": "step"} for opt in optimizers
+            {"scheduler": build_scheduler(opt, total, task.scheduler), "interval": "step"}
+            for opt in optimizers
         ]
         return optimizers, schedulers
 
@@ -179,7 +187,9 @@ class GANTask(BaseTask):
             optimizer.step()
         return loss.detach()
 
-    def generator_losses(self, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Tensor]:
+    def generator_losses(
+        self, real: Tensor, fake: Tensor, condition: Tensor | None
+    ) -> dict[str, Tensor]:
         """Adversarial (+ weighted L1 and SSIM for conditional runs) losses; ``loss`` is their sum."""
         task = self.config.task
         parts = {"adv": self.adversarial.generator(self.model.discriminate(fake, condition))}
@@ -211,27 +221,42 @@ class GANTask(BaseTask):
         for scheduler in self.lr_schedulers():
             scheduler.step()
         bs = real.shape[0]
-        self.log_dict({"train/loss_d": loss_d, "train/loss_g": losses_g.pop("loss")}, prog_bar=True, batch_size=bs)
+        self.log_dict(
+            {"train/loss_d": loss_d, "train/loss_g": losses_g.pop("loss")},
+            prog_bar=True,
+            batch_size=bs,
+        )
         self.log_dict({f"train/loss_g_{k}": v for k, v in losses_g.items()}, batch_size=bs)
 
     def _eval_step(self, batch: dict[str, Any], batch_idx: int, stage: str) -> Tensor:
         real, condition = batch["target"], batch.get("condition")  # B,C,H,W
-        fake = self.generate(condition, real.shape[0], seed=self.config.task.sample_seed + batch_idx)
+        fake = self.generate(
+            condition, real.shape[0], seed=self.config.task.sample_seed + batch_idx
+        )
         loss_d = self.adversarial.discriminator(
             self.model.discriminate(real, condition), self.model.discriminate(fake, condition)
         )
         loss_g = self.adversarial.generator(self.model.discriminate(fake, condition))
         bs = real.shape[0]
-        self.log_dict({f"{stage}/loss_d": loss_d, f"{stage}/loss_g_adv": loss_g}, batch_size=bs, sync_dist=True)
+        self.log_dict(
+            {f"{stage}/loss_d": loss_d, f"{stage}/loss_g_adv": loss_g},
+            batch_size=bs,
+            sync_dist=True,
+        )
         if self.model.conditional:
-            self.stage_metrics(stage).update(fake.contiguous(), real)  # DenseModel crops: a strided view
+            self.stage_metrics(stage).update(
+                fake.contiguous(), real
+            )  # DenseModel crops: a strided view
         return fake
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         fake = self._eval_step(batch, batch_idx, "val")
         if batch_idx == 0:
             n = self.config.task.num_samples
-            columns = [("target", batch["target"][:n], self.data.target), ("generated", fake[:n], self.data.target)]
+            columns = [
+                ("target", batch["target"][:n], self.data.target),
+                ("generated", fake[:n], self.data.target),
+            ]
             if self.model.conditional:
                 columns.insert(0, ("condition", batch["condition"][:n], self.data.condition))
             self._samples = [(label, x.float().cpu(), kind) for label, x, kind in columns]
@@ -256,7 +281,9 @@ class GANTask(BaseTask):
     def _outputs(self, fake: Tensor) -> list[np.ndarray]:
         """Generated ``B x C x H x W`` in [-1, 1] -> HxWx3 uint8 RGB images or HxW depth in metres."""
         if self.data.target == "depth":
-            return list(unit_to_depth(fake[:, 0], self.data.max_depth).float().cpu().numpy())  # B x (H,W)
+            return list(
+                unit_to_depth(fake[:, 0], self.data.max_depth).float().cpu().numpy()
+            )  # B x (H,W)
         rgb = (to_unit(fake.clamp(-1, 1)) * 255.0 + 0.5).byte()  # B,3,H,W
         return list(rgb.permute(0, 2, 3, 1).cpu().numpy())  # B x (H,W,3)
 
@@ -275,7 +302,9 @@ class GANTask(BaseTask):
         height, width = rgb.shape[:2]
         array = resize(rgb, self.data.condition, self.data.image_size)
         x = encode(array, self.data.condition, self.data.max_depth)[None].to(self.device)  # 1,C,h,w
-        fake = F.interpolate(self.generate(x, 1), size=(height, width), mode="bilinear", align_corners=False)
+        fake = F.interpolate(
+            self.generate(x, 1), size=(height, width), mode="bilinear", align_corners=False
+        )
         return self._outputs(fake)[0]
 
     @torch.no_grad()

@@ -56,22 +56,39 @@ def _no_class_weights(name: str, class_weights: list[float] | None) -> None:
 
 @SEG_LOSSES.register("cross_entropy")
 def cross_entropy_loss(
-    mode: str, ignore_index: int, class_weights: list[float] | None = None, label_smoothing: float = 0.0
+    mode: str,
+    ignore_index: int,
+    class_weights: list[float] | None = None,
+    label_smoothing: float = 0.0,
 ) -> nn.Module:
     """Cross-entropy (torch) for multiclass, smp's soft BCE with logits for binary."""
     if mode == BINARY_MODE:
         _no_class_weights("binary cross_entropy", class_weights)
-        return SoftBCEWithLogitsLoss(ignore_index=ignore_index, smooth_factor=label_smoothing or None)
+        return SoftBCEWithLogitsLoss(
+            ignore_index=ignore_index, smooth_factor=label_smoothing or None
+        )
     weight = None if class_weights is None else torch.tensor(class_weights, dtype=torch.float32)
-    return nn.CrossEntropyLoss(weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing)
+    return nn.CrossEntropyLoss(
+        weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing
+    )
 
 
 @SEG_LOSSES.register("dice")
 def dice_loss(
-    mode: str, ignore_index: int, class_weights: list[float] | None = None, smooth: float = 0.0, log_loss: bool = False
+    mode: str,
+    ignore_index: int,
+    class_weights: list[float] | None = None,
+    smooth: float = 0.0,
+    log_loss: bool = False,
 ) -> nn.Module:
     """smp's Dice loss."""
-    return DiceLoss(mode, ignore_index=ignore_index, class_weights=class_weights, smooth=smooth, log_loss=log_loss)
+    return DiceLoss(
+        mode,
+        ignore_index=ignore_index,
+        class_weights=class_weights,
+        smooth=smooth,
+        log_loss=log_loss,
+    )
 
 
 @SEG_LOSSES.register("focal")
@@ -83,7 +100,9 @@ def focal_loss(
     gamma: float = 2.0,
 ) -> nn.Module:
     """smp's Focal loss."""
-    return FocalLoss(mode, ignore_index=ignore_index, class_weights=class_weights, alpha=alpha, gamma=gamma)
+    return FocalLoss(
+        mode, ignore_index=ignore_index, class_weights=class_weights, alpha=alpha, gamma=gamma
+    )
 
 
 @SEG_LOSSES.register("lovasz")
@@ -139,7 +158,8 @@ class SegmentationLoss(nn.Module):
             logits: BxCxHxW (multiclass) or Bx1xHxW (binary) logits.
             mask: BxHxW int64 class ids, void = ``ignore_index``.
         """
-        target = mask.unsqueeze(1).to(logits.dtype) if self.mode == BINARY_MODE else mask  # B,1,H,W | B,H,W
+        binary = self.mode == BINARY_MODE
+        target = mask.unsqueeze(1).to(logits.dtype) if binary else mask  # B,1,H,W | B,H,W
         parts = {name: loss(logits, target) for name, loss in self.parts.items()}
         total = sum(self.weights[name] * value for name, value in parts.items())
         return total, parts
@@ -154,7 +174,9 @@ def segmentation_metrics(classes: list[str], ignore_index: int) -> MetricCollect
             "miou": MulticlassJaccardIndex(num, average="macro", ignore_index=ignore_index),
             "pixel_acc": MulticlassAccuracy(num, average="micro", ignore_index=ignore_index),
             "iou": ClasswiseWrapper(
-                MulticlassJaccardIndex(num, average="none", ignore_index=ignore_index, zero_division=float("nan")),
+                MulticlassJaccardIndex(
+                    num, average="none", ignore_index=ignore_index, zero_division=float("nan")
+                ),
                 labels=list(classes),
                 prefix="iou_",
             ),
@@ -271,9 +293,9 @@ class SegmentationTask(BaseTask):
         total, parts = self.loss(logits, batch["mask"])
         pred = self.to_classes(logits)  # B,H,W
         self.stage_metrics(stage).update(pred, batch["mask"])
-        bs = logits.shape[0]
-        self.log(f"{stage}/loss", total, prog_bar=stage == "train", batch_size=bs, sync_dist=stage != "train")
-        if stage == "train":
+        bs, train = logits.shape[0], stage == "train"
+        self.log(f"{stage}/loss", total, prog_bar=train, batch_size=bs, sync_dist=not train)
+        if train:
             self.log_dict({f"train/loss_{k}": v for k, v in parts.items()}, batch_size=bs)
         return total, pred
 
@@ -314,16 +336,22 @@ class SegmentationTask(BaseTask):
         height, width = rgb.shape[:2]
         x = prepare_image(rgb, self.config.data.image_size).to(self.device)  # 1,3,h,w
         logits = self(x)  # 1,C,h,w
-        logits = F.interpolate(logits.float(), size=(height, width), mode="bilinear", align_corners=False)
+        logits = F.interpolate(
+            logits.float(), size=(height, width), mode="bilinear", align_corners=False
+        )
         return self.to_classes(logits)[0].cpu().numpy().astype(np.uint8)
 
-    def save_prediction(self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray) -> list[Path]:
+    def save_prediction(
+        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray
+    ) -> list[Path]:
         """Write ``<stem>_mask.png`` (class ids), ``<stem>_color.png`` and ``<stem>_overlay.png``."""
         mask = out_dir / f"{stem}_mask.png"
         write_mask(mask, prediction)
         color = save_png(out_dir / f"{stem}_color.png", colorize_mask(prediction, None))
         alpha = self.config.task.overlay_alpha
-        overlay = save_png(out_dir / f"{stem}_overlay.png", overlay_mask(rgb, prediction, alpha, None))
+        overlay = save_png(
+            out_dir / f"{stem}_overlay.png", overlay_mask(rgb, prediction, alpha, None)
+        )
         return [mask, color, overlay]
 
 

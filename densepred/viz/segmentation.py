@@ -28,7 +28,8 @@ def class_palette(num_colors: int = 256) -> np.ndarray:
     palette = np.zeros((num_colors, 3), dtype=np.uint8)
     for bit in range(8):  # spread the bits of each id over the three channels, high bits first
         for channel in range(3):
-            palette[:, channel] |= (((ids >> (3 * bit + channel)) & 1) << (7 - bit)).astype(np.uint8)
+            bits = (ids >> (3 * bit + channel)) & 1
+            palette[:, channel] |= (bits << (7 - bit)).astype(np.uint8)
     return palette
 
 
@@ -49,7 +50,9 @@ def colorize_mask(mask: np.ndarray, ignore_index: int | None = 255) -> np.ndarra
     return rgb
 
 
-def overlay_mask(rgb: np.ndarray, mask: np.ndarray, alpha: float = 0.5, ignore_index: int | None = 255) -> np.ndarray:
+def overlay_mask(
+    rgb: np.ndarray, mask: np.ndarray, alpha: float = 0.5, ignore_index: int | None = 255
+) -> np.ndarray:
     """Blend the colour mask over the image; void pixels show the image unchanged.
 
     Args:
@@ -63,7 +66,8 @@ def overlay_mask(rgb: np.ndarray, mask: np.ndarray, alpha: float = 0.5, ignore_i
     """
     if rgb.shape[:2] != mask.shape:
         raise ValueError(f"image {rgb.shape[:2]} and mask {mask.shape} differ in size")
-    blend = (1 - alpha) * rgb.astype(np.float32) + alpha * colorize_mask(mask, ignore_index)  # H,W,3
+    colors = colorize_mask(mask, ignore_index).astype(np.float32)  # H,W,3
+    blend = (1 - alpha) * rgb.astype(np.float32) + alpha * colors  # H,W,3
     out = np.clip(blend + 0.5, 0, 255).astype(np.uint8)
     if ignore_index is not None:
         out[mask == ignore_index] = rgb[mask == ignore_index]

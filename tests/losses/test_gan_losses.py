@@ -24,7 +24,9 @@ def test_known_values() -> None:
     assert GANLoss("lsgan").discriminator(ones, ones).item() == pytest.approx(0.5)  # 0.5 * (0 + 1)
     assert GANLoss("lsgan").generator(ones).item() == pytest.approx(0.0)
     hinge = GANLoss("hinge")
-    assert hinge.discriminator(ones * 2, -ones * 2).item() == pytest.approx(0.0)  # outside both margins
+    assert hinge.discriminator(ones * 2, -ones * 2).item() == pytest.approx(
+        0.0
+    )  # outside both margins
     assert hinge.discriminator(zeros, zeros).item() == pytest.approx(1.0)
     assert hinge.generator(ones * 3).item() == pytest.approx(-3.0)
 

@@ -113,4 +113,6 @@ def build_gan_model(
         spectral_norm=cfg.spectral_norm,
         args=cfg.discriminator_args,
     )
-    return GANModel(generator, discriminator, conditional=condition_channels > 0, latent_dim=latent_dim)
+    return GANModel(
+        generator, discriminator, conditional=condition_channels > 0, latent_dim=latent_dim
+    )

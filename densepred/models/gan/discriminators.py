@@ -132,7 +132,11 @@ class DCGANDiscriminator(nn.Module):
         channels = base_channels
         for i in range(1, num_layers):
             out = base_channels * min(2**i, 8)
-            layers += [nn.Conv2d(channels, out, 4, 2, 1, bias=False), norm_layer(norm, out), _lrelu()]
+            layers += [
+                nn.Conv2d(channels, out, 4, 2, 1, bias=False),
+                norm_layer(norm, out),
+                _lrelu(),
+            ]
             channels = out
         layers += [nn.Conv2d(channels, 1, (height // step, width // step)), nn.Flatten()]
         self.net = nn.Sequential(*layers)
