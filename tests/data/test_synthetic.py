@@ -191,3 +191,21 @@ def test_prepare_script_generates_a_set(tmp_path: Path, capsys: pytest.CaptureFi
     module.main(argv)
     folder = tmp_path / dataset_key(2, 1, (24, 32), 0)
     assert (folder / "meta.json").is_file() and str(folder) in capsys.readouterr().out
+
+
+def test_objects_keep_clear_of_the_camera() -> None:
+    """No object stands within a metre of the camera (small rooms included), so no image is a close-up
+    wall of near-zero depth. Generator v2 broke this when placement fell back to a random spot."""
+    from densepred.data.synthetic.scene import footprint_radius, sample_scene
+
+    for seed in range(400):
+        rng = np.random.default_rng(seed)
+        scene = sample_scene(rng, label=seed % len(LABEL_CLASSES), size=SIZE)
+        camera = scene.camera.position[[0, 2]]
+        for shape in scene.shapes:
+            gap = np.linalg.norm(shape.center[[0, 2]] - camera) - footprint_radius(shape.kind, shape.half)
+            assert gap > 1.0, f"seed {seed}: a {shape.kind} is {gap:.2f} m from the camera"
+
+
+def test_valid_depth_is_never_implausibly_near(depths: np.ndarray) -> None:
+    assert depths[depths > 0].min() > 0.25

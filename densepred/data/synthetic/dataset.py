@@ -29,7 +29,7 @@ from densepred.data.synthetic.scene import LABEL_CLASSES, MASK_CLASSES, sample_s
 from densepred.errors import ConfigError, DataError
 from densepred.fileio import atomic_write_json
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 """Bumped whenever the renderer's output changes; part of the folder name, so old sets are not reused."""
 
 SPLITS = ("train", "val")

@@ -213,20 +213,24 @@ def footprint_radius(kind: str, half: np.ndarray) -> float:
 
 def _shape(
     rng: np.random.Generator, kind: str, room: np.ndarray, camera: Camera, in_view: bool
-) -> Shape:
-    """A random ``kind`` object standing on the floor, clear of the walls and the camera."""
+) -> Shape | None:
+    """A random ``kind`` object on the floor, clear of the walls and the camera (None: no room)."""
     half = _HALF_EXTENTS[kind](rng, rng.uniform(0.2, 0.55))
     xz = _place(rng, room, camera, footprint_radius(kind, half), in_view)
+    if xz is None:
+        return None
     center = np.array([xz[0], half[1], xz[1]])
     return Shape(kind, center, half, float(rng.uniform(0, np.pi)), sample_texture(rng, (0.12, 0.3)))
 
 
 def _place(
     rng: np.random.Generator, room: np.ndarray, camera: Camera, radius: float, in_view: bool
-) -> np.ndarray:
+) -> np.ndarray | None:
     """Floor position (x, z) for an object of footprint ``radius``, clear of walls and camera.
 
     With ``in_view`` the object is put in front of the camera, so every image shows one.
+    ``None`` when 50 draws found no such place (the object is left out rather than put on
+    the camera, which would fill the image with near-zero depths).
     """
     limit = room[[0, 2]] / 2 - radius - 0.05
     cam = camera.position[[0, 2]]
@@ -239,7 +243,7 @@ def _place(
             xz = rng.uniform(-limit, limit)
         if np.all(np.abs(xz) <= limit) and np.linalg.norm(xz - cam) > radius + 1.0:
             return xz
-    return rng.uniform(-limit, limit)
+    return None
 
 
 def _window(rng: np.random.Generator, room: np.ndarray) -> Window:
@@ -286,10 +290,11 @@ def sample_scene(
     kind = LABEL_CLASSES[label]
     while True:  # redraw until the first object is in view, so the label is visible
         camera = sample_camera(rng, room)
-        shapes = [
+        drawn = [
             _shape(rng, kind, room, camera, in_view=i == 0) for i in range(int(rng.integers(1, 5)))
         ]
-        if camera.sees(shapes[0].center, size):
+        shapes = [shape for shape in drawn if shape is not None]
+        if drawn[0] is not None and camera.sees(shapes[0].center, size):
             break
     light = np.array(
         [rng.uniform(-room[0], room[0]) / 3, room[1] - 0.15, rng.uniform(-room[2], room[2]) / 3]
