@@ -9,7 +9,11 @@ from collections.abc import Callable, Sequence
 from densepred.errors import DensepredError
 
 
-def _run(fn: Callable[[argparse.Namespace], None], parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+def _run(
+    fn: Callable[[argparse.Namespace], None],
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+) -> int:
     args = parser.parse_args(argv)
     try:
         fn(args)
@@ -22,13 +26,19 @@ def _run(fn: Callable[[argparse.Namespace], None], parser: argparse.ArgumentPars
     return 0
 
 
-def print_metrics(metrics: dict[str, float]) -> None:
-    """Print metrics as a two-column Markdown table."""
+def print_metrics(metrics: dict[str, float], initial: dict[str, float] | None = None) -> None:
+    """Print metrics as a Markdown table; with ``initial``, a column of the values before training."""
     width = max((len(k) for k in metrics), default=6)
-    print(f"| {'metric':<{width}} | {'value':>10} |")
-    print(f"|{'-' * (width + 2)}|{'-' * 12}|")
+    head, rule = f"| {'metric':<{width}} |", f"|{'-' * (width + 2)}|"
+    if initial:
+        head, rule = head + f" {'initial':>10} |", rule + f"{'-' * 12}|"
+    print(head + f" {'value':>10} |")
+    print(rule + f"{'-' * 12}|")
     for key in sorted(metrics):
-        print(f"| {key:<{width}} | {metrics[key]:>10.4f} |")
+        before = f" {initial[key]:>10.4f} |" if initial and key in initial else ""
+        if initial and not before:
+            before = f" {'':>10} |"
+        print(f"| {key:<{width}} |{before} {metrics[key]:>10.4f} |")
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -40,30 +50,41 @@ def _train(args: argparse.Namespace) -> None:
     print(f"\nrun folder: {result.run_dir}")
     print(f"best checkpoint: {result.best_checkpoint}")
     if result.metrics:
-        print_metrics(result.metrics)
+        print_metrics(result.metrics, result.initial_metrics)
 
 
 def train_main(argv: Sequence[str] | None = None) -> int:
     """``tools/train.py CONFIG [key=value ...] [--resume] [--run-dir DIR]``."""
     parser = argparse.ArgumentParser(description="Train a densepred model from a YAML config.")
     parser.add_argument("config", help="YAML config, e.g. configs/depth_mbv3_unet.yaml")
-    parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. model.encoder=resnet18 trainer.max_epochs=1")
-    parser.add_argument("--resume", action="store_true", help="continue the run from its checkpoints/last.ckpt")
-    parser.add_argument("--run-dir", default=None, help="run folder (default: output_dir/name from the config)")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        help="dotted overrides, e.g. model.encoder=resnet18 trainer.max_epochs=1",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run from its checkpoints/last.ckpt"
+    )
+    parser.add_argument(
+        "--run-dir", default=None, help="run folder (default: output_dir/name from the config)"
+    )
     return _run(_train, parser, argv)
 
 
 def _baseline(args: argparse.Namespace) -> None:
-    from densepred.baselines import mean_depth_baseline
+    from densepred.baselines import run_baseline
     from densepred.config import load_config
 
-    print_metrics(mean_depth_baseline(load_config(args.config, args.overrides)))
+    print_metrics(run_baseline(load_config(args.config, args.overrides)))
 
 
 def baseline_main(argv: Sequence[str] | None = None) -> int:
-    """``tools/baseline.py CONFIG [key=value ...]``: metrics of the constant mean-depth prediction."""
-    parser = argparse.ArgumentParser(description="Score the mean-depth baseline on a depth config's validation data.")
-    parser.add_argument("config", help="depth YAML config")
+    """``tools/baseline.py CONFIG [key=value ...]``: metrics of the task's constant prediction."""
+    parser = argparse.ArgumentParser(
+        description="Score a constant prediction on a config's validation data: the mean depth "
+        "(depth), the majority class (segmentation, classification)."
+    )
+    parser.add_argument("config", help="depth, segmentation or classification YAML config")
     parser.add_argument("overrides", nargs="*", help="dotted overrides")
     return _run(_baseline, parser, argv)
 
@@ -83,7 +104,9 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("config", help="YAML config whose data section names the evaluation data")
     parser.add_argument("checkpoint", help="checkpoint written by tools/train.py")
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. data.val_split=test")
-    parser.add_argument("--out", default=None, help="metrics JSON (default: <checkpoint>.eval.json)")
+    parser.add_argument(
+        "--out", default=None, help="metrics JSON (default: <checkpoint>.eval.json)"
+    )
     return _run(_evaluate, parser, argv)
 
 
@@ -91,9 +114,13 @@ def _predict(args: argparse.Namespace) -> None:
     from densepred.inference import generate_files, predict_files
 
     if bool(args.images) == (args.num is not None):
-        raise DensepredError("pass either input images/folders or --num N (generation from noise), not both.")
+        raise DensepredError(
+            "pass either input images/folders or --num N (generation from noise), not both."
+        )
     if args.num is not None:
-        written = generate_files(args.checkpoint, args.num, args.out, device=args.device, seed=args.seed)
+        written = generate_files(
+            args.checkpoint, args.num, args.out, device=args.device, seed=args.seed
+        )
     else:
         written = predict_files(args.checkpoint, args.images, args.out, device=args.device)
     print(f"wrote {len(written)} files to {args.out}")
@@ -104,7 +131,9 @@ def predict_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Predict with a checkpoint on images of any size.")
     parser.add_argument("checkpoint", help="checkpoint written by tools/train.py")
     parser.add_argument("images", nargs="*", help="image files or folders (GAN: condition files)")
-    parser.add_argument("--num", type=int, default=None, help="generate N outputs from noise (unconditional GAN)")
+    parser.add_argument(
+        "--num", type=int, default=None, help="generate N outputs from noise (unconditional GAN)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise for --num")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")

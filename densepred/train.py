@@ -36,11 +36,22 @@ class TrainResult:
         run_dir: The run folder.
         metrics: Validation metrics of the best checkpoint (``metrics.json``'s ``val``).
         best_checkpoint: Path of the best checkpoint, or None if none was written.
+        initial_metrics: Validation metrics before the first step (``metrics.json``'s
+            ``initial_val``; empty when resuming or without validation).
     """
 
     run_dir: Path
     metrics: dict[str, float]
     best_checkpoint: Path | None
+    initial_metrics: dict[str, float]
+
+
+def _validate(
+    trainer: L.Trainer, task: L.LightningModule, datamodule: Any, **kwargs: Any
+) -> dict[str, float]:
+    """``trainer.validate`` as a plain ``{name: float}`` dict."""
+    results = trainer.validate(task, datamodule=datamodule, verbose=False, **kwargs)
+    return {k: float(v) for k, v in (results[0] if results else {}).items()}
 
 
 def choose_run_dir(config: Config, resume: bool, run_dir: str | Path | None = None) -> Path:
@@ -55,7 +66,9 @@ def choose_run_dir(config: Config, resume: bool, run_dir: str | Path | None = No
     if resume:
         last = base / "checkpoints" / "last.ckpt"
         if not last.is_file():
-            raise ConfigError(f"--resume: no checkpoint at '{last}'. Start the run without --resume first.")
+            raise ConfigError(
+                f"--resume: no checkpoint at '{last}'. Start the run without --resume first."
+            )
         return base
     if not (base / "checkpoints").exists():
         return base
@@ -65,11 +78,15 @@ def choose_run_dir(config: Config, resume: bool, run_dir: str | Path | None = No
     return base.parent / f"{base.name}_{i}"
 
 
-def build_trainer(config: Config, run_dir: Path, callbacks: list[Callback] | None = None) -> L.Trainer:
+def build_trainer(
+    config: Config, run_dir: Path, callbacks: list[Callback] | None = None
+) -> L.Trainer:
     """A Trainer with loggers (CSV, TensorBoard) and checkpointing in ``run_dir``."""
     reserved = [k for k in RESERVED_TRAINER_KEYS if k in config.trainer]
     if reserved:
-        raise ConfigError(f"trainer.{reserved[0]} is set by densepred (run folder, loggers, callbacks); remove it.")
+        raise ConfigError(
+            f"trainer.{reserved[0]} is set by densepred (run folder, loggers, callbacks); remove it."
+        )
     task = config.task
     checkpoint = ModelCheckpoint(
         dirpath=run_dir / "checkpoints",
@@ -85,7 +102,10 @@ def build_trainer(config: Config, run_dir: Path, callbacks: list[Callback] | Non
     kwargs = {**TRAINER_DEFAULTS, **config.trainer}
     all_callbacks: list[Callback] = [checkpoint, LearningRateMonitor(logging_interval="step")]
     return L.Trainer(
-        default_root_dir=run_dir, logger=loggers, callbacks=all_callbacks + list(callbacks or []), **kwargs
+        default_root_dir=run_dir,
+        logger=loggers,
+        callbacks=all_callbacks + list(callbacks or []),
+        **kwargs,
     )
 
 
@@ -95,7 +115,11 @@ def run_training(
     run_dir: str | Path | None = None,
     callbacks: list[Callback] | None = None,
 ) -> TrainResult:
-    """Train ``config``, validate its best checkpoint and write ``metrics.json``.
+    """Validate the initial model, train ``config``, validate its best checkpoint, write ``metrics.json``.
+
+    The initial validation (skipped when resuming) shows what training gained; it is logged at
+    step 0 and its sample grid is ``samples/val_init.png``. The seed is set again after it, so
+    the training itself does not depend on it.
 
     Args:
         config: Validated config.
@@ -112,19 +136,26 @@ def run_training(
     datamodule = spec.datamodule_cls(config.data)
     trainer = build_trainer(config, folder, callbacks)
     last = folder / "checkpoints" / "last.ckpt"
+    validate = trainer.limit_val_batches != 0
+    initial = _validate(trainer, task, datamodule) if validate and not resume else {}
+    for metric in task.metrics.values():
+        metric.reset()  # states made under inference mode cannot be updated in training
+    L.seed_everything(config.seed, workers=True, verbose=False)
     trainer.fit(task, datamodule=datamodule, ckpt_path=last if resume else None)
 
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     best_path = Path(best) if best else (last if last.is_file() else None)
     metrics: dict[str, float] = {}
-    if best_path is not None and trainer.limit_val_batches != 0:
-        results = trainer.validate(task, datamodule=datamodule, ckpt_path=best_path, verbose=False)
-        metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
+    if best_path is not None and validate:
+        metrics = _validate(trainer, task, datamodule, ckpt_path=best_path)
     record = {
         "checkpoint": str(best_path) if best_path else None,
         "epochs": trainer.current_epoch,
         "global_step": trainer.global_step,
         "val": metrics,
+        "initial_val": initial,
     }
     atomic_write_json(folder / "metrics.json", record)
-    return TrainResult(run_dir=folder, metrics=metrics, best_checkpoint=best_path)
+    return TrainResult(
+        run_dir=folder, metrics=metrics, best_checkpoint=best_path, initial_metrics=initial
+    )

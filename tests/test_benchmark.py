@@ -118,3 +118,18 @@ def test_cli_prints_and_writes_tables(tmp_path: Path, capsys: pytest.CaptureFixt
     assert next(csv.DictReader(csv_path.open()))["threads"] == "1"
     assert main(["--encoders", "mobilenet_v3_larg", "--size", "32", "32"]) == 2
     assert "Did you mean 'mobilenet_v3_large'" in capsys.readouterr().err
+
+
+def test_cli_compares_config_models_in_one_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """The default depth model and an smp.Unet variant of it, one row each, named by overrides."""
+    main = runpy.run_path(str(TOOL))["main"]
+    config = str(Path(__file__).resolve().parents[1] / "configs" / "depth_mbv3_unet.yaml")
+    small = ["model.encoder=mobilenet_v3_small"]
+    args = ["--size", "64", "64", "--threads", "1", "--warmup", "0", "--repeats", "1"]
+    smp_args = ["model.decoder=smp.Unet", "model.decoder_args={}"]
+    assert main([*args, "--config", config, *small, "--config", config, *small, *smp_args]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "| depth_mbv3_unet" in line]
+    assert len(rows) == 2
+    assert "model.decoder=smp.Unet" in rows[1] and "smp" not in rows[0]
+    macs = [float(row.split("|")[4]) for row in rows]
+    assert macs[0] < macs[1]  # the default decoder is the lighter one

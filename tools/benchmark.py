@@ -2,6 +2,7 @@
 
 python tools/benchmark.py --encoders mobilenet_v2 resnet18 --size 480 640 --threads 2
 python tools/benchmark.py --config configs/depth_mbv3_unet.yaml model.encoder=resnet18
+python tools/benchmark.py --config configs/depth_mbv3_unet.yaml --config configs/depth_mbv3_unet.yaml model.decoder=smp.Unet "model.decoder_args={}"
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ COLUMNS = ("name", "input", "params_m", "macs_g", "median_ms", "p90_ms", "thread
 def benchmark_config(
     path: str, overrides: Sequence[str], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
-    """One row for the full model of a YAML config (after dotted overrides)."""
+    """One row for the full model of a YAML config (after dotted overrides), named by both."""
     from densepred.config import load_config
     from densepred.models import build_model
 
     config = load_config(path, list(overrides))
     in_channels = getattr(config.model, "in_channels", 3)
     row = benchmark_module(
-        config.name,
+        " ".join([config.name, *overrides]),
         build_model(config),
         args.size,
         in_channels=in_channels,
@@ -63,8 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--config",
         nargs="+",
+        action="append",
         metavar="ARG",
-        help="CONFIG [key=value ...]: benchmark the config's model",
+        help="CONFIG [key=value ...]: benchmark the config's model (repeat for several models)",
     )
     parser.add_argument(
         "--size", nargs=2, type=int, default=[480, 640], metavar=("H", "W"), help="input size"
@@ -84,7 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.config:
-            rows = benchmark_config(args.config[0], args.config[1:], args)
+            rows = [
+                row
+                for path, *overrides in args.config
+                for row in benchmark_config(path, overrides, args)
+            ]
         else:
             rows = benchmark_encoders(
                 args.encoders,

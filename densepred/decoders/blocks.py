@@ -117,19 +117,24 @@ def skip_plan(reductions: Sequence[int]) -> list[tuple[int, int | None]]:
     return steps
 
 
-def check_step_channels(channels: Sequence[int], num_steps: int, where: str) -> None:
+def check_step_channels(
+    channels: Sequence[int],
+    num_steps: int,
+    where: str,
+    why: str = "one per encoder feature map, the last one ending at stride 1",
+) -> None:
     """Fail if a decoder's per-step ``channels`` option does not have one entry per step.
 
     Args:
         channels: The option value.
-        num_steps: Steps of the decoder (one per encoder feature map).
+        num_steps: Steps of the decoder.
         where: Decoder name, for the message.
+        why: How the number of steps follows from the encoder and options, for the message.
     """
     if len(channels) != num_steps:
         raise ConfigError(
             f"{where} decoder: channels={tuple(channels)} has {len(channels)} entries but the "
-            f"encoder gives {num_steps} feature maps, so the decoder has {num_steps} steps "
-            f"(one per map, the last one ending at stride 1). Give {num_steps} channel values."
+            f"decoder has {num_steps} steps ({why}). Give {num_steps} channel values."
         )
 
 

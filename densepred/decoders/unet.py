@@ -16,6 +16,7 @@ from densepred.decoders.blocks import (
     init_weights,
     skip_plan,
 )
+from densepred.errors import ConfigError
 
 
 class UnetBlock(nn.Module):
@@ -60,7 +61,9 @@ class UnetDecoder(nn.Module):
     Each step upsamples the deeper map to the next skip's stride, concatenates that skip and
     applies two 3x3 conv-BN-ReLU blocks; a final step without skip upsamples from the
     shallowest map to stride 1. Steps between maps of equal reduction (dilated encoders) do
-    not upsample.
+    not upsample. ``final_stride=2`` stops at the shallowest skip instead: the full-resolution
+    step is the decoder's most expensive one, and the model upsamples the head's output
+    bilinearly to the input size (as most light depth networks do).
 
     Args:
         encoder_channels: Channels of the encoder maps, shallowest first.
@@ -69,6 +72,9 @@ class UnetDecoder(nn.Module):
         upsample: ``"transposed"`` (``ConvTranspose2d``, kernel = stride = factor, mapping to
             the step's channels), ``"bilinear"`` or ``"nearest"`` (channels kept).
         separable: Depthwise-separable 3x3 blocks (a light variant for mobile encoders).
+        final_stride: Stride of the decoder's output: 1, or an encoder reduction at which the
+            decoder stops (one step fewer per skipped stride; ``channels`` has one entry per
+            step kept).
     """
 
     def __init__(
@@ -78,11 +84,27 @@ class UnetDecoder(nn.Module):
         channels: Sequence[int] = (256, 128, 64, 32, 16),
         upsample: str = "transposed",
         separable: bool = False,
+        final_stride: int = 1,
     ) -> None:
         super().__init__()
         check_features(encoder_channels, encoder_reductions)
-        plan = skip_plan(encoder_reductions)
-        check_step_channels(channels, len(plan), "unet")
+        if final_stride != 1 and final_stride not in encoder_reductions:
+            raise ConfigError(
+                f"unet decoder: final_stride={final_stride} is neither 1 nor an encoder reduction "
+                f"({sorted(set(encoder_reductions))}); use 1 (full resolution) or 2."
+            )
+        plan = [
+            (factor, skip)
+            for factor, skip in skip_plan(encoder_reductions)
+            if (1 if skip is None else encoder_reductions[skip]) >= final_stride
+        ]
+        check_step_channels(
+            channels,
+            len(plan),
+            "unet",
+            f"one per encoder feature map at stride >= {final_stride}, the last one ending at "
+            f"final_stride={final_stride}",
+        )
         self.skip_indices = [skip for _, skip in plan]
         blocks = []
         in_channels = encoder_channels[-1]
@@ -94,7 +116,7 @@ class UnetDecoder(nn.Module):
             in_channels = out_channels
         self.blocks = nn.ModuleList(blocks)
         self.out_channels = channels[-1]
-        self.out_reduction = 1
+        self.out_reduction = final_stride
         init_weights(self)
 
     def forward(self, features: list[Tensor]) -> Tensor:

@@ -161,26 +161,47 @@ def create_smp_model(
     return SmpModel(net, name)
 
 
+def attach_head(model: SmpModel, head: str, head_args: dict[str, Any]) -> SmpModel:
+    """Swap smp's segmentation head for densepred's ``head`` (depth, image, segmentation).
+
+    smp's head is a 3x3 conv, an optional bilinear upsampling and an activation; the densepred
+    head replaces the conv and activation (same Xavier init), smp's upsampling stays.
+    """
+    from segmentation_models_pytorch.base import SegmentationHead
+
+    from densepred.heads import HEADS
+
+    old = model.net.segmentation_head
+    if not isinstance(old, SegmentationHead):
+        raise ConfigError(
+            f"model.decoder {model.name} has its own head type ({type(old).__name__}); it serves "
+            "segmentation only. Choose another smp architecture or a densepred decoder."
+        )
+    conv, upsampling = old[0], old[1]
+    model.net.segmentation_head = nn.Sequential(
+        HEADS.build(head, where="model.head_args", in_channels=conv.in_channels, **head_args),
+        upsampling,
+    )
+    return model
+
+
 def build_smp_model(cfg: DenseModelConfig, head: str, **head_defaults: Any) -> SmpModel:
     """:func:`create_smp_model` from the ``model`` section (``build_dense_model``'s smp branch).
 
     Args:
         cfg: The ``model`` section, ``cfg.decoder`` being ``smp.<Architecture>``.
-        head: The task's head; smp architectures serve ``segmentation`` only.
-        **head_defaults: Head options set by the task; ``num_classes`` is used.
+        head: The task's head in ``densepred.heads.HEADS``; it replaces smp's own head, so
+            smp architectures serve depth and GAN generators as well as segmentation.
+        **head_defaults: Head options set by the task; ``cfg.head_args`` may override them.
     """
-    if head != "segmentation" or cfg.head_args:
-        raise ConfigError(
-            f"model.decoder {cfg.decoder}: smp architectures serve segmentation only and bring "
-            "their own head (set its options in model.decoder_args, not model.head_args)."
-        )
-    return create_smp_model(
+    model = create_smp_model(
         cfg.decoder,
         cfg.encoder,
-        num_classes=head_defaults["num_classes"],
+        num_classes=1,  # smp's head is replaced below
         pretrained=cfg.pretrained,
         output_stride=cfg.output_stride,
         in_channels=cfg.in_channels,
         encoder_args=cfg.encoder_args,
         decoder_args=cfg.decoder_args,
     )
+    return attach_head(model, head, {**head_defaults, **cfg.head_args})

@@ -15,12 +15,14 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.trainer.states import TrainerFn
 from torch import nn
 from torchmetrics import MetricCollection
 
 from densepred.config import Config, config_from_dict
 from densepred.errors import DensepredError
 from densepred.tasks.optim import build_optimizer, build_scheduler
+from densepred.viz.depth import save_png
 
 STAGES = ("train", "val", "test")
 
@@ -63,13 +65,27 @@ class BaseTask(L.LightningModule, ABC):
         """Predict for one HxWx3 uint8 RGB image of any size (used by ``tools/predict.py``)."""
 
     @abstractmethod
-    def save_prediction(self, prediction: Any, out_dir: Path, stem: str, rgb: np.ndarray) -> list[Path]:
+    def save_prediction(
+        self, prediction: Any, out_dir: Path, stem: str, rgb: np.ndarray
+    ) -> list[Path]:
         """Write one prediction's files into ``out_dir`` and return their paths."""
 
     @property
     def run_dir(self) -> Path:
         """The run folder (the Trainer's ``default_root_dir``)."""
         return Path(self.trainer.default_root_dir)
+
+    def save_sample_grid(self, grid: np.ndarray) -> None:
+        """Write a validation sample grid to ``samples/`` and ``predictions.png``.
+
+        ``samples/val_epochNNN.png`` during training; ``samples/val_init.png`` for the
+        validation before the first step, which leaves ``predictions.png`` alone.
+        """
+        initial = self.trainer.state.fn == TrainerFn.VALIDATING and self.global_step == 0
+        name = "val_init.png" if initial else f"val_epoch{self.current_epoch:03d}.png"
+        save_png(self.run_dir / "samples" / name, grid)
+        if not initial:
+            save_png(self.run_dir / "predictions.png", grid)
 
     def check_finite(self, loss: torch.Tensor) -> None:
         """Stop training before a non-finite loss can reach the weights or a checkpoint."""
@@ -99,7 +115,10 @@ class BaseTask(L.LightningModule, ABC):
         optimizer = build_optimizer(self.trainable_parameters(), task.optimizer)
         total = int(self.trainer.estimated_stepping_batches)
         scheduler = build_scheduler(optimizer, max(1, total), task.scheduler)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         """Parameters given to the optimizer."""

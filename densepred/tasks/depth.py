@@ -137,8 +137,7 @@ class DepthTask(BaseTask):
         if samples[0].shape[0] == 0:
             return
         grid = depth_sample_grid(*samples, max_depth=self.config.task.max_depth)
-        save_png(self.run_dir / "samples" / f"val_epoch{self.current_epoch:03d}.png", grid)
-        save_png(self.run_dir / "predictions.png", grid)
+        self.save_sample_grid(grid)
 
     def on_test_epoch_end(self) -> None:
         self.log_epoch_metrics("test")

@@ -272,8 +272,7 @@ class GANTask(BaseTask):
         if samples[0][1].shape[0] == 0:
             return
         grid = gan_sample_grid(samples)
-        save_png(self.run_dir / "samples" / f"val_epoch{self.current_epoch:03d}.png", grid)
-        save_png(self.run_dir / "predictions.png", grid)
+        self.save_sample_grid(grid)
 
     def on_test_epoch_end(self) -> None:
         self.log_epoch_metrics("test")

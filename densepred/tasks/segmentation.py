@@ -324,8 +324,7 @@ class SegmentationTask(BaseTask):
         if samples[0].shape[0] == 0:
             return
         grid = segmentation_sample_grid(*samples, ignore_index=self.ignore_index)
-        save_png(self.run_dir / "samples" / f"val_epoch{self.current_epoch:03d}.png", grid)
-        save_png(self.run_dir / "predictions.png", grid)
+        self.save_sample_grid(grid)
 
     def on_test_epoch_end(self) -> None:
         self.log_epoch_metrics("test")

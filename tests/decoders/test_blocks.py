@@ -37,7 +37,7 @@ def test_check_features_rejects_mismatch(reductions) -> None:
 
 
 def test_check_step_channels_explains_count() -> None:
-    with pytest.raises(ConfigError, match="has 3 entries but the encoder gives 5 feature maps"):
+    with pytest.raises(ConfigError, match=r"has 3 entries but the decoder has 5 steps \(one per encoder feature map"):
         check_step_channels((64, 32, 16), 5, "unet")
 
 

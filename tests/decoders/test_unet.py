@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from torch import nn
 
 from densepred.decoders import UnetDecoder
@@ -49,8 +50,24 @@ def test_unet_factor_four_step(make_features) -> None:
 
 
 def test_unet_channels_length_mismatch() -> None:
-    with pytest.raises(ConfigError, match="unet decoder: channels=.*4 entries.*5 feature maps"):
+    with pytest.raises(ConfigError, match="unet decoder: channels=.*4 entries.*5 steps"):
         UnetDecoder(CHANNELS, [2, 4, 8, 16, 32], channels=(64, 32, 16, 8))
+    with pytest.raises(ConfigError, match=r"5 entries.*4 steps.*final_stride=2"):
+        UnetDecoder(CHANNELS, [2, 4, 8, 16, 32], channels=(64, 32, 16, 8, 8), final_stride=2)
+    with pytest.raises(ConfigError, match="final_stride=3 is neither 1 nor an encoder reduction"):
+        UnetDecoder(CHANNELS, [2, 4, 8, 16, 32], channels=(64, 32, 16, 8), final_stride=3)
+
+
+@pytest.mark.parametrize("final_stride", [2, 4])
+def test_unet_final_stride_stops_early(final_stride: int) -> None:
+    reductions = [2, 4, 8, 16, 32]
+    steps = sum(r >= final_stride for r in reductions[:-1])  # steps end at each skip
+    decoder = UnetDecoder(CHANNELS, reductions, channels=(8,) * steps, final_stride=final_stride)
+    features = [
+        torch.randn(1, c, 64 // r, 96 // r) for c, r in zip(CHANNELS, reductions, strict=True)
+    ]
+    assert decoder.out_reduction == final_stride
+    assert decoder(features).shape == (1, 8, 64 // final_stride, 96 // final_stride)
 
 
 def test_unet_unknown_upsample() -> None:

@@ -41,10 +41,36 @@ def test_config_accepts_smp_names_and_dispatches() -> None:
         config_from_dict({"model": {"decoder": "smp.FNP"}, "task": {"name": "segmentation"}})
 
 
+@pytest.mark.parametrize("name", ["smp.Unet", "smp.FPN", "smp.DeepLabV3Plus"])
+@pytest.mark.parametrize(
+    ("head", "defaults", "channels"),
+    [
+        ("depth", {"min_depth": 0.5, "max_depth": 4.0}, 1),
+        ("image", {"out_channels": 3}, 3),
+        ("segmentation", {"num_classes": 5}, 5),
+    ],
+)
+def test_densepred_heads_replace_smp_head(
+    name: str, head: str, defaults: dict, channels: int
+) -> None:
+    stride = 16 if name == "smp.DeepLabV3Plus" else 32
+    cfg = DenseModelConfig(encoder=ENCODER, decoder=name, output_stride=stride)
+    model = build_dense_model(cfg, head=head, **defaults)
+    x = torch.randn(2, 3, 45, 61, requires_grad=True)
+    y = model(x)
+    assert y.shape == (2, channels, 45, 61)
+    if head == "depth":
+        assert 0.5 <= float(y.min()) and float(y.max()) <= 4.0
+    y.mean().backward()
+    assert x.grad is not None and model.net.encoder.model.conv_stem.weight.grad is not None
+
+
 def test_wrong_head_stride_and_arguments_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="serve segmentation only"):
+    with pytest.raises(ConfigError, match=r"model.head_args: Unknown key 'max_dept'"):
         build_dense_model(
-            DenseModelConfig(encoder=ENCODER, decoder="smp.FPN"), head="depth", max_depth=10.0
+            DenseModelConfig(encoder=ENCODER, decoder="smp.FPN", head_args={"max_dept": 3.0}),
+            head="depth",
+            max_depth=10.0,
         )
     with pytest.raises(ConfigError, match="smp.FPN needs an undilated encoder"):
         create_smp_model("smp.FPN", ENCODER, 2, output_stride=16)

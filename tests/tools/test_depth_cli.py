@@ -44,6 +44,16 @@ def test_run_folder_has_everything(trained: tuple[Path, list[str]]) -> None:
     assert picture is not None and picture.shape[0] > 32 and picture.shape[1] > 3 * 48
 
 
+def test_initial_validation_is_recorded(trained: tuple[Path, list[str]]) -> None:
+    """The model is scored before its first step, so a run shows what training gained."""
+    run, _ = trained
+    record = json.loads((run / "metrics.json").read_text())
+    assert set(record["initial_val"]) == set(record["val"])
+    assert record["initial_val"]["val/mai_si_rmse"] != record["val"]["val/mai_si_rmse"]
+    assert (run / "samples" / "val_init.png").is_file()
+    assert (run / "samples" / "val_epoch000.png").is_file()
+
+
 def test_checkpoint_loads_without_pickled_code(trained: tuple[Path, list[str]]) -> None:
     run, _ = trained
     ckpt = read_checkpoint(run / "checkpoints" / "best.ckpt")  # weights_only=True inside
@@ -121,21 +131,3 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, make_tiny
     last = tmp_path / "runs" / "depth_mbv3_unet" / "checkpoints" / "last.ckpt"
     state = read_checkpoint(last)["state_dict"]
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
-
-
-def test_mean_depth_baseline_si_rmse_is_per_image_log_std(tmp_path: Path, make_tiny) -> None:
-    from densepred.baselines import mean_depth_baseline
-    from densepred.tasks import TASKS
-
-    cfg = load_config(MAIN, make_tiny(tmp_path))
-    result = mean_depth_baseline(cfg)
-    dm = TASKS.get("depth").datamodule_cls(cfg.data)
-    dm.prepare_data()
-    dm.setup("fit")
-    stds = []
-    for batch in dm.val_dataloader():
-        for gt in batch["depth"]:
-            log = torch.log(gt[gt > 0.001].double())  # MAI validity: gt > 1 mm
-            stds.append(float(log.std(unbiased=False)))
-    assert result["val/mai_si_rmse"] == pytest.approx(sum(stds) / len(stds), rel=1e-4)
-    assert 0.5 < result["mean_depth_m"] < 10.0

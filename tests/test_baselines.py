@@ -1,0 +1,73 @@
+"""Constant-prediction baselines: their scores agree with the task metrics of that prediction."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+import torch
+
+from densepred.baselines import BASELINES, run_baseline
+from densepred.config import load_config
+from densepred.tasks import TASKS
+from densepred.tasks.classification import classification_metrics
+from densepred.tasks.segmentation import segmentation_metrics
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+TOOL = Path(__file__).resolve().parents[1] / "tools" / "baseline.py"
+
+
+def _val_batches(cfg):
+    dm = TASKS.get(cfg.task_name).datamodule_cls(cfg.data)
+    dm.prepare_data()
+    dm.setup("fit")
+    return list(dm.val_dataloader())
+
+
+def test_mean_depth_baseline_si_rmse_is_per_image_log_std(tmp_path: Path, make_tiny) -> None:
+    cfg = load_config(CONFIGS / "depth_mbv3_unet.yaml", make_tiny(tmp_path))
+    result = run_baseline(cfg)
+    stds = []
+    for batch in _val_batches(cfg):
+        for gt in batch["depth"]:
+            log = torch.log(gt[gt > 0.001].double())  # MAI validity: gt > 1 mm
+            stds.append(float(log.std(unbiased=False)))
+    assert result["val/mai_si_rmse"] == pytest.approx(sum(stds) / len(stds), rel=1e-4)
+    assert 0.5 < result["mean_depth_m"] < 10.0
+
+
+def test_majority_pixel_baseline_scores_like_the_metrics(tmp_path: Path, make_tiny) -> None:
+    cfg = load_config(CONFIGS / "seg_mbv3_unet.yaml", make_tiny(tmp_path))
+    result = run_baseline(cfg)
+    metrics = segmentation_metrics(cfg.data.classes, cfg.data.ignore_index)
+    for batch in _val_batches(cfg):
+        mask = batch["mask"]
+        metrics.update(torch.full_like(mask, result["majority_class"]), mask)
+    values = metrics.compute()
+    assert result["val/miou"] == pytest.approx(float(values["miou"]), rel=1e-5)
+    assert result["val/pixel_acc"] == pytest.approx(float(values["pixel_acc"]), rel=1e-5)
+    assert 0 < result["val/miou"] < result["val/pixel_acc"] < 1
+
+
+def test_majority_label_baseline_scores_like_the_metrics(tmp_path: Path, make_tiny) -> None:
+    cfg = load_config(CONFIGS / "cls_mbv2.yaml", make_tiny(tmp_path))
+    result = run_baseline(cfg)
+    num_classes = len(cfg.data.classes)
+    metrics = classification_metrics(num_classes)
+    for batch in _val_batches(cfg):
+        logits = torch.zeros(len(batch["label"]), num_classes)
+        logits[:, result["majority_class"]] = 1.0
+        metrics.update(logits, batch["label"])
+    assert result["val/acc1"] == pytest.approx(float(metrics.compute()["acc1"]), rel=1e-5)
+
+
+def test_cli_prints_the_table_and_gan_configs_have_no_baseline(
+    tmp_path: Path, make_tiny, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main = runpy.run_path(str(TOOL))["baseline_main"]
+    assert main([str(CONFIGS / "seg_mbv3_unet.yaml"), *make_tiny(tmp_path)]) == 0
+    assert "| val/miou" in capsys.readouterr().out
+    assert "gan" not in BASELINES
+    assert main([str(CONFIGS / "gan_dcgan.yaml"), *make_tiny(tmp_path)]) != 0
+    assert "Unknown baseline 'gan'" in capsys.readouterr().err
