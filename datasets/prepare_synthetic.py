@@ -16,6 +16,7 @@ import time
 from densepred.data.synthetic.dataset import (
     DEFAULT_NUM_TRAIN,
     DEFAULT_NUM_VAL,
+    DEFAULT_SEED,
     DEFAULT_SIZE,
     ensure_synthetic,
 )
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--size", type=int, nargs=2, default=DEFAULT_SIZE, metavar=("H", "W"), help="image size"
     )
-    parser.add_argument("--seed", type=int, default=0, help="dataset seed")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
     parser.add_argument(
         "--workers", type=int, default=None, help="rendering processes (default: CPUs, max 8)"
     )

@@ -2,11 +2,14 @@
 
 - :mod:`~densepred.data.io`: read/write RGB images, metric depth (uint16 PNG) and class masks.
 - :mod:`~densepred.data.synthetic`: the embedded default dataset, generated on first use.
+- :mod:`~densepred.data.base`: the ``data`` keys and loaders every task shares
+  (``DataConfig``, ``BaseDataModule``) and the check of ``data.args`` (``validate_reader_args``).
 - :mod:`~densepred.data.depth`: depth layouts (``DEPTH_FORMATS``), ``DepthDataset``,
   ``DepthDataConfig`` and ``DepthDataModule``.
 - :mod:`~densepred.data.transforms`: albumentations pipelines shared by depth and segmentation.
 """
 
+from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
 from densepred.data.depth import (
     DEPTH_FORMATS,
     DepthAugmentConfig,
@@ -31,6 +34,8 @@ __all__ = [
     "DEPTH_FORMATS",
     "LABEL_CLASSES",
     "MASK_CLASSES",
+    "BaseDataModule",
+    "DataConfig",
     "DepthAugmentConfig",
     "DepthDataConfig",
     "DepthDataModule",
@@ -43,6 +48,7 @@ __all__ = [
     "read_depth",
     "read_image",
     "read_mask",
+    "validate_reader_args",
     "write_depth",
     "write_image",
     "write_mask",

@@ -12,20 +12,26 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from pydantic import Field, field_validator, model_validator
 from torch.utils.data import Dataset
 
-from densepred.config import StrictModel
-from densepred.data.depth import DepthAugmentConfig, DepthDataModule
+from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
+from densepred.data.depth import DepthAugmentConfig
 from densepred.data.io import read_image
-from densepred.data.synthetic import LABEL_CLASSES, ensure_synthetic
-from densepred.data.transforms import build_dense_transform
+from densepred.data.synthetic import (
+    DEFAULT_NUM_TRAIN,
+    DEFAULT_NUM_VAL,
+    DEFAULT_SEED,
+    DEFAULT_SIZE,
+    LABEL_CLASSES,
+    ensure_synthetic,
+)
 from densepred.errors import DataError
-from densepred.registry import Registry, check_kwargs
+from densepred.registry import Registry
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 IMAGEFOLDER_LAYOUT = "<root>/<split>/<class name>/<image files>"
@@ -64,10 +70,10 @@ def synthetic_reader(
     root: Path,
     split: str,
     classes: list[str],
-    num_train: int = 600,
-    num_val: int = 100,
-    size: tuple[int, int] = (192, 256),
-    seed: int = 0,
+    num_train: int = DEFAULT_NUM_TRAIN,
+    num_val: int = DEFAULT_NUM_VAL,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    seed: int = DEFAULT_SEED,
 ) -> list[ClsSample]:
     """The procedural set (generated under ``root`` on first use): ``rgb/*.png`` + ``labels.csv``.
 
@@ -75,14 +81,10 @@ def synthetic_reader(
         root: Parent folder of generated sets (shared with the depth task).
         split: ``train`` or ``val``.
         classes: Class names; labels must index into them.
-        num_train: Training images.
-        num_val: Validation images.
-        size: Image size (H, W).
-        seed: Dataset seed.
+        num_train, num_val, size, seed: The set's parameters, see
+            :func:`~densepred.data.synthetic.ensure_synthetic`.
     """
-    folder = ensure_synthetic(
-        root, num_train=num_train, num_val=num_val, size=tuple(size), seed=seed
-    )
+    folder = ensure_synthetic(root, num_train, num_val, size, seed)
     labels_file = folder / split / "labels.csv"
     if not labels_file.is_file():
         raise DataError(
@@ -171,8 +173,7 @@ def load_cls_samples(
         args: Reader keyword arguments (``data.args``), checked against the reader's signature.
     """
     reader = CLS_FORMATS.get(format).reader
-    check_kwargs(reader, args or {}, "data.args")
-    return reader(Path(root), split, list(classes), **(args or {}))
+    return reader(Path(root), split, list(classes), **validate_reader_args(reader, args))
 
 
 def spread_subset(samples: list[ClsSample], limit: int | None) -> list[ClsSample]:
@@ -213,42 +214,30 @@ class ClassificationDataset(Dataset):
         }
 
 
-class ClassificationDataConfig(StrictModel):
+class ClassificationDataConfig(DataConfig):
     """The ``data`` section of a classification config.
 
+    The keys of :class:`~densepred.data.base.DataConfig` (``format``: one of :data:`CLS_FORMATS`;
+    ``limit_train`` / ``limit_val`` keep samples spread over the classes) and these.
     ``classes`` defaults to the layout's own (synthetic: box, sphere, cylinder; imagefolder: the
     sorted folder names of the training split). The resolved list is written to the run's config
     and checkpoint, so a checkpoint alone rebuilds its model.
 
     Attributes:
-        format: Layout reader, one of :data:`CLS_FORMATS`.
-        root: Dataset folder (for ``synthetic``: where generated sets are kept).
-        args: Reader keyword arguments, e.g. ``{num_train: 600, size: [192, 256]}`` for synthetic.
         classes: Class names, index = label.
         image_size: (H, W) every image is resized to.
-        batch_size: Images per batch.
-        num_workers: DataLoader worker processes.
-        train_split: Split used for training.
-        val_split: Split used for validation.
-        test_split: Split used by ``trainer.test`` (``None`` = none).
         augment: Training augmentations.
-        limit_train: Use only N training samples, spread over the classes.
-        limit_val: Use only N validation (and test) samples, spread over the classes.
     """
 
-    format: str = "synthetic"
-    root: str = "datasets/synthetic"
-    args: dict[str, Any] = Field(default_factory=dict)
+    reserved_args: ClassVar[dict[str, str]] = {
+        **DataConfig.reserved_args,
+        "classes": "data.classes",
+    }
+
     classes: list[str] = Field(default_factory=list)
     image_size: tuple[int, int] = (96, 128)
     batch_size: int = Field(16, ge=1)
-    num_workers: int = Field(2, ge=0)
-    train_split: str = "train"
-    val_split: str = "val"
-    test_split: str | None = None
     augment: DepthAugmentConfig = Field(default_factory=DepthAugmentConfig)
-    limit_train: int | None = Field(None, ge=1)
-    limit_val: int | None = Field(None, ge=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -259,11 +248,9 @@ class ClassificationDataConfig(StrictModel):
         root = Path(data.get("root", "datasets/synthetic"))
         return {**data, "classes": layout.classes(root, data.get("train_split", "train"))}
 
-    @field_validator("format")
     @classmethod
-    def _known_format(cls, value: str) -> str:
-        CLS_FORMATS.get(value)
-        return value
+    def reader(cls, format: str) -> Callable[..., list[ClsSample]]:
+        return CLS_FORMATS.get(format).reader
 
     @field_validator("classes")
     @classmethod
@@ -272,40 +259,19 @@ class ClassificationDataConfig(StrictModel):
             raise ValueError(f"classes must hold at least two distinct names, got {classes}")
         return classes
 
-    @model_validator(mode="after")
-    def _check(self) -> ClassificationDataConfig:
-        reserved = {"root", "split", "classes"} & set(self.args)
-        if reserved:
-            raise ValueError(
-                f"data.args cannot set {sorted(reserved)}: use data.root, data.*_split, data.classes"
-            )
-        check_kwargs(CLS_FORMATS.get(self.format).reader, self.args, "data.args")
-        return self
 
+class ClassificationDataModule(BaseDataModule):
+    """Train/val/test loaders for a :class:`ClassificationDataConfig` (``config``)."""
 
-class ClassificationDataModule(DepthDataModule):
-    """Train/val/test loaders for a :class:`ClassificationDataConfig` (the depth module's loaders).
+    config: ClassificationDataConfig
 
-    Args:
-        config: The ``data`` section.
-    """
-
-    def __init__(self, config: ClassificationDataConfig) -> None:
-        super().__init__(config)  # type: ignore[arg-type]
-
-    def _samples(self, split: str, limit: int | None) -> list[ClsSample]:  # type: ignore[override]
+    def _samples(self, split: str, limit: int | None) -> list[ClsSample]:
         cfg = self.config
         return spread_subset(
             load_cls_samples(cfg.format, cfg.root, split, cfg.classes, cfg.args), limit
         )
 
-    def _dataset(self, split: str, limit: int | None, train: bool) -> ClassificationDataset:  # type: ignore[override]
-        cfg, aug = self.config, self.config.augment
-        transform = build_dense_transform(
-            train=train and aug.enabled,
-            image_size=cfg.image_size,
-            hflip=aug.hflip,
-            color_jitter=aug.color_jitter,
-            crop_scale=aug.crop_scale,
-        )
+    def _dataset(self, split: str, limit: int | None, train: bool) -> ClassificationDataset:
+        cfg = self.config
+        transform = cfg.augment.transform(train, cfg.image_size)
         return ClassificationDataset(self._samples(split, limit), transform)

@@ -13,22 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import lightning as L
-import torch
 from pydantic import Field, field_validator, model_validator
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from densepred.config import StrictModel
+from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
 from densepred.data.io import read_depth, read_image
-from densepred.data.synthetic.dataset import (
+from densepred.data.synthetic import (
     DEFAULT_NUM_TRAIN,
     DEFAULT_NUM_VAL,
+    DEFAULT_SEED,
     DEFAULT_SIZE,
     ensure_synthetic,
 )
 from densepred.data.transforms import build_dense_transform
 from densepred.errors import DataError
-from densepred.registry import Registry, check_kwargs
+from densepred.registry import Registry
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")
 
@@ -108,20 +108,17 @@ def synthetic_reader(
     num_train: int = DEFAULT_NUM_TRAIN,
     num_val: int = DEFAULT_NUM_VAL,
     size: tuple[int, int] = DEFAULT_SIZE,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
 ) -> list[DepthSample]:
     """The procedural set (generated under ``root`` on first use), read as MAI layout.
 
     Args:
         root: Parent folder of generated sets.
         split: ``train`` or ``val``.
-        num_train: Training images.
-        num_val: Validation images.
-        size: Image size (H, W).
-        seed: Dataset seed.
+        num_train, num_val, size, seed: The set's parameters, see
+            :func:`~densepred.data.synthetic.ensure_synthetic`.
     """
-    folder = ensure_synthetic(root, num_train=num_train, num_val=num_val, size=size, seed=seed)
-    return mai_reader(folder, split)
+    return mai_reader(ensure_synthetic(root, num_train, num_val, size, seed), split)
 
 
 @DEPTH_FORMATS.register("nyu")
@@ -237,9 +234,8 @@ def load_depth_samples(
         require_depth: Fail when an image has no depth file; with ``False`` such samples get
             ``depth=None`` (prediction on unlabelled images).
     """
-    samples = DEPTH_FORMATS.build(
-        format, where="data.args", root=Path(root), split=split, **(args or {})
-    )
+    reader = DEPTH_FORMATS.get(format)
+    samples = reader(Path(root), split, **validate_reader_args(reader, args))
     return _check_depth(samples, require_depth)
 
 
@@ -308,59 +304,51 @@ class DepthAugmentConfig(StrictModel):
             raise ValueError("crop_scale must be [low, high] with 0 < low <= high <= 1")
         return value
 
+    def transform(
+        self, train: bool, image_size: tuple[int, int] | None
+    ) -> Callable[..., dict[str, Any]]:
+        """A split's pipeline: these augmentations when ``train`` (and enabled), else resize + normalise.
 
-class DepthDataConfig(StrictModel):
+        Args:
+            train: Whether the split is the training split.
+            image_size: (H, W) fed to the network, ``None`` = native size.
+        """
+        return build_dense_transform(
+            train=train and self.enabled,
+            image_size=image_size,
+            hflip=self.hflip,
+            color_jitter=self.color_jitter,
+            crop_scale=self.crop_scale,
+        )
+
+
+class DepthDataConfig(DataConfig):
     """The ``data`` section of a depth config.
 
+    The keys of :class:`~densepred.data.base.DataConfig` (``format``: one of :data:`DEPTH_FORMATS`)
+    and these.
+
     Attributes:
-        format: Layout reader, one of :data:`DEPTH_FORMATS`.
-        root: Dataset folder (for ``synthetic``: where generated sets are kept).
-        args: Reader keyword arguments, e.g. ``{num_train: 600, size: [192, 256]}`` for synthetic.
         depth_scale: Units per metre of integer depth files (1000 = mm: MAI, NYU; 256: KITTI).
         image_size: (H, W) fed to the network, ``None`` = native size.
-        batch_size: Images per batch.
-        num_workers: DataLoader worker processes.
-        train_split: Split used for training.
-        val_split: Split used for validation.
-        test_split: Split used by ``trainer.test`` (``None`` = none).
         augment: Training augmentations.
         min_depth: Lower end of the evaluated depth range in metres.
         max_depth: Upper end of the evaluated depth range in metres. Ground truth outside
             ``(min_depth, max_depth)`` is kept as is; losses and metrics use only pixels inside.
-        limit_train: Use only the first N training samples.
-        limit_val: Use only the first N validation (and test) samples.
     """
 
-    format: str = "synthetic"
-    root: str = "datasets/synthetic"
-    args: dict[str, Any] = Field(default_factory=dict)
     depth_scale: float = Field(1000.0, gt=0)
     image_size: tuple[int, int] | None = (128, 160)
-    batch_size: int = Field(8, ge=1)
-    num_workers: int = Field(2, ge=0)
-    train_split: str = "train"
-    val_split: str = "val"
-    test_split: str | None = None
     augment: DepthAugmentConfig = Field(default_factory=DepthAugmentConfig)
     min_depth: float = Field(1e-3, ge=0)
     max_depth: float = Field(10.0, gt=0)
-    limit_train: int | None = Field(None, ge=1)
-    limit_val: int | None = Field(None, ge=1)
 
-    @field_validator("format")
     @classmethod
-    def _known_format(cls, value: str) -> str:
-        DEPTH_FORMATS.get(value)
-        return value
+    def reader(cls, format: str) -> DepthReader:
+        return DEPTH_FORMATS.get(format)
 
     @model_validator(mode="after")
     def _check(self) -> DepthDataConfig:
-        reserved = {"root", "split"} & set(self.args)
-        if reserved:
-            raise ValueError(
-                f"data.args cannot set {sorted(reserved)}: use data.root and data.*_split"
-            )
-        check_kwargs(DEPTH_FORMATS.get(self.format), self.args, "data.args")
         if self.min_depth >= self.max_depth:
             raise ValueError(
                 f"min_depth ({self.min_depth}) must be below max_depth ({self.max_depth})"
@@ -368,69 +356,16 @@ class DepthDataConfig(StrictModel):
         return self
 
 
-class DepthDataModule(L.LightningDataModule):
-    """Train/val/test loaders for a :class:`DepthDataConfig`.
+class DepthDataModule(BaseDataModule):
+    """Train/val/test loaders for a :class:`DepthDataConfig` (``config``)."""
 
-    Args:
-        config: The ``data`` section.
-    """
-
-    def __init__(self, config: DepthDataConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.datasets: dict[str, DepthDataset] = {}
-
-    def prepare_data(self) -> None:
-        """List the training split once (this generates the synthetic set if it is missing)."""
-        self._samples(self.config.train_split, None)
+    config: DepthDataConfig
 
     def _samples(self, split: str, limit: int | None) -> list[DepthSample]:
         cfg = self.config
         return load_depth_samples(cfg.format, cfg.root, split, cfg.args)[:limit]
 
     def _dataset(self, split: str, limit: int | None, train: bool) -> DepthDataset:
-        cfg, aug = self.config, self.config.augment
-        augment = train and aug.enabled
-        transform = build_dense_transform(
-            train=augment,
-            image_size=cfg.image_size,
-            hflip=aug.hflip,
-            color_jitter=aug.color_jitter,
-            crop_scale=aug.crop_scale,
-        )
-        return DepthDataset(self._samples(split, limit), cfg.depth_scale, transform)
-
-    def setup(self, stage: str | None = None) -> None:
-        """Build the datasets the stage needs (``fit``, ``validate``, ``test``)."""
         cfg = self.config
-        if stage in (None, "fit"):
-            self.datasets["train"] = self._dataset(cfg.train_split, cfg.limit_train, train=True)
-        if stage in (None, "fit", "validate"):
-            self.datasets["val"] = self._dataset(cfg.val_split, cfg.limit_val, train=False)
-        if stage in (None, "test") and cfg.test_split is not None:
-            self.datasets["test"] = self._dataset(cfg.test_split, cfg.limit_val, train=False)
-
-    def _loader(self, name: str, train: bool) -> DataLoader:
-        if name not in self.datasets:
-            raise DataError(
-                f"no '{name}' dataset: call setup() first (and set data.test_split for testing)."
-            )
-        dataset, cfg = self.datasets[name], self.config
-        return DataLoader(
-            dataset,
-            batch_size=cfg.batch_size,
-            shuffle=train,
-            drop_last=train and len(dataset) > cfg.batch_size,
-            num_workers=cfg.num_workers,
-            pin_memory=torch.cuda.is_available(),
-            persistent_workers=cfg.num_workers > 0,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", train=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", train=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", train=False)
+        transform = cfg.augment.transform(train, cfg.image_size)
+        return DepthDataset(self._samples(split, limit), cfg.depth_scale, transform)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import cv2
 import numpy as np
@@ -28,12 +28,17 @@ from pydantic import Field, field_validator, model_validator
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from densepred.config import StrictModel
-from densepred.data.depth import DepthDataModule
+from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
 from densepred.data.io import read_depth, read_image, read_mask
-from densepred.data.synthetic import ensure_synthetic
+from densepred.data.synthetic import (
+    DEFAULT_NUM_TRAIN,
+    DEFAULT_NUM_VAL,
+    DEFAULT_SEED,
+    DEFAULT_SIZE,
+    ensure_synthetic,
+)
 from densepred.errors import DataError
-from densepred.registry import Registry, check_kwargs
+from densepred.registry import Registry
 from densepred.viz.segmentation import colorize_mask
 
 Kind = Literal["rgb", "depth", "mask"]
@@ -66,10 +71,10 @@ def synthetic_dirs(
     split: str,
     condition: str,
     target: str,
-    num_train: int = 600,
-    num_val: int = 100,
-    size: tuple[int, int] = (192, 256),
-    seed: int = 0,
+    num_train: int = DEFAULT_NUM_TRAIN,
+    num_val: int = DEFAULT_NUM_VAL,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    seed: int = DEFAULT_SEED,
 ) -> tuple[Path | None, Path]:
     """Condition and target folders of the synthetic set (generated under ``root`` on first use).
 
@@ -78,15 +83,10 @@ def synthetic_dirs(
         split: ``train`` or ``val``.
         condition: Kind of the condition (``none`` for unconditional data).
         target: Kind of the target.
-        num_train: Training images.
-        num_val: Validation images.
-        size: Image size (H, W).
-        seed: Dataset seed.
+        num_train, num_val, size, seed: The set's parameters, see
+            :func:`~densepred.data.synthetic.ensure_synthetic`.
     """
-    folder = ensure_synthetic(
-        root, num_train=num_train, num_val=num_val, size=tuple(size), seed=seed
-    )
-    base = folder / split
+    base = ensure_synthetic(root, num_train, num_val, size, seed) / split
     return (None if condition == "none" else base / condition), base / target
 
 
@@ -239,13 +239,13 @@ class PairedDataset(Dataset):
         return item
 
 
-class PairedDataConfig(StrictModel):
+class PairedDataConfig(DataConfig):
     """The ``data`` section of GAN mode.
 
+    The keys of :class:`~densepred.data.base.DataConfig` (``format``: one of
+    :data:`PAIRED_FORMATS`, ``synthetic`` or ``folder``; ``args`` are layout options) and these.
+
     Attributes:
-        format: Layout, one of :data:`PAIRED_FORMATS` (``synthetic``, ``folder``).
-        root: Dataset folder (for ``synthetic``: where generated sets are kept).
-        args: Layout options, e.g. ``{num_train: 600, size: [192, 256]}`` for synthetic.
         condition: Kind of the generator's input: ``rgb``, ``depth``, ``mask``, or ``none`` for
             unconditional generation from noise.
         target: Kind of the generated image: ``rgb`` or ``depth``.
@@ -254,39 +254,26 @@ class PairedDataConfig(StrictModel):
         max_depth: Depth in metres that maps to 1 (depths are scaled into [-1, 1]); also the
             upper end of the evaluated depth range.
         image_size: (H, W) of training images; the discriminator is built for this size.
-        batch_size: Pairs per batch.
-        num_workers: DataLoader worker processes.
         hflip: Random horizontal flip of training pairs.
-        train_split: Split used for training.
-        val_split: Split used for validation.
-        test_split: Split used by ``trainer.test`` (``None`` = none).
-        limit_train: Use only the first N training pairs.
-        limit_val: Use only the first N validation (and test) pairs.
     """
 
-    format: str = "synthetic"
-    root: str = "datasets/synthetic"
-    args: dict[str, Any] = Field(default_factory=dict)
+    reserved_args: ClassVar[dict[str, str]] = {
+        **DataConfig.reserved_args,
+        "condition": "data.condition",
+        "target": "data.target",
+    }
+
     condition: Literal["none", "rgb", "depth", "mask"] = "depth"
     target: Literal["rgb", "depth"] = "rgb"
     depth_scale: float = Field(1000.0, gt=0)
     min_depth: float = Field(1e-3, gt=0)
     max_depth: float = Field(10.0, gt=0)
     image_size: tuple[int, int] = (64, 64)
-    batch_size: int = Field(8, ge=1)
-    num_workers: int = Field(2, ge=0)
     hflip: bool = True
-    train_split: str = "train"
-    val_split: str = "val"
-    test_split: str | None = None
-    limit_train: int | None = Field(None, ge=1)
-    limit_val: int | None = Field(None, ge=1)
 
-    @field_validator("format")
     @classmethod
-    def _known_format(cls, value: str) -> str:
-        PAIRED_FORMATS.get(value)
-        return value
+    def reader(cls, format: str) -> PairedReader:
+        return PAIRED_FORMATS.get(format)
 
     @field_validator("image_size")
     @classmethod
@@ -305,12 +292,6 @@ class PairedDataConfig(StrictModel):
             raise ValueError(
                 f"condition and target are both '{self.target}'; choose two different kinds"
             )
-        reserved = {"root", "split", "condition", "target"} & set(self.args)
-        if reserved:
-            raise ValueError(
-                f"data.args cannot set {sorted(reserved)}: use data.{sorted(reserved)[0]}"
-            )
-        check_kwargs(PAIRED_FORMATS.get(self.format), self.args, "data.args")
         return self
 
     @property
@@ -331,37 +312,27 @@ class PairedDataConfig(StrictModel):
 
 def load_paired_samples(cfg: PairedDataConfig, split: str) -> list[PairedSample]:
     """List the pairs of one split with the layout ``cfg.format``."""
-    condition_dir, target_dir = PAIRED_FORMATS.build(
-        cfg.format,
-        where="data.args",
-        root=Path(cfg.root),
-        split=split,
-        condition=cfg.condition,
-        target=cfg.target,
-        **cfg.args,
+    reader = PAIRED_FORMATS.get(cfg.format)
+    args = validate_reader_args(reader, cfg.args)
+    condition_dir, target_dir = reader(
+        Path(cfg.root), split, condition=cfg.condition, target=cfg.target, **args
     )
     return pair_files(condition_dir, target_dir)
 
 
-class PairedDataModule(DepthDataModule):
-    """Train/val/test loaders of a :class:`PairedDataConfig`.
+class PairedDataModule(BaseDataModule):
+    """Train/val/test loaders of a :class:`PairedDataConfig` (``config``).
 
-    The splits, limits and loaders work as in :class:`~densepred.data.depth.DepthDataModule`;
+    The splits, limits and loaders work as in :class:`~densepred.data.base.BaseDataModule`;
     only the samples and the dataset differ.
-
-    Args:
-        config: The ``data`` section.
     """
 
     config: PairedDataConfig
 
-    def __init__(self, config: PairedDataConfig) -> None:
-        super().__init__(config)  # type: ignore[arg-type]
-
-    def _samples(self, split: str, limit: int | None) -> list[PairedSample]:  # type: ignore[override]
+    def _samples(self, split: str, limit: int | None) -> list[PairedSample]:
         return load_paired_samples(self.config, split)[:limit]
 
-    def _dataset(self, split: str, limit: int | None, train: bool) -> PairedDataset:  # type: ignore[override]
+    def _dataset(self, split: str, limit: int | None, train: bool) -> PairedDataset:
         cfg = self.config
         return PairedDataset(
             self._samples(split, limit),

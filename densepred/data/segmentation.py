@@ -15,16 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 from torch.utils.data import Dataset
 
-from densepred.config import StrictModel
-from densepred.data.depth import DepthAugmentConfig, DepthDataModule, folder_reader
+from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
+from densepred.data.depth import DepthAugmentConfig, folder_reader
 from densepred.data.io import read_image, read_mask
-from densepred.data.synthetic import MASK_CLASSES, ensure_synthetic
+from densepred.data.synthetic import (
+    DEFAULT_NUM_TRAIN,
+    DEFAULT_NUM_VAL,
+    DEFAULT_SEED,
+    DEFAULT_SIZE,
+    MASK_CLASSES,
+    ensure_synthetic,
+)
 from densepred.data.transforms import build_dense_transform
 from densepred.errors import DataError
-from densepred.registry import Registry, check_kwargs
+from densepred.registry import Registry
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -118,24 +125,20 @@ def _pairs(
 def synthetic_reader(
     root: Path,
     split: str,
-    num_train: int = 600,
-    num_val: int = 100,
-    size: tuple[int, int] = (192, 256),
-    seed: int = 0,
+    num_train: int = DEFAULT_NUM_TRAIN,
+    num_val: int = DEFAULT_NUM_VAL,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    seed: int = DEFAULT_SEED,
 ) -> list[SegSample]:
     """The procedural set (generated under ``root`` on first use): ``rgb/*.png`` + ``mask/*.png``.
 
     Args:
         root: Parent folder of generated sets (shared with the depth task).
         split: ``train`` or ``val``.
-        num_train: Training images.
-        num_val: Validation images.
-        size: Image size (H, W).
-        seed: Dataset seed.
+        num_train, num_val, size, seed: The set's parameters, see
+            :func:`~densepred.data.synthetic.ensure_synthetic`.
     """
-    folder = ensure_synthetic(
-        root, num_train=num_train, num_val=num_val, size=tuple(size), seed=seed
-    )
+    folder = ensure_synthetic(root, num_train, num_val, size, seed)
     return _pairs(folder, split, "rgb", "mask", (".png",))
 
 
@@ -212,8 +215,7 @@ def load_seg_samples(
         args: Reader keyword arguments (``data.args``), checked against the reader's signature.
     """
     reader = SEG_FORMATS.get(format).reader
-    check_kwargs(reader, args or {}, "data.args")
-    samples = reader(Path(root), split, **(args or {}))
+    samples = reader(Path(root), split, **validate_reader_args(reader, args))
     missing = [s for s in samples if not s.mask.is_file()]
     if missing:
         raise DataError(
@@ -292,47 +294,28 @@ def pixel_counts(dataset: SegmentationDataset) -> np.ndarray:
     return counts
 
 
-class SegmentationDataConfig(StrictModel):
+class SegmentationDataConfig(DataConfig):
     """The ``data`` section of a segmentation config.
 
-    ``classes`` and ``void_value`` default to the layout's own (synthetic: its six mask classes;
-    camvid: SegNet's 11, void 11; voc: the 21 VOC classes, void 255; folder: classes required,
-    void 255). The resolved values are written to the run's config and checkpoint, so a
-    checkpoint alone rebuilds its model.
+    The keys of :class:`~densepred.data.base.DataConfig` (``format``: one of :data:`SEG_FORMATS`)
+    and these. ``classes`` and ``void_value`` default to the layout's own (synthetic: its six
+    mask classes; camvid: SegNet's 11, void 11; voc: the 21 VOC classes, void 255; folder:
+    classes required, void 255). The resolved values are written to the run's config and
+    checkpoint, so a checkpoint alone rebuilds its model.
 
     Attributes:
-        format: Layout reader, one of :data:`SEG_FORMATS`.
-        root: Dataset folder (for ``synthetic``: where generated sets are kept).
-        args: Reader keyword arguments, e.g. ``{num_train: 600, size: [192, 256]}`` for synthetic.
         classes: Class names, index = label value in the masks.
         void_value: Label value of void pixels on disk (``None``: none).
         ignore_index: Value void pixels get in batches; losses and metrics skip it.
         image_size: (H, W) fed to the network, ``None`` = native size.
-        batch_size: Images per batch.
-        num_workers: DataLoader worker processes.
-        train_split: Split used for training.
-        val_split: Split used for validation.
-        test_split: Split used by ``trainer.test`` (``None`` = none).
         augment: Training augmentations (masks are resized with nearest neighbour only).
-        limit_train: Use only the first N training samples.
-        limit_val: Use only the first N validation (and test) samples.
     """
 
-    format: str = "synthetic"
-    root: str = "datasets/synthetic"
-    args: dict[str, Any] = Field(default_factory=dict)
     classes: list[str] = Field(default_factory=list)
     void_value: int | None = None
     ignore_index: int = 255
     image_size: tuple[int, int] | None = (128, 160)
-    batch_size: int = Field(8, ge=1)
-    num_workers: int = Field(2, ge=0)
-    train_split: str = "train"
-    val_split: str = "val"
-    test_split: str | None = None
     augment: DepthAugmentConfig = Field(default_factory=DepthAugmentConfig)
-    limit_train: int | None = Field(None, ge=1)
-    limit_val: int | None = Field(None, ge=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -351,20 +334,12 @@ class SegmentationDataConfig(StrictModel):
         data.setdefault("void_value", layout.void_value)
         return data
 
-    @field_validator("format")
     @classmethod
-    def _known_format(cls, value: str) -> str:
-        SEG_FORMATS.get(value)
-        return value
+    def reader(cls, format: str) -> Callable[..., list[SegSample]]:
+        return SEG_FORMATS.get(format).reader
 
     @model_validator(mode="after")
     def _check(self) -> SegmentationDataConfig:
-        reserved = {"root", "split"} & set(self.args)
-        if reserved:
-            raise ValueError(
-                f"data.args cannot set {sorted(reserved)}: use data.root and data.*_split"
-            )
-        check_kwargs(SEG_FORMATS.get(self.format).reader, self.args, "data.args")
         if 0 <= self.ignore_index < len(self.classes):
             raise ValueError(
                 f"ignore_index {self.ignore_index} is a class id (0..{len(self.classes) - 1}); pick a value outside"
@@ -372,33 +347,21 @@ class SegmentationDataConfig(StrictModel):
         return self
 
 
-class SegmentationDataModule(DepthDataModule):
-    """Train/val/test loaders for a :class:`SegmentationDataConfig` (the depth module's loaders).
+class SegmentationDataModule(BaseDataModule):
+    """Train/val/test loaders for a :class:`SegmentationDataConfig` (``config``)."""
 
-    Args:
-        config: The ``data`` section.
-    """
+    config: SegmentationDataConfig
 
-    def __init__(self, config: SegmentationDataConfig) -> None:
-        super().__init__(config)  # type: ignore[arg-type]
-
-    def _samples(self, split: str, limit: int | None) -> list[SegSample]:  # type: ignore[override]
+    def _samples(self, split: str, limit: int | None) -> list[SegSample]:
         cfg = self.config
         return load_seg_samples(cfg.format, cfg.root, split, cfg.args)[:limit]
 
-    def _dataset(self, split: str, limit: int | None, train: bool) -> SegmentationDataset:  # type: ignore[override]
-        cfg, aug = self.config, self.config.augment
-        transform = build_dense_transform(
-            train=train and aug.enabled,
-            image_size=cfg.image_size,
-            hflip=aug.hflip,
-            color_jitter=aug.color_jitter,
-            crop_scale=aug.crop_scale,
-        )
+    def _dataset(self, split: str, limit: int | None, train: bool) -> SegmentationDataset:
+        cfg = self.config
         return SegmentationDataset(
             self._samples(split, limit),
             len(cfg.classes),
             cfg.void_value,
             cfg.ignore_index,
-            transform,
+            cfg.augment.transform(train, cfg.image_size),
         )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from torch import nn
 
 from densepred.config import StrictModel
+from densepred.models.config import EncoderName
 
 
 class ClassifierConfig(StrictModel):
@@ -21,18 +22,10 @@ class ClassifierConfig(StrictModel):
         encoder_args: Extra keyword arguments for ``timm.create_model`` (e.g. ``drop_rate``).
     """
 
-    encoder: str = "mobilenet_v2"
+    encoder: EncoderName = "mobilenet_v2"
     pretrained: bool | str = False
     in_channels: int = Field(3, ge=1)
     encoder_args: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("encoder")
-    @classmethod
-    def _known_encoder(cls, name: str) -> str:
-        from densepred.encoders import resolve_encoder_name
-
-        resolve_encoder_name(name)
-        return name
 
 
 def build_classifier(cfg: ClassifierConfig, num_classes: int) -> nn.Module:

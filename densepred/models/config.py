@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 from torch import nn
 
 from densepred.config import StrictModel
+
+
+def _known_encoder(name: str) -> str:
+    from densepred.encoders import resolve_encoder_name
+
+    resolve_encoder_name(name)
+    return name
+
+
+EncoderName = Annotated[str, AfterValidator(_known_encoder)]
+"""A config value naming an encoder: a friendly name (``list_encoders()``) or any timm model name."""
 
 
 class DenseModelConfig(StrictModel):
@@ -25,7 +36,7 @@ class DenseModelConfig(StrictModel):
         head_args: Options of the head (checked against its signature).
     """
 
-    encoder: str = "mobilenet_v3_large"
+    encoder: EncoderName = "mobilenet_v3_large"
     pretrained: bool | str = False
     output_stride: Literal[8, 16, 32] = 32
     in_channels: int = Field(3, ge=1)
@@ -33,14 +44,6 @@ class DenseModelConfig(StrictModel):
     decoder: str = "unet"
     decoder_args: dict[str, Any] = Field(default_factory=dict)
     head_args: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("encoder")
-    @classmethod
-    def _known_encoder(cls, name: str) -> str:
-        from densepred.encoders import resolve_encoder_name
-
-        resolve_encoder_name(name)
-        return name
 
     @field_validator("decoder")
     @classmethod

@@ -21,6 +21,7 @@ from torchmetrics import MetricCollection
 
 from densepred.config import Config, config_from_dict
 from densepred.errors import DensepredError
+from densepred.registry import Registry
 from densepred.tasks.optim import build_optimizer, build_scheduler
 from densepred.viz.depth import save_png
 
@@ -29,6 +30,21 @@ STAGES = ("train", "val", "test")
 
 class NonFiniteLossError(DensepredError, FloatingPointError):
     """The training loss became NaN or infinite."""
+
+
+def check_losses(losses: dict[str, float], registry: Registry, example: str) -> dict[str, float]:
+    """Validate ``task.losses`` (loss name -> weight): at least one loss, every name in ``registry``.
+
+    Args:
+        losses: Loss name -> weight.
+        registry: The task's loss registry.
+        example: A loss name, for the message of an empty mapping.
+    """
+    if not losses:
+        raise ValueError(f"at least one loss is needed, e.g. {{{example}: 1.0}}")
+    for name in losses:
+        registry.get(name)
+    return losses
 
 
 class BaseTask(L.LightningModule, ABC):
@@ -86,6 +102,23 @@ class BaseTask(L.LightningModule, ABC):
         save_png(self.run_dir / "samples" / name, grid)
         if not initial:
             save_png(self.run_dir / "predictions.png", grid)
+
+    def sample_grid(self) -> np.ndarray | None:
+        """The picture of the validation samples kept this epoch; ``None`` (the default): none."""
+        return None
+
+    def on_validation_epoch_end(self) -> None:
+        """Log the validation metrics; outside the sanity check the main process saves
+        :meth:`sample_grid` with :meth:`save_sample_grid`."""
+        self.log_epoch_metrics("val")
+        if self.trainer.sanity_checking or not self.trainer.is_global_zero:
+            return
+        grid = self.sample_grid()
+        if grid is not None:
+            self.save_sample_grid(grid)
+
+    def on_test_epoch_end(self) -> None:
+        self.log_epoch_metrics("test")
 
     def check_finite(self, loss: torch.Tensor) -> None:
         """Stop training before a non-finite loss can reach the weights or a checkpoint."""

@@ -104,12 +104,6 @@ class ClassificationTask(BaseTask):
     def on_train_epoch_end(self) -> None:
         self.log_epoch_metrics("train")
 
-    def on_validation_epoch_end(self) -> None:
-        self.log_epoch_metrics("val")
-
-    def on_test_epoch_end(self) -> None:
-        self.log_epoch_metrics("test")
-
     @torch.no_grad()
     def predict_array(self, rgb: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 RGB of any size -> K class probabilities (float32)."""

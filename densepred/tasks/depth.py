@@ -19,7 +19,7 @@ from densepred.data.transforms import prepare_image
 from densepred.losses.depth import DEPTH_LOSSES, DepthLoss
 from densepred.metrics.depth import DepthMetrics
 from densepred.models.config import DenseModelConfig, build_dense_model
-from densepred.tasks.base import BaseTask
+from densepred.tasks.base import BaseTask, check_losses
 from densepred.tasks.optim import OptimizerConfig, SchedulerConfig
 from densepred.tasks.spec import TASKS, TaskSpec
 from densepred.viz.depth import colorize_depth, depth_sample_grid, save_png
@@ -62,11 +62,7 @@ class DepthTaskConfig(StrictModel):
     @field_validator("losses")
     @classmethod
     def _known_losses(cls, losses: dict[str, float]) -> dict[str, float]:
-        if not losses:
-            raise ValueError("at least one loss is needed, e.g. {silog: 1.0}")
-        for name in losses:
-            DEPTH_LOSSES.get(name)
-        return losses
+        return check_losses(losses, DEPTH_LOSSES, "silog")
 
 
 def eval_crop_mask(height: int, width: int, crop: str, device: torch.device) -> torch.Tensor | None:
@@ -91,12 +87,17 @@ class DepthTask(BaseTask):
     def build_losses(self) -> None:
         task = self.config.task
         self.loss = DepthLoss(
-            weights=task.losses, args=task.loss_args, min_depth=task.min_depth, max_depth=task.max_depth
+            weights=task.losses,
+            args=task.loss_args,
+            min_depth=task.min_depth,
+            max_depth=task.max_depth,
         )
 
     def build_metrics(self) -> MetricCollection:
         task = self.config.task
-        return MetricCollection({"depth": DepthMetrics(min_depth=task.min_depth, max_depth=task.max_depth)})
+        return MetricCollection(
+            {"depth": DepthMetrics(min_depth=task.min_depth, max_depth=task.max_depth)}
+        )
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """Bx3xHxW normalised image -> Bx1xHxW depth in metres."""
@@ -124,23 +125,20 @@ class DepthTask(BaseTask):
         pred = self._eval_step(batch, "val")
         if batch_idx == 0:
             n = self.config.task.num_samples
-            self._samples = (batch["image"][:n].cpu(), batch["depth"][:n].cpu(), pred[:n].float().cpu())
+            self._samples = (
+                batch["image"][:n].cpu(),
+                batch["depth"][:n].cpu(),
+                pred[:n].float().cpu(),
+            )
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._eval_step(batch, "test")
 
-    def on_validation_epoch_end(self) -> None:
-        self.log_epoch_metrics("val")
+    def sample_grid(self) -> np.ndarray | None:
         samples = getattr(self, "_samples", None)
-        if samples is None or self.trainer.sanity_checking or not self.trainer.is_global_zero:
-            return
-        if samples[0].shape[0] == 0:
-            return
-        grid = depth_sample_grid(*samples, max_depth=self.config.task.max_depth)
-        self.save_sample_grid(grid)
-
-    def on_test_epoch_end(self) -> None:
-        self.log_epoch_metrics("test")
+        if samples is None or samples[0].shape[0] == 0:
+            return None
+        return depth_sample_grid(*samples, max_depth=self.config.task.max_depth)
 
     def on_train_epoch_end(self) -> None:
         self.stage_metrics("train").reset()
@@ -154,7 +152,9 @@ class DepthTask(BaseTask):
         depth = F.interpolate(depth, size=(height, width), mode="bilinear", align_corners=False)
         return depth[0, 0].float().cpu().numpy()
 
-    def save_prediction(self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray) -> list[Path]:
+    def save_prediction(
+        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray
+    ) -> list[Path]:
         """Write ``<stem>_depth.png`` (uint16 millimetres) and ``<stem>_depth_color.png``."""
         raw = out_dir / f"{stem}_depth.png"
         color = out_dir / f"{stem}_depth_color.png"

@@ -264,18 +264,11 @@ class GANTask(BaseTask):
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._eval_step(batch, batch_idx, "test")
 
-    def on_validation_epoch_end(self) -> None:
-        self.log_epoch_metrics("val")
+    def sample_grid(self) -> np.ndarray | None:
         samples = getattr(self, "_samples", None)
-        if not samples or self.trainer.sanity_checking or not self.trainer.is_global_zero:
-            return
-        if samples[0][1].shape[0] == 0:
-            return
-        grid = gan_sample_grid(samples)
-        self.save_sample_grid(grid)
-
-    def on_test_epoch_end(self) -> None:
-        self.log_epoch_metrics("test")
+        if not samples or samples[0][1].shape[0] == 0:
+            return None
+        return gan_sample_grid(samples)
 
     def _outputs(self, fake: Tensor) -> list[np.ndarray]:
         """Generated ``B x C x H x W`` in [-1, 1] -> HxWx3 uint8 RGB images or HxW depth in metres."""

@@ -36,7 +36,7 @@ from densepred.data.transforms import prepare_image
 from densepred.errors import ConfigError
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.registry import Registry
-from densepred.tasks.base import BaseTask
+from densepred.tasks.base import BaseTask, check_losses
 from densepred.tasks.optim import OptimizerConfig, SchedulerConfig
 from densepred.tasks.spec import TASKS, TaskSpec
 from densepred.viz.depth import save_png
@@ -229,11 +229,7 @@ class SegmentationTaskConfig(StrictModel):
     @field_validator("losses")
     @classmethod
     def _known_losses(cls, losses: dict[str, float]) -> dict[str, float]:
-        if not losses:
-            raise ValueError("at least one loss is needed, e.g. {cross_entropy: 1.0}")
-        for name in losses:
-            SEG_LOSSES.get(name)
-        return losses
+        return check_losses(losses, SEG_LOSSES, "cross_entropy")
 
 
 class SegmentationTask(BaseTask):
@@ -316,18 +312,11 @@ class SegmentationTask(BaseTask):
     def on_train_epoch_end(self) -> None:
         self.log_epoch_metrics("train")
 
-    def on_validation_epoch_end(self) -> None:
-        self.log_epoch_metrics("val")
+    def sample_grid(self) -> np.ndarray | None:
         samples = getattr(self, "_samples", None)
-        if samples is None or self.trainer.sanity_checking or not self.trainer.is_global_zero:
-            return
-        if samples[0].shape[0] == 0:
-            return
-        grid = segmentation_sample_grid(*samples, ignore_index=self.ignore_index)
-        self.save_sample_grid(grid)
-
-    def on_test_epoch_end(self) -> None:
-        self.log_epoch_metrics("test")
+        if samples is None or samples[0].shape[0] == 0:
+            return None
+        return segmentation_sample_grid(*samples, ignore_index=self.ignore_index)
 
     @torch.no_grad()
     def predict_array(self, rgb: np.ndarray) -> np.ndarray:

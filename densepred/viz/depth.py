@@ -13,11 +13,10 @@ from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from torch import Tensor
 
 from densepred.fileio import atomic_path
+from densepred.viz.grid import HEADER_HEIGHT, cell_zoom, put_label
 
 DEPTH_CMAP = "plasma_r"  # near = bright yellow, far = dark blue; never black, so invalid stands out
 ERROR_CMAP = "inferno"
-MIN_CELL_WIDTH = 160  # small images are enlarged (nearest) so labels stay readable
-HEADER_HEIGHT = 20  # black band above the first row holding the column labels
 GAP = 2  # grey lines between cells, distinct from the black of invalid pixels
 GAP_GREY = 128
 COLUMN_LABELS = ("image", "ground truth", "prediction", "abs error")
@@ -82,17 +81,6 @@ def denormalize_image(
     return (rgb.permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)  # H,W,3
 
 
-def _put_label(band: np.ndarray, text: str, left: int, width: int) -> None:
-    """Write ``text`` in white into ``band`` (a label strip) from column ``left``, shrunk to ``width``."""
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    scale = band.shape[0] / 40.0
-    text_w = cv2.getTextSize(text, font, scale, 1)[0][0]
-    scale *= min(1.0, (width - 4) / text_w)
-    text_h = cv2.getTextSize(text, font, scale, 1)[0][1]
-    origin = (left + 2, (band.shape[0] + text_h) // 2)
-    cv2.putText(band, text, origin, font, scale, (255, 255, 255), 1, cv2.LINE_AA)
-
-
 def _sample_row(
     image: Tensor, gt: Tensor, pred: Tensor, max_depth: float, error: bool
 ) -> list[np.ndarray]:
@@ -130,7 +118,7 @@ def depth_sample_grid(
     Ground truth and prediction of a row share one colour range: the row's valid ground-truth
     depths, capped at ``max_depth``. The error map shows ``|pred - gt|`` on valid pixels from 0
     (dark) to the row's largest error (bright); black marks pixels without ground truth. Images
-    narrower than :data:`MIN_CELL_WIDTH` are enlarged (nearest neighbour) so the labels stay legible.
+    narrower than :data:`~densepred.viz.grid.MIN_CELL_WIDTH` are enlarged (nearest neighbour) so the labels stay legible.
 
     Args:
         images: Bx3xHxW images normalised with ``mean`` and ``std``.
@@ -153,7 +141,7 @@ def depth_sample_grid(
         _sample_row(img, gt, pred, max_depth, error)
         for img, gt, pred in zip(images, gts, preds, strict=True)
     ]
-    zoom = max(1, -(-MIN_CELL_WIDTH // images.shape[-1]))
+    zoom = cell_zoom(images.shape[-1])
     height, width = images.shape[-2] * zoom, images.shape[-1] * zoom
     num_cols = len(rows[0])
     canvas = np.full(
@@ -163,7 +151,7 @@ def depth_sample_grid(
     )  # h+B*(H+g),K*(W+g)-g,3
     canvas[:HEADER_HEIGHT] = 0
     for k, label in enumerate(COLUMN_LABELS[:num_cols]):
-        _put_label(canvas[:HEADER_HEIGHT], label, k * (width + GAP), width)
+        put_label(canvas[:HEADER_HEIGHT], label, k * (width + GAP), width)
     for i, row in enumerate(rows):
         top = HEADER_HEIGHT + i * (height + GAP) + GAP
         for k, cell in enumerate(row):

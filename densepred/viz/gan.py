@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 from torch import Tensor
 
-from densepred.viz.depth import HEADER_HEIGHT, MIN_CELL_WIDTH, _put_label, colorize_depth
+from densepred.viz.depth import colorize_depth
+from densepred.viz.grid import labelled_columns
 
 
 def unit_to_rgb(x: Tensor, kind: str) -> np.ndarray:
@@ -42,10 +42,4 @@ def gan_sample_grid(columns: Sequence[tuple[str, Tensor, str]]) -> np.ndarray:
         for _, batch, kind in columns
     ]
     grid = np.concatenate(cells, axis=1)  # B*H,K*W,3
-    width = columns[0][1].shape[-1]
-    zoom = max(1, -(-MIN_CELL_WIDTH // width))
-    grid = cv2.resize(grid, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
-    header = np.zeros((HEADER_HEIGHT, grid.shape[1], 3), dtype=np.uint8)  # h,K*W,3
-    for k, (label, _, _) in enumerate(columns):
-        _put_label(header, label, k * width * zoom, width * zoom)
-    return np.concatenate([header, grid], axis=0)  # h+B*H,K*W,3
+    return labelled_columns(grid, [label for label, _, _ in columns], columns[0][1].shape[-1])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from torch import Tensor
 
-from densepred.viz.depth import HEADER_HEIGHT, MIN_CELL_WIDTH, _put_label, denormalize_image
+from densepred.viz.depth import denormalize_image
+from densepred.viz.grid import labelled_columns
 
 VOID_COLOR = (224, 224, 192)  # Pascal VOC's colour of its void label (255)
 COLUMN_LABELS = ("image", "ground truth", "prediction")
@@ -112,10 +112,4 @@ def segmentation_sample_grid(
         for image, mask, pred in zip(images, masks, preds, strict=True)
     ]
     grid = np.concatenate(rows, axis=0)  # B*H,3*W,3
-    zoom = max(1, -(-MIN_CELL_WIDTH // images.shape[-1]))
-    grid = cv2.resize(grid, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
-    cell_width = images.shape[-1] * zoom
-    header = np.zeros((HEADER_HEIGHT, grid.shape[1], 3), dtype=np.uint8)  # h,3*W,3
-    for k, label in enumerate(COLUMN_LABELS):
-        _put_label(header, label, k * cell_width, cell_width)
-    return np.concatenate([header, grid], axis=0)  # h+B*H,3*W,3
+    return labelled_columns(grid, COLUMN_LABELS, images.shape[-1])

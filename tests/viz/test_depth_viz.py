@@ -11,13 +11,12 @@ import torch
 
 from densepred.viz.depth import (
     GAP,
-    HEADER_HEIGHT,
-    MIN_CELL_WIDTH,
     colorize_depth,
     denormalize_image,
     depth_sample_grid,
     save_png,
 )
+from densepred.viz.grid import HEADER_HEIGHT, MIN_CELL_WIDTH
 
 
 def test_colorize_depth_draws_invalid_black_and_valid_in_colour() -> None:

@@ -8,6 +8,10 @@ texture scale and slant, inverse-square lighting, fog), not by pixel position.
 """
 
 from densepred.data.synthetic.dataset import (
+    DEFAULT_NUM_TRAIN,
+    DEFAULT_NUM_VAL,
+    DEFAULT_SEED,
+    DEFAULT_SIZE,
     GENERATOR_VERSION,
     dataset_key,
     ensure_synthetic,
@@ -17,6 +21,10 @@ from densepred.data.synthetic.renderer import MAX_DEPTH, View, render
 from densepred.data.synthetic.scene import LABEL_CLASSES, MASK_CLASSES, Scene, sample_scene
 
 __all__ = [
+    "DEFAULT_NUM_TRAIN",
+    "DEFAULT_NUM_VAL",
+    "DEFAULT_SEED",
+    "DEFAULT_SIZE",
     "GENERATOR_VERSION",
     "LABEL_CLASSES",
     "MASK_CLASSES",

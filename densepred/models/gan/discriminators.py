@@ -16,7 +16,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from densepred.errors import ConfigError, unknown_name_message
-from densepred.models.gan.layers import add_spectral_norm, dcgan_init, norm_layer
+from densepred.models.gan.layers import add_spectral_norm, conv_block, dcgan_init, dcgan_map_size
 from densepred.registry import Registry
 
 DISCRIMINATORS: Registry = Registry("discriminator")
@@ -29,6 +29,26 @@ def _conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
 
 def _lrelu() -> nn.LeakyReLU:
     return nn.LeakyReLU(0.2, inplace=True)
+
+
+def _down_layers(
+    in_channels: int, base_channels: int, strides: Sequence[int], norm: str, bias: bool
+) -> tuple[list[nn.Module], int]:
+    """The convolutions of a PatchGAN / DCGAN discriminator, without the final one.
+
+    A 4x4 stride-2 conv to ``base_channels`` (no norm), then a 4x4 conv - norm - LeakyReLU 0.2
+    block per entry of ``strides``, channels doubling per block up to 8x ``base_channels``.
+
+    Returns:
+        The layers and their output channels.
+    """
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, base_channels, 4, 2, 1), _lrelu()]
+    channels = base_channels
+    for i, stride in enumerate(strides, start=1):
+        out = base_channels * min(2**i, 8)
+        layers += conv_block(nn.Conv2d(channels, out, 4, stride, 1, bias=bias), norm, _lrelu())
+        channels = out
+    return layers, channels
 
 
 @DISCRIMINATORS.register("patchgan")
@@ -60,17 +80,10 @@ class PatchGANDiscriminator(nn.Module):
         if num_layers < 1:
             raise ConfigError(f"patchgan discriminator: num_layers must be >= 1, got {num_layers}.")
         self.output_size = self._output_size(image_size, num_layers)
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, base_channels, 4, 2, 1), _lrelu()]
-        channels = base_channels
-        for i in range(1, num_layers + 1):
-            stride = 2 if i < num_layers else 1
-            out = base_channels * min(2**i, 8)
-            layers += [
-                nn.Conv2d(channels, out, 4, stride, 1, bias=norm != "batch"),
-                norm_layer(norm, out),
-                _lrelu(),
-            ]
-            channels = out
+        strides = [2] * (num_layers - 1) + [1]
+        layers, channels = _down_layers(
+            in_channels, base_channels, strides, norm, bias=norm != "batch"
+        )
         layers.append(nn.Conv2d(channels, 1, 4, 1, 1))
         self.net = nn.Sequential(*layers)
         dcgan_init(self)
@@ -120,25 +133,12 @@ class DCGANDiscriminator(nn.Module):
         norm: str = "batch",
     ) -> None:
         super().__init__()
-        height, width = image_size
-        step = 2**num_layers
-        if num_layers < 1 or height % step or width % step:
-            raise ConfigError(
-                f"dcgan discriminator: image_size {tuple(image_size)} must have both sides "
-                f"divisible by 2**num_layers = {step} (num_layers={num_layers}); e.g. 64x64 with "
-                "num_layers=4. Change data.image_size or model.discriminator_args.num_layers."
-            )
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, base_channels, 4, 2, 1), _lrelu()]
-        channels = base_channels
-        for i in range(1, num_layers):
-            out = base_channels * min(2**i, 8)
-            layers += [
-                nn.Conv2d(channels, out, 4, 2, 1, bias=False),
-                norm_layer(norm, out),
-                _lrelu(),
-            ]
-            channels = out
-        layers += [nn.Conv2d(channels, 1, (height // step, width // step)), nn.Flatten()]
+        end = dcgan_map_size(
+            image_size, num_layers, "dcgan discriminator", "model.discriminator_args"
+        )
+        strides = [2] * (num_layers - 1)
+        layers, channels = _down_layers(in_channels, base_channels, strides, norm, bias=False)
+        layers += [nn.Conv2d(channels, 1, end), nn.Flatten()]
         self.net = nn.Sequential(*layers)
         dcgan_init(self)
 

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from densepred.errors import ConfigError
-from densepred.models.gan.layers import dcgan_init, norm_layer
+from densepred.models.gan.layers import conv_block, dcgan_init, dcgan_map_size
 
 
 class DCGANGenerator(nn.Module):
@@ -42,27 +41,14 @@ class DCGANGenerator(nn.Module):
         norm: str = "batch",
     ) -> None:
         super().__init__()
-        height, width = image_size
-        step = 2**num_layers
-        if num_layers < 1 or height % step or width % step:
-            raise ConfigError(
-                f"dcgan generator: image_size {tuple(image_size)} must have both sides divisible "
-                f"by 2**num_layers = {step} (num_layers={num_layers}); e.g. 64x64 with num_layers=4. "
-                "Change data.image_size or model.generator_args.num_layers."
-            )
+        start = dcgan_map_size(image_size, num_layers, "dcgan generator", "model.generator_args")
         self.latent_dim = latent_dim
         channels = base_channels * 2 ** (num_layers - 1)
-        layers: list[nn.Module] = [
-            nn.ConvTranspose2d(latent_dim, channels, (height // step, width // step), bias=False),
-            norm_layer(norm, channels),
-            nn.ReLU(inplace=True),
-        ]
+        projection = nn.ConvTranspose2d(latent_dim, channels, start, bias=False)
+        layers = conv_block(projection, norm, nn.ReLU(inplace=True))
         for _ in range(num_layers - 1):
-            layers += [
-                nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1, bias=False),
-                norm_layer(norm, channels // 2),
-                nn.ReLU(inplace=True),
-            ]
+            up = nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1, bias=False)
+            layers += conv_block(up, norm, nn.ReLU(inplace=True))
             channels //= 2
         layers += [nn.ConvTranspose2d(channels, out_channels, 4, 2, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
@@ -21,6 +21,33 @@ def norm_layer(name: str, channels: int) -> nn.Module:
     if name not in NORMS:
         raise ConfigError(unknown_name_message("norm", name, NORMS))
     return NORMS[name](channels)
+
+
+def conv_block(conv: nn.Conv2d | nn.ConvTranspose2d, norm: str, act: nn.Module) -> list[nn.Module]:
+    """``conv``, the norm layer ``norm`` for its output channels, then the activation ``act``."""
+    return [conv, norm_layer(norm, conv.out_channels), act]
+
+
+def dcgan_map_size(
+    image_size: Sequence[int], num_layers: int, network: str, key: str
+) -> tuple[int, int]:
+    """Size of the smallest map of a DCGAN network: ``image_size / 2**num_layers``.
+
+    Args:
+        image_size: Image size (H, W); both sides must be multiples of ``2 ** num_layers``.
+        num_layers: Number of stride-2 layers (at least 1).
+        network: The network, for messages (e.g. ``"dcgan generator"``).
+        key: Config key of the network's options, for messages (e.g. ``"model.generator_args"``).
+    """
+    height, width = image_size
+    step = 2**num_layers
+    if num_layers < 1 or height % step or width % step:
+        raise ConfigError(
+            f"{network}: image_size {tuple(image_size)} must have both sides divisible by "
+            f"2**num_layers = {step} (num_layers={num_layers}); e.g. 64x64 with num_layers=4. "
+            f"Change data.image_size or {key}.num_layers."
+        )
+    return height // step, width // step
 
 
 def dcgan_init(module: nn.Module, std: float = 0.02) -> None:
