@@ -42,7 +42,7 @@ def unknown_name_message(kind: str, name: str, choices: Iterable[str], limit: in
         choices: The valid names.
         limit: At most this many valid names are listed.
     """
-    choices = sorted(choices)
+    choices = sorted(set(choices))
     hint = close_matches(name, choices)
     msg = f"Unknown {kind} '{name}'."
     if hint:

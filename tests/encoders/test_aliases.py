@@ -52,3 +52,5 @@ def test_unknown_name_suggests_friendly_and_timm_names(typo: str, hint: str) -> 
     assert "Did you mean" in str(err.value)
     assert hint in str(err.value).split("Valid")[0]
     assert "timm.list_models()" in str(err.value)
+    listed = str(err.value).split("Valid encoders: ")[1].split(". Any")[0].split(", ")
+    assert len(listed) == len(set(listed)), "each valid name is listed once"
