@@ -92,6 +92,7 @@ def pareto_plot(
                 xytext=(5, 5),
                 fontsize=8,
             )
+        ax.margins(x=0.12, y=0.08)  # room for the labels of the outermost points
         ax.legend(loc="best")
     else:
         ax.text(0.5, 0.5, "no finished trial", ha="center", va="center", transform=ax.transAxes)
