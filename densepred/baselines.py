@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import torch
 
 from densepred.config import Config
@@ -24,13 +23,13 @@ from densepred.registry import Registry
 BASELINES: Registry[Callable[[Config], dict[str, float]]] = Registry("baseline")
 
 
-def _datamodule(config: Config) -> Any:
-    """The task's data module for ``config``, set up for fitting (train and val loaders)."""
+def _datamodule(config: Config, stage: str) -> Any:
+    """The task's data module for ``config``, set up for ``stage`` (``fit``: train and val)."""
     from densepred.tasks import TASKS
 
     datamodule = TASKS.get(config.task_name).datamodule_cls(config.data)
     datamodule.prepare_data()
-    datamodule.setup("fit")
+    datamodule.setup(stage)
     return datamodule
 
 
@@ -46,7 +45,7 @@ def mean_depth_baseline(config: Config) -> dict[str, float]:
         config: A depth config; its ``data`` and ``task`` sections select the data and depth range.
     """
     task = config.task
-    datamodule = _datamodule(config)
+    datamodule = _datamodule(config, "fit")
     total, count = 0.0, 0
     for batch in datamodule.train_dataloader():
         gt = batch["depth"]  # B,1,H,W
@@ -64,24 +63,13 @@ def mean_depth_baseline(config: Config) -> dict[str, float]:
     return {"mean_depth_m": mean, **{f"val/{k}": float(v) for k, v in metrics.compute().items()}}
 
 
-def _val_counts(config: Config, key: str, ignore: int | None) -> np.ndarray:
-    """Per-class counts of ``batch[key]`` values over the validation loader (``ignore`` skipped)."""
-    num_classes = len(config.data.classes)
-    counts = np.zeros(num_classes, dtype=np.int64)
-    for batch in _datamodule(config).val_dataloader():
-        values = batch[key].reshape(-1)
-        if ignore is not None:
-            values = values[values != ignore]
-        counts += np.bincount(values.numpy(), minlength=num_classes)
-    return counts
-
-
 @BASELINES.register("segmentation")
 def majority_pixel_baseline(config: Config) -> dict[str, float]:
     """``val/miou`` and ``val/pixel_acc`` of the validation set's majority class everywhere."""
+    from densepred.data.segmentation import pixel_counts
     from densepred.tasks.segmentation import majority_baseline
 
-    counts = _val_counts(config, "mask", config.data.ignore_index)
+    counts = pixel_counts(_datamodule(config, "validate").datasets["val"])
     majority = int(counts.argmax())
     scores = majority_baseline(counts)
     return {
@@ -94,9 +82,11 @@ def majority_pixel_baseline(config: Config) -> dict[str, float]:
 @BASELINES.register("classification")
 def majority_label_baseline(config: Config) -> dict[str, float]:
     """``val/acc1`` of predicting the validation set's majority label for every image."""
+    from densepred.data.classification import label_counts
     from densepred.tasks.classification import majority_baseline
 
-    counts = _val_counts(config, "label", None)
+    samples = _datamodule(config, "validate").datasets["val"].samples  # labels: no image is read
+    counts = label_counts(samples, len(config.data.classes))
     return {
         "majority_class": int(counts.argmax()),
         **{f"val/{k}": v for k, v in majority_baseline(counts).items()},
