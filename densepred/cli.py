@@ -28,17 +28,14 @@ def _run(
 
 def print_metrics(metrics: dict[str, float], initial: dict[str, float] | None = None) -> None:
     """Print metrics as a Markdown table; with ``initial``, a column of the values before training."""
-    width = max((len(k) for k in metrics), default=6)
-    head, rule = f"| {'metric':<{width}} |", f"|{'-' * (width + 2)}|"
-    if initial:
-        head, rule = head + f" {'initial':>10} |", rule + f"{'-' * 12}|"
-    print(head + f" {'value':>10} |")
-    print(rule + f"{'-' * 12}|")
+    width = max([len("metric"), *(len(k) for k in metrics)])
+    columns = ["initial", "value"] if initial else ["value"]
+    print(f"| {'metric':<{width}} |" + "".join(f" {c:>10} |" for c in columns))
+    print(f"|{'-' * (width + 2)}|" + f"{'-' * 12}|" * len(columns))
     for key in sorted(metrics):
-        before = f" {initial[key]:>10.4f} |" if initial and key in initial else ""
-        if initial and not before:
-            before = f" {'':>10} |"
-        print(f"| {key:<{width}} |{before} {metrics[key]:>10.4f} |")
+        values = [initial.get(key), metrics[key]] if initial else [metrics[key]]
+        cells = "".join(f" {'':>10} |" if v is None else f" {v:>10.4f} |" for v in values)
+        print(f"| {key:<{width}} |{cells}")
 
 
 def _train(args: argparse.Namespace) -> None:

@@ -138,8 +138,6 @@ def run_training(
     last = folder / "checkpoints" / "last.ckpt"
     validate = trainer.limit_val_batches != 0
     initial = _validate(trainer, task, datamodule) if validate and not resume else {}
-    for metric in task.metrics.values():
-        metric.reset()  # states made under inference mode cannot be updated in training
     L.seed_everything(config.seed, workers=True, verbose=False)
     trainer.fit(task, datamodule=datamodule, ckpt_path=last if resume else None)
 

@@ -134,6 +134,12 @@ class BaseTask(L.LightningModule, ABC):
         """The metric collection of ``stage`` (train, val or test)."""
         return self.metrics[f"{stage}_metrics"]
 
+    def on_fit_start(self) -> None:
+        """Start training with fresh metric states: a ``trainer.validate`` before ``fit`` (the
+        initial validation) leaves states made under inference mode, which training cannot update."""
+        for collection in self.metrics.values():
+            collection.reset()
+
     def log_epoch_metrics(self, stage: str) -> dict[str, float]:
         """Compute, log and reset the metrics of ``stage``; return them as floats."""
         collection = self.stage_metrics(stage)
