@@ -15,6 +15,18 @@ from densepred.errors import ConfigError
 OUTPUT_STRIDES = (8, 16, 32)
 
 
+def reset_classifier_init(model: nn.Module) -> None:
+    """Give a timm model's new classifier layer PyTorch's default, fan-in scaled init.
+
+    timm's EfficientNet-family init draws the classifier from ``U(+-1/sqrt(num_classes))``: fine
+    for 1000 classes, but for 3 it makes MobileNetV2's initial logits about 6 wide (loss ~20 at
+    the start) and training unstable. ``reset_parameters`` gives ``U(+-1/sqrt(fan_in))``.
+    """
+    for module in model.get_classifier().modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            module.reset_parameters()
+
+
 def create_encoder(
     name: str,
     include_top: bool = False,
@@ -51,6 +63,11 @@ def create_encoder(
     if output_stride != 32:  # not every timm model accepts the argument
         kwargs["output_stride"] = output_stride
     if include_top:
-        return timm.create_model(timm_name, num_classes=num_classes, in_chans=in_channels, **kwargs)
+        model = timm.create_model(
+            timm_name, num_classes=num_classes, in_chans=in_channels, **kwargs
+        )
+        if not (kwargs["pretrained"] and model.pretrained_cfg.get("num_classes") == num_classes):
+            reset_classifier_init(model)
+        return model
     model = timm.create_model(timm_name, features_only=True, in_chans=in_channels, **kwargs)
     return Encoder(model, name, timm_name, output_stride)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from densepred.benchmark import count_macs, count_parameters
-from densepred.encoders import create_encoder
+from densepred.encoders import create_encoder, list_encoders
 
 # Published parameter counts (millions) of the 1000-class ImageNet models, REFERENCE.md section 5:
 # tf slim mobilenet_v1.md (V1), torchvision model tables (V2, V3, EfficientNet-B0, ResNets),
@@ -40,3 +40,23 @@ def test_parameter_count_matches_published(name: str, published: float) -> None:
 def test_mac_count_matches_published(name: str, published: int) -> None:
     model = create_encoder(name, include_top=True)
     assert count_macs(model, (1, 3, 224, 224)) / 1e6 == pytest.approx(published, rel=0.02)
+
+
+@pytest.mark.parametrize("name", list_encoders())
+def test_new_classifier_layer_has_fan_in_init(name: str) -> None:
+    """A freshly made classifier layer is drawn from U(+-1/sqrt(fan_in)), whatever the class count.
+
+    timm's EfficientNet-family init uses U(+-1/sqrt(num_classes)): for 3 classes MobileNetV2
+    started with logits about 6 wide (val loss 21) and its training stalled near chance.
+    """
+    model = create_encoder(name, include_top=True, num_classes=3)
+    layer = model.get_classifier()
+    assert layer.weight.abs().max() <= layer.in_features**-0.5
+
+
+def test_few_class_classifier_starts_near_uniform() -> None:
+    torch.manual_seed(0)
+    model = create_encoder("mobilenet_v2", include_top=True, num_classes=3)
+    logits = model(torch.randn(8, 3, 64, 64))
+    loss = torch.nn.functional.cross_entropy(logits, torch.zeros(8, dtype=torch.long))
+    assert loss.item() < 1.5  # ln 3 = 1.10; timm's own init gave 5-20
