@@ -25,6 +25,7 @@ from densepred.data.io import read_image
 from densepred.data.synthetic import (
     DEFAULT_NUM_TRAIN,
     DEFAULT_NUM_VAL,
+    DEFAULT_OBJECT_DISTANCE,
     DEFAULT_SEED,
     DEFAULT_SIZE,
     LABEL_CLASSES,
@@ -74,6 +75,7 @@ def synthetic_reader(
     num_val: int = DEFAULT_NUM_VAL,
     size: tuple[int, int] = DEFAULT_SIZE,
     seed: int = DEFAULT_SEED,
+    object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
 ) -> list[ClsSample]:
     """The procedural set (generated under ``root`` on first use): ``rgb/*.png`` + ``labels.csv``.
 
@@ -81,10 +83,10 @@ def synthetic_reader(
         root: Parent folder of generated sets (shared with the depth task).
         split: ``train`` or ``val``.
         classes: Class names; labels must index into them.
-        num_train, num_val, size, seed: The set's parameters, see
+        num_train, num_val, size, seed, object_distance: The set's parameters, see
             :func:`~densepred.data.synthetic.ensure_synthetic`.
     """
-    folder = ensure_synthetic(root, num_train, num_val, size, seed)
+    folder = ensure_synthetic(root, num_train, num_val, size, seed, object_distance=object_distance)
     labels_file = folder / split / "labels.csv"
     if not labels_file.is_file():
         raise DataError(

@@ -22,6 +22,7 @@ from densepred.data.io import read_depth, read_image
 from densepred.data.synthetic import (
     DEFAULT_NUM_TRAIN,
     DEFAULT_NUM_VAL,
+    DEFAULT_OBJECT_DISTANCE,
     DEFAULT_SEED,
     DEFAULT_SIZE,
     ensure_synthetic,
@@ -109,16 +110,20 @@ def synthetic_reader(
     num_val: int = DEFAULT_NUM_VAL,
     size: tuple[int, int] = DEFAULT_SIZE,
     seed: int = DEFAULT_SEED,
+    object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
 ) -> list[DepthSample]:
     """The procedural set (generated under ``root`` on first use), read as MAI layout.
 
     Args:
         root: Parent folder of generated sets.
         split: ``train`` or ``val``.
-        num_train, num_val, size, seed: The set's parameters, see
+        num_train, num_val, size, seed, object_distance: The set's parameters, see
             :func:`~densepred.data.synthetic.ensure_synthetic`.
     """
-    return mai_reader(ensure_synthetic(root, num_train, num_val, size, seed), split)
+    return mai_reader(
+        ensure_synthetic(root, num_train, num_val, size, seed, object_distance=object_distance),
+        split,
+    )
 
 
 @DEPTH_FORMATS.register("nyu")

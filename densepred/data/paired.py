@@ -33,6 +33,7 @@ from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.synthetic import (
     DEFAULT_NUM_TRAIN,
     DEFAULT_NUM_VAL,
+    DEFAULT_OBJECT_DISTANCE,
     DEFAULT_SEED,
     DEFAULT_SIZE,
     ensure_synthetic,
@@ -75,6 +76,7 @@ def synthetic_dirs(
     num_val: int = DEFAULT_NUM_VAL,
     size: tuple[int, int] = DEFAULT_SIZE,
     seed: int = DEFAULT_SEED,
+    object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
 ) -> tuple[Path | None, Path]:
     """Condition and target folders of the synthetic set (generated under ``root`` on first use).
 
@@ -83,10 +85,13 @@ def synthetic_dirs(
         split: ``train`` or ``val``.
         condition: Kind of the condition (``none`` for unconditional data).
         target: Kind of the target.
-        num_train, num_val, size, seed: The set's parameters, see
+        num_train, num_val, size, seed, object_distance: The set's parameters, see
             :func:`~densepred.data.synthetic.ensure_synthetic`.
     """
-    base = ensure_synthetic(root, num_train, num_val, size, seed) / split
+    base = (
+        ensure_synthetic(root, num_train, num_val, size, seed, object_distance=object_distance)
+        / split
+    )
     return (None if condition == "none" else base / condition), base / target
 
 

@@ -24,6 +24,7 @@ from densepred.data.io import read_image, read_mask
 from densepred.data.synthetic import (
     DEFAULT_NUM_TRAIN,
     DEFAULT_NUM_VAL,
+    DEFAULT_OBJECT_DISTANCE,
     DEFAULT_SEED,
     DEFAULT_SIZE,
     MASK_CLASSES,
@@ -129,16 +130,17 @@ def synthetic_reader(
     num_val: int = DEFAULT_NUM_VAL,
     size: tuple[int, int] = DEFAULT_SIZE,
     seed: int = DEFAULT_SEED,
+    object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
 ) -> list[SegSample]:
     """The procedural set (generated under ``root`` on first use): ``rgb/*.png`` + ``mask/*.png``.
 
     Args:
         root: Parent folder of generated sets (shared with the depth task).
         split: ``train`` or ``val``.
-        num_train, num_val, size, seed: The set's parameters, see
+        num_train, num_val, size, seed, object_distance: The set's parameters, see
             :func:`~densepred.data.synthetic.ensure_synthetic`.
     """
-    folder = ensure_synthetic(root, num_train, num_val, size, seed)
+    folder = ensure_synthetic(root, num_train, num_val, size, seed, object_distance=object_distance)
     return _pairs(folder, split, "rgb", "mask", (".png",))
 
 

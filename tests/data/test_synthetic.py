@@ -13,6 +13,7 @@ import pytest
 
 from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.synthetic import (
+    DEFAULT_OBJECT_DISTANCE,
     GENERATOR_VERSION,
     LABEL_CLASSES,
     MASK_CLASSES,
@@ -105,6 +106,7 @@ def test_existing_set_is_reused(tiny_synthetic: Path) -> None:
         dict(num_train=5, num_val=3, seed=0),
         dict(num_train=6, num_val=3, seed=1),
         dict(num_train=6, num_val=2, seed=0),
+        dict(num_train=6, num_val=3, seed=0, object_distance=(1.0, 2.0)),
     ],
 )
 def test_other_parameters_never_reuse_a_set(tmp_path: Path, params: dict) -> None:
@@ -114,6 +116,13 @@ def test_other_parameters_never_reuse_a_set(tmp_path: Path, params: dict) -> Non
     meta = json.loads((second / "meta.json").read_text())
     assert meta["counts"] == {"train": params["num_train"], "val": params["num_val"]}
     assert meta["seed"] == params["seed"]
+    assert meta["object_distance"] == list(params.get("object_distance", DEFAULT_OBJECT_DISTANCE))
+
+
+def test_default_sets_keep_their_folder_name() -> None:
+    """Adding object_distance left the default renders unchanged, so existing sets stay valid."""
+    assert dataset_key(600, 100, (192, 256), 0) == f"v{GENERATOR_VERSION}_n600-100_192x256_s0"
+    assert dataset_key(600, 100, (96, 128), 0, (1.0, 2.0)).endswith("_96x128_s0_d1-2")
 
 
 def test_incomplete_folder_is_never_taken_as_complete(tmp_path: Path) -> None:
@@ -157,6 +166,10 @@ def test_bad_parameters_are_config_errors(tmp_path: Path) -> None:
         ensure_synthetic(tmp_path, num_train=0, num_val=1)
     with pytest.raises(ConfigError, match="size"):
         ensure_synthetic(tmp_path, num_train=1, num_val=1, size=(8, 8))
+    for distance in [(0.3, 2.0), (2.0, 1.0), (1.0, 9.0), (1.0, 2.0, 3.0)]:
+        with pytest.raises(ConfigError, match=r"object_distance must be \[near, far\]"):
+            ensure_synthetic(tmp_path, num_train=1, num_val=1, object_distance=distance)
+    assert os.listdir(tmp_path) == []
 
 
 def test_depth_is_not_a_function_of_pixel_position(depths: np.ndarray) -> None:
@@ -203,9 +216,46 @@ def test_objects_keep_clear_of_the_camera() -> None:
         scene = sample_scene(rng, label=seed % len(LABEL_CLASSES), size=SIZE)
         camera = scene.camera.position[[0, 2]]
         for shape in scene.shapes:
-            gap = np.linalg.norm(shape.center[[0, 2]] - camera) - footprint_radius(shape.kind, shape.half)
+            gap = np.linalg.norm(shape.center[[0, 2]] - camera) - footprint_radius(
+                shape.kind, shape.half
+            )
             assert gap > 1.0, f"seed {seed}: a {shape.kind} is {gap:.2f} m from the camera"
 
 
 def test_valid_depth_is_never_implausibly_near(depths: np.ndarray) -> None:
     assert depths[depths > 0].min() > 0.25
+
+
+@pytest.mark.parametrize("distance", [(0.8, 1.2), (1.0, 2.0), (3.0, 4.0)])
+def test_object_distance_places_the_aimed_object(distance: tuple[float, float]) -> None:
+    """The first object stands ``distance`` from the camera; every object keeps the clearance."""
+    from densepred.data.synthetic.scene import camera_clearance, footprint_radius, sample_scene
+
+    for seed in range(60):
+        scene = sample_scene(np.random.default_rng(seed), 0, SIZE, object_distance=distance)
+        camera = scene.camera.position[[0, 2]]
+        gaps = [np.linalg.norm(s.center[[0, 2]] - camera) for s in scene.shapes]
+        assert distance[0] <= gaps[0] <= distance[1]
+        for shape, gap in zip(scene.shapes, gaps, strict=True):
+            assert gap - footprint_radius(shape.kind, shape.half) > camera_clearance(distance)
+
+
+def test_nearer_objects_fill_more_of_the_image() -> None:
+    def object_share(distance: tuple[float, float]) -> float:
+        masks = [render_sample(0, "train", i, SIZE, distance)[0].mask for i in range(24)]
+        return float(np.mean(np.stack(masks) >= MASK_CLASSES.index("box")))
+
+    assert object_share((0.8, 1.5)) > 1.5 * object_share(DEFAULT_OBJECT_DISTANCE)  # 0.36, 0.18
+
+
+def test_an_unplaceable_object_distance_is_a_config_error() -> None:
+    """A range the scene's room cannot hold fails with a message, instead of redrawing forever."""
+    from densepred.data.synthetic.scene import sample_scene
+
+    def room(seed: int) -> tuple[float, float]:  # the first draws of sample_scene
+        rng = np.random.default_rng(seed)
+        return rng.uniform(3, 7.5), rng.uniform(2.4, 3.5), rng.uniform(3, 7.5)
+
+    seed = next(s for s in range(1000) if room(s)[0] < 4 and room(s)[2] < 4)  # diagonal < 5 m
+    with pytest.raises(ConfigError, match="use a nearer data.args.object_distance"):
+        sample_scene(np.random.default_rng(seed), 0, SIZE, object_distance=(5.0, 5.0))

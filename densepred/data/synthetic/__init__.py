@@ -18,11 +18,18 @@ from densepred.data.synthetic.dataset import (
     render_sample,
 )
 from densepred.data.synthetic.renderer import MAX_DEPTH, View, render
-from densepred.data.synthetic.scene import LABEL_CLASSES, MASK_CLASSES, Scene, sample_scene
+from densepred.data.synthetic.scene import (
+    DEFAULT_OBJECT_DISTANCE,
+    LABEL_CLASSES,
+    MASK_CLASSES,
+    Scene,
+    sample_scene,
+)
 
 __all__ = [
     "DEFAULT_NUM_TRAIN",
     "DEFAULT_NUM_VAL",
+    "DEFAULT_OBJECT_DISTANCE",
     "DEFAULT_SEED",
     "DEFAULT_SIZE",
     "GENERATOR_VERSION",

@@ -25,7 +25,12 @@ from tqdm import tqdm
 
 from densepred.data.io import write_depth, write_image, write_mask
 from densepred.data.synthetic.renderer import MAX_DEPTH, View, render
-from densepred.data.synthetic.scene import LABEL_CLASSES, MASK_CLASSES, sample_scene
+from densepred.data.synthetic.scene import (
+    DEFAULT_OBJECT_DISTANCE,
+    LABEL_CLASSES,
+    MASK_CLASSES,
+    sample_scene,
+)
 from densepred.errors import ConfigError, DataError
 from densepred.fileio import atomic_write_json
 
@@ -39,12 +44,33 @@ DEPTH_SCALE = 1000.0
 LABEL_RULE = "every object in an image is of one kind; the label is that kind (index % 3, balanced)"
 
 
-def dataset_key(num_train: int, num_val: int, size: tuple[int, int], seed: int) -> str:
+Distance = tuple[float, float]
+OBJECT_DISTANCE_BOUNDS = (0.6, 5.0)
+"""Allowed object distances in metres: nearer puts the camera inside the object, farther
+rarely fits in a room."""
+
+
+def dataset_key(
+    num_train: int,
+    num_val: int,
+    size: tuple[int, int],
+    seed: int,
+    object_distance: Distance = DEFAULT_OBJECT_DISTANCE,
+) -> str:
     """Folder name that identifies a synthetic set by all of its parameters."""
-    return f"v{GENERATOR_VERSION}_n{num_train}-{num_val}_{size[0]}x{size[1]}_s{seed}"
+    key = f"v{GENERATOR_VERSION}_n{num_train}-{num_val}_{size[0]}x{size[1]}_s{seed}"
+    if tuple(object_distance) != DEFAULT_OBJECT_DISTANCE:
+        key += f"_d{object_distance[0]:g}-{object_distance[1]:g}"
+    return key
 
 
-def render_sample(seed: int, split: str, index: int, size: tuple[int, int]) -> tuple[View, int]:
+def render_sample(
+    seed: int,
+    split: str,
+    index: int,
+    size: tuple[int, int],
+    object_distance: Distance = DEFAULT_OBJECT_DISTANCE,
+) -> tuple[View, int]:
     """Render image ``index`` of ``split``; a pure function of its arguments.
 
     Args:
@@ -52,18 +78,23 @@ def render_sample(seed: int, split: str, index: int, size: tuple[int, int]) -> t
         split: ``"train"`` or ``"val"`` (they use disjoint random streams).
         index: Image index within the split.
         size: Image size (H, W).
+        object_distance: Distance range of the in-view object, see
+            :func:`~densepred.data.synthetic.scene.sample_scene`.
 
     Returns:
         The rendered view and its image-level label.
     """
     label = index % len(LABEL_CLASSES)
     rng = np.random.default_rng([seed, SPLITS.index(split), index])
-    return render(sample_scene(rng, label, size), size, rng), label
+    scene = sample_scene(rng, label, size, object_distance=object_distance)
+    return render(scene, size, rng), label
 
 
-def _write_sample(folder: Path, seed: int, size: tuple[int, int], split: str, index: int) -> int:
+def _write_sample(
+    folder: Path, seed: int, size: tuple[int, int], distance: Distance, split: str, index: int
+) -> int:
     """Render one sample, write its three files and return its label."""
-    view, label = render_sample(seed, split, index, size)
+    view, label = render_sample(seed, split, index, size, distance)
     name = f"{index:05d}.png"
     write_image(folder / split / "rgb" / name, view.rgb)
     write_depth(folder / split / "depth" / name, view.depth, DEPTH_SCALE)
@@ -91,7 +122,12 @@ def _write_labels(path: Path, labels: list[int]) -> None:
 
 
 def write_dataset(
-    folder: Path, counts: dict[str, int], size: tuple[int, int], seed: int, workers: int = 1
+    folder: Path,
+    counts: dict[str, int],
+    size: tuple[int, int],
+    seed: int,
+    workers: int = 1,
+    object_distance: Distance = DEFAULT_OBJECT_DISTANCE,
 ) -> None:
     """Render and write a whole synthetic set into ``folder``; ``meta.json`` comes last.
 
@@ -101,9 +137,10 @@ def write_dataset(
         size: Image size (H, W).
         seed: Dataset seed.
         workers: Processes rendering in parallel (1 = in this process).
+        object_distance: Distance range of the in-view object.
     """
     jobs = [(split, i) for split in SPLITS for i in range(counts[split])]
-    write = partial(_write_sample, folder, seed, size)
+    write = partial(_write_sample, folder, seed, size, object_distance)
     labels: dict[str, list[int]] = {split: [] for split in SPLITS}
     results = _run(write, jobs, max(1, min(workers, len(jobs) // 32)))
     for (split, _), label in tqdm(
@@ -118,6 +155,7 @@ def write_dataset(
         "seed": seed,
         "size": list(size),
         "counts": counts,
+        "object_distance": list(object_distance),
         "depth_scale": DEPTH_SCALE,
         "max_depth": MAX_DEPTH,
         "mask_classes": list(MASK_CLASSES),
@@ -127,7 +165,9 @@ def write_dataset(
     atomic_write_json(folder / "meta.json", meta)
 
 
-def _check_params(num_train: int, num_val: int, size: tuple[int, int]) -> None:
+def _check_params(
+    num_train: int, num_val: int, size: tuple[int, int], object_distance: Distance
+) -> None:
     if num_train < 1 or num_val < 1:
         raise ConfigError(
             f"synthetic data needs num_train >= 1 and num_val >= 1, got {num_train} and {num_val}."
@@ -135,6 +175,12 @@ def _check_params(num_train: int, num_val: int, size: tuple[int, int]) -> None:
     if len(size) != 2 or min(size) < 16:
         raise ConfigError(
             f"synthetic data size must be (H, W) with both at least 16 pixels, got {size}."
+        )
+    low, high = OBJECT_DISTANCE_BOUNDS
+    if len(object_distance) != 2 or not low <= object_distance[0] <= object_distance[1] <= high:
+        raise ConfigError(
+            f"synthetic data object_distance must be [near, far] metres with "
+            f"{low} <= near <= far <= {high}, got {list(object_distance)}."
         )
 
 
@@ -145,6 +191,7 @@ def ensure_synthetic(
     size: tuple[int, int] = DEFAULT_SIZE,
     seed: int = DEFAULT_SEED,
     workers: int | None = None,
+    object_distance: Distance = DEFAULT_OBJECT_DISTANCE,
 ) -> Path:
     """Return the folder of the synthetic set with these parameters, generating it if missing.
 
@@ -159,11 +206,14 @@ def ensure_synthetic(
         size: Image size (H, W).
         seed: Dataset seed; the same parameters always give byte-identical files.
         workers: Rendering processes (default: the number of CPUs, at most 8).
+        object_distance: Range in metres of the distance between the camera and the object
+            it is aimed at (default 1.5-5 m; nearer objects fill more of the image).
     """
     size = (int(size[0]), int(size[1]))
-    _check_params(num_train, num_val, size)
+    _check_params(num_train, num_val, size, tuple(object_distance))
+    object_distance = (float(object_distance[0]), float(object_distance[1]))
     root = Path(root)
-    folder = root / dataset_key(num_train, num_val, size, seed)
+    folder = root / dataset_key(num_train, num_val, size, seed, object_distance)
     if (folder / "meta.json").is_file():
         return folder
     if folder.exists():
@@ -175,7 +225,8 @@ def ensure_synthetic(
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=root))
     try:
         counts = {"train": num_train, "val": num_val}
-        write_dataset(tmp, counts, size, seed, workers or min(os.cpu_count() or 1, 8))
+        workers = workers or min(os.cpu_count() or 1, 8)
+        write_dataset(tmp, counts, size, seed, workers, object_distance)
         try:
             os.rename(tmp, folder)
         except OSError:

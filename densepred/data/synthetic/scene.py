@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from densepred.errors import ConfigError
+
 MASK_CLASSES = ("floor", "wall", "ceiling", "box", "sphere", "cylinder")
 """Per-pixel class ids of the synthetic masks (index = id)."""
 
@@ -20,6 +22,12 @@ LABEL_CLASSES = ("box", "sphere", "cylinder")
 
 ROOM_CLASSES = (0, 2, 1, 1, 1, 1)
 """Mask class of the room surfaces in :data:`ROOM_SURFACES` order."""
+
+DEFAULT_OBJECT_DISTANCE = (1.5, 5.0)
+"""Range in metres of the in-view object's distance from the camera."""
+
+MAX_VIEW_DRAWS = 1000
+"""Camera and object draws per scene before :func:`sample_scene` gives up."""
 
 ROOM_SURFACES = ("floor", "ceiling", "wall -x", "wall +x", "wall -z", "wall +z")
 TEXTURE_KINDS = ("checker", "stripes", "noise")
@@ -212,36 +220,60 @@ def footprint_radius(kind: str, half: np.ndarray) -> float:
 
 
 def _shape(
-    rng: np.random.Generator, kind: str, room: np.ndarray, camera: Camera, in_view: bool
+    rng: np.random.Generator,
+    kind: str,
+    room: np.ndarray,
+    camera: Camera,
+    in_view: bool,
+    object_distance: tuple[float, float],
 ) -> Shape | None:
-    """A random ``kind`` object on the floor, clear of the walls and the camera (None: no room)."""
+    """A random ``kind`` object on the floor, clear of the walls and the camera (None: no room).
+
+    With ``in_view`` it stands in front of the camera, ``object_distance`` metres away.
+    """
     half = _HALF_EXTENTS[kind](rng, rng.uniform(0.2, 0.55))
-    xz = _place(rng, room, camera, footprint_radius(kind, half), in_view)
+    distance = object_distance if in_view else None
+    radius = footprint_radius(kind, half)
+    xz = _place(rng, room, camera, radius, distance, camera_clearance(object_distance))
     if xz is None:
         return None
     center = np.array([xz[0], half[1], xz[1]])
     return Shape(kind, center, half, float(rng.uniform(0, np.pi)), sample_texture(rng, (0.12, 0.3)))
 
 
+def camera_clearance(object_distance: tuple[float, float]) -> float:
+    """Least gap in metres between the camera and an object's footprint circle.
+
+    1 m, or less when ``object_distance`` starts nearer than 1.5 m, so close-ups can be placed.
+    """
+    return min(1.0, object_distance[0] - 0.5)
+
+
 def _place(
-    rng: np.random.Generator, room: np.ndarray, camera: Camera, radius: float, in_view: bool
+    rng: np.random.Generator,
+    room: np.ndarray,
+    camera: Camera,
+    radius: float,
+    distance: tuple[float, float] | None,
+    clearance: float,
 ) -> np.ndarray | None:
     """Floor position (x, z) for an object of footprint ``radius``, clear of walls and camera.
 
-    With ``in_view`` the object is put in front of the camera, so every image shows one.
-    ``None`` when 50 draws found no such place (the object is left out rather than put on
-    the camera, which would fill the image with near-zero depths).
+    With a ``distance`` range the object is put that far in front of the camera, so every
+    image shows one. ``None`` when 50 draws found no place ``clearance`` metres from the
+    camera (the object is left out rather than put on the camera, which would fill the image
+    with near-zero depths).
     """
     limit = room[[0, 2]] / 2 - radius - 0.05
     cam = camera.position[[0, 2]]
     for _ in range(50):
-        if in_view:
+        if distance is not None:
             heading = camera.yaw + rng.uniform(-0.35, 0.35) * camera.hfov
-            dist = rng.uniform(1.5, 5.0)
+            dist = rng.uniform(*distance)
             xz = cam + dist * np.array([np.sin(heading), np.cos(heading)])
         else:
             xz = rng.uniform(-limit, limit)
-        if np.all(np.abs(xz) <= limit) and np.linalg.norm(xz - cam) > radius + 1.0:
+        if np.all(np.abs(xz) <= limit) and np.linalg.norm(xz - cam) > radius + clearance:
             return xz
     return None
 
@@ -276,6 +308,7 @@ def sample_scene(
     size: tuple[int, int],
     window_prob: float = 0.3,
     holes_prob: float = 0.2,
+    object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
 ) -> Scene:
     """Draw a random scene whose objects are all of kind ``LABEL_CLASSES[label]``.
 
@@ -285,17 +318,30 @@ def sample_scene(
         size: Image size (H, W) in pixels (scales the sensor holes).
         window_prob: Chance of a window (invalid depth) on one wall.
         holes_prob: Chance of a few small sensor dropouts (invalid depth).
+        object_distance: Range in metres of the in-view object's distance from the camera
+            (nearer objects fill more of the image).
+
+    Raises:
+        ConfigError: No view with an object that far fits in the room (``object_distance``
+            beyond what the room allows).
     """
     room = np.array([rng.uniform(3, 7.5), rng.uniform(2.4, 3.5), rng.uniform(3, 7.5)])
     kind = LABEL_CLASSES[label]
-    while True:  # redraw until the first object is in view, so the label is visible
+    for _ in range(MAX_VIEW_DRAWS):  # redraw until the first object is in view: label visible
         camera = sample_camera(rng, room)
         drawn = [
-            _shape(rng, kind, room, camera, in_view=i == 0) for i in range(int(rng.integers(1, 5)))
+            _shape(rng, kind, room, camera, i == 0, object_distance)
+            for i in range(int(rng.integers(1, 5)))
         ]
         shapes = [shape for shape in drawn if shape is not None]
         if drawn[0] is not None and camera.sees(shapes[0].center, size):
             break
+    else:
+        raise ConfigError(
+            f"synthetic data: no view in a {room[0]:.1f} x {room[2]:.1f} m room shows an object "
+            f"{object_distance[0]}-{object_distance[1]} m away after {MAX_VIEW_DRAWS} draws; "
+            f"use a nearer data.args.object_distance (default {list(DEFAULT_OBJECT_DISTANCE)})."
+        )
     light = np.array(
         [rng.uniform(-room[0], room[0]) / 3, room[1] - 0.15, rng.uniform(-room[2], room[2]) / 3]
     )
