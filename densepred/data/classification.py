@@ -23,13 +23,8 @@ from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
 from densepred.data.depth import DepthAugmentConfig
 from densepred.data.io import read_image
 from densepred.data.synthetic import (
-    DEFAULT_NUM_TRAIN,
-    DEFAULT_NUM_VAL,
-    DEFAULT_OBJECT_DISTANCE,
-    DEFAULT_SEED,
-    DEFAULT_SIZE,
     LABEL_CLASSES,
-    ensure_synthetic,
+    synthetic_layout,
 )
 from densepred.errors import DataError
 from densepred.registry import Registry
@@ -67,26 +62,12 @@ class ClsFormat:
 CLS_FORMATS: Registry[ClsFormat] = Registry("classification data format")
 
 
-def synthetic_reader(
-    root: Path,
-    split: str,
-    classes: list[str],
-    num_train: int = DEFAULT_NUM_TRAIN,
-    num_val: int = DEFAULT_NUM_VAL,
-    size: tuple[int, int] = DEFAULT_SIZE,
-    seed: int = DEFAULT_SEED,
-    object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
-) -> list[ClsSample]:
+@synthetic_layout
+def synthetic_reader(folder: Path, split: str, classes: list[str]) -> list[ClsSample]:
     """The procedural set (generated under ``root`` on first use): ``rgb/*.png`` + ``labels.csv``.
 
-    Args:
-        root: Parent folder of generated sets (shared with the depth task).
-        split: ``train`` or ``val``.
-        classes: Class names; labels must index into them.
-        num_train, num_val, size, seed, object_distance: The set's parameters, see
-            :func:`~densepred.data.synthetic.ensure_synthetic`.
+    ``classes``: class names; labels must index into them.
     """
-    folder = ensure_synthetic(root, num_train, num_val, size, seed, object_distance=object_distance)
     labels_file = folder / split / "labels.csv"
     if not labels_file.is_file():
         raise DataError(

@@ -19,14 +19,7 @@ from torch.utils.data import Dataset
 from densepred.config import StrictModel
 from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
 from densepred.data.io import read_depth, read_image
-from densepred.data.synthetic import (
-    DEFAULT_NUM_TRAIN,
-    DEFAULT_NUM_VAL,
-    DEFAULT_OBJECT_DISTANCE,
-    DEFAULT_SEED,
-    DEFAULT_SIZE,
-    ensure_synthetic,
-)
+from densepred.data.synthetic import synthetic_layout
 from densepred.data.transforms import build_dense_transform
 from densepred.errors import DataError
 from densepred.registry import Registry
@@ -103,27 +96,10 @@ def mai_reader(root: Path, split: str) -> list[DepthSample]:
 
 
 @DEPTH_FORMATS.register("synthetic")
-def synthetic_reader(
-    root: Path,
-    split: str,
-    num_train: int = DEFAULT_NUM_TRAIN,
-    num_val: int = DEFAULT_NUM_VAL,
-    size: tuple[int, int] = DEFAULT_SIZE,
-    seed: int = DEFAULT_SEED,
-    object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
-) -> list[DepthSample]:
-    """The procedural set (generated under ``root`` on first use), read as MAI layout.
-
-    Args:
-        root: Parent folder of generated sets.
-        split: ``train`` or ``val``.
-        num_train, num_val, size, seed, object_distance: The set's parameters, see
-            :func:`~densepred.data.synthetic.ensure_synthetic`.
-    """
-    return mai_reader(
-        ensure_synthetic(root, num_train, num_val, size, seed, object_distance=object_distance),
-        split,
-    )
+@synthetic_layout
+def synthetic_reader(folder: Path, split: str) -> list[DepthSample]:
+    """The procedural set (generated under ``root`` on first use), read as MAI layout."""
+    return mai_reader(folder, split)
 
 
 @DEPTH_FORMATS.register("nyu")

@@ -30,14 +30,7 @@ from torch.utils.data import Dataset
 
 from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
 from densepred.data.io import read_depth, read_image, read_mask
-from densepred.data.synthetic import (
-    DEFAULT_NUM_TRAIN,
-    DEFAULT_NUM_VAL,
-    DEFAULT_OBJECT_DISTANCE,
-    DEFAULT_SEED,
-    DEFAULT_SIZE,
-    ensure_synthetic,
-)
+from densepred.data.synthetic import synthetic_layout
 from densepred.errors import DataError
 from densepred.registry import Registry
 from densepred.viz.segmentation import colorize_mask
@@ -67,31 +60,15 @@ PAIRED_FORMATS: Registry[PairedReader] = Registry("paired data format")
 
 
 @PAIRED_FORMATS.register("synthetic")
+@synthetic_layout
 def synthetic_dirs(
-    root: Path,
-    split: str,
-    condition: str,
-    target: str,
-    num_train: int = DEFAULT_NUM_TRAIN,
-    num_val: int = DEFAULT_NUM_VAL,
-    size: tuple[int, int] = DEFAULT_SIZE,
-    seed: int = DEFAULT_SEED,
-    object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
+    folder: Path, split: str, condition: str, target: str
 ) -> tuple[Path | None, Path]:
     """Condition and target folders of the synthetic set (generated under ``root`` on first use).
 
-    Args:
-        root: Parent folder of generated sets.
-        split: ``train`` or ``val``.
-        condition: Kind of the condition (``none`` for unconditional data).
-        target: Kind of the target.
-        num_train, num_val, size, seed, object_distance: The set's parameters, see
-            :func:`~densepred.data.synthetic.ensure_synthetic`.
+    ``condition``, ``target``: their kinds (condition ``none`` for unconditional data).
     """
-    base = (
-        ensure_synthetic(root, num_train, num_val, size, seed, object_distance=object_distance)
-        / split
-    )
+    base = folder / split
     return (None if condition == "none" else base / condition), base / target
 
 
@@ -319,9 +296,7 @@ def load_paired_samples(cfg: PairedDataConfig, split: str) -> list[PairedSample]
     """List the pairs of one split with the layout ``cfg.format``."""
     reader = PAIRED_FORMATS.get(cfg.format)
     args = validate_reader_args(reader, cfg.args)
-    condition_dir, target_dir = reader(
-        Path(cfg.root), split, condition=cfg.condition, target=cfg.target, **args
-    )
+    condition_dir, target_dir = reader(Path(cfg.root), split, cfg.condition, cfg.target, **args)
     return pair_files(condition_dir, target_dir)
 
 

@@ -22,13 +22,8 @@ from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
 from densepred.data.depth import DepthAugmentConfig, folder_reader
 from densepred.data.io import read_image, read_mask
 from densepred.data.synthetic import (
-    DEFAULT_NUM_TRAIN,
-    DEFAULT_NUM_VAL,
-    DEFAULT_OBJECT_DISTANCE,
-    DEFAULT_SEED,
-    DEFAULT_SIZE,
     MASK_CLASSES,
-    ensure_synthetic,
+    synthetic_layout,
 )
 from densepred.data.transforms import build_dense_transform
 from densepred.errors import DataError
@@ -123,24 +118,9 @@ def _pairs(
     return [SegSample(s.image, s.depth) for s in found]
 
 
-def synthetic_reader(
-    root: Path,
-    split: str,
-    num_train: int = DEFAULT_NUM_TRAIN,
-    num_val: int = DEFAULT_NUM_VAL,
-    size: tuple[int, int] = DEFAULT_SIZE,
-    seed: int = DEFAULT_SEED,
-    object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
-) -> list[SegSample]:
-    """The procedural set (generated under ``root`` on first use): ``rgb/*.png`` + ``mask/*.png``.
-
-    Args:
-        root: Parent folder of generated sets (shared with the depth task).
-        split: ``train`` or ``val``.
-        num_train, num_val, size, seed, object_distance: The set's parameters, see
-            :func:`~densepred.data.synthetic.ensure_synthetic`.
-    """
-    folder = ensure_synthetic(root, num_train, num_val, size, seed, object_distance=object_distance)
+@synthetic_layout
+def synthetic_reader(folder: Path, split: str) -> list[SegSample]:
+    """The procedural set (generated under ``root`` on first use): ``rgb/*.png`` + ``mask/*.png``."""
     return _pairs(folder, split, "rgb", "mask", (".png",))
 
 

@@ -10,7 +10,13 @@ import pytest
 from densepred.config import config_from_dict
 from densepred.data.base import validate_reader_args
 from densepred.data.depth import folder_reader, load_depth_samples, synthetic_reader
-from densepred.data.synthetic import DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL, DEFAULT_SEED, DEFAULT_SIZE
+from densepred.data.synthetic import (
+    DEFAULT_NUM_TRAIN,
+    DEFAULT_NUM_VAL,
+    DEFAULT_OBJECT_DISTANCE,
+    DEFAULT_SEED,
+    DEFAULT_SIZE,
+)
 from densepred.errors import ConfigError
 
 
@@ -62,6 +68,7 @@ def test_synthetic_readers_share_the_generator_defaults() -> None:
         "num_val": DEFAULT_NUM_VAL,
         "size": DEFAULT_SIZE,
         "seed": DEFAULT_SEED,
+        "object_distance": DEFAULT_OBJECT_DISTANCE,
     }
     for reader in (
         synthetic_reader,

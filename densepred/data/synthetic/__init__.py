@@ -16,6 +16,7 @@ from densepred.data.synthetic.dataset import (
     dataset_key,
     ensure_synthetic,
     render_sample,
+    synthetic_layout,
 )
 from densepred.data.synthetic.renderer import MAX_DEPTH, View, render
 from densepred.data.synthetic.scene import (
@@ -43,4 +44,5 @@ __all__ = [
     "render",
     "render_sample",
     "sample_scene",
+    "synthetic_layout",
 ]

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from tqdm import tqdm
@@ -235,3 +236,38 @@ def ensure_synthetic(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+T = TypeVar("T")
+
+
+def synthetic_layout(read: Callable[..., T]) -> Callable[..., T]:
+    """A layout reader of the generated set, for any task: one parameter list for all of them.
+
+    Args:
+        read: ``read(folder, split, *task_args)``: what the task reads from a generated set.
+
+    Returns:
+        ``reader(root, split, *task_args, num_train=..., num_val=..., size=..., seed=...,
+        object_distance=...)``: generates the set under ``root`` on first use (see
+        :func:`ensure_synthetic` for the keywords, which come from ``data.args``) and returns
+        ``read(folder, split, *task_args)``.
+    """
+
+    def reader(
+        root: Path,
+        split: str,
+        *task_args: Any,
+        num_train: int = DEFAULT_NUM_TRAIN,
+        num_val: int = DEFAULT_NUM_VAL,
+        size: tuple[int, int] = DEFAULT_SIZE,
+        seed: int = DEFAULT_SEED,
+        object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
+    ) -> T:
+        folder = ensure_synthetic(
+            root, num_train, num_val, size, seed, object_distance=object_distance
+        )
+        return read(folder, split, *task_args)
+
+    reader.__doc__ = read.__doc__
+    return reader
