@@ -16,18 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel
 
 from densepred.errors import ConfigError, unknown_name_message
+from densepred.schema import validate_section
 
 RUN_KEYS = ("seed", "output_dir", "name")
 SECTIONS = ("model", "data", "task", "trainer")
-
-
-class StrictModel(BaseModel):
-    """Base of every config section: unknown keys are errors, values are validated on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, protected_namespaces=())
 
 
 @dataclass
@@ -70,42 +65,6 @@ class Config:
     def to_yaml(self) -> str:
         """The resolved config as YAML text."""
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
-
-
-def _format_loc(prefix: str, loc: tuple[Any, ...]) -> str:
-    return ".".join([prefix, *(str(p) for p in loc)])
-
-
-def _valid_keys(model_cls: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the (nested) pydantic model that ``loc`` points into."""
-    cls: Any = model_cls
-    for part in loc[:-1]:
-        info = getattr(cls, "model_fields", {}).get(part)
-        if info is None or not (isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)):
-            return []
-        cls = info.annotation
-    return list(getattr(cls, "model_fields", {}))
-
-
-def _validate_section(model_cls: type[BaseModel], data: Any, prefix: str, source: str) -> BaseModel:
-    """Validate one section; turn pydantic's errors into one readable ConfigError."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: section '{prefix}' must be a mapping, got {type(data).__name__}.")
-    try:
-        return model_cls.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            key = _format_loc(prefix, err["loc"])
-            if err["type"] == "extra_forbidden":
-                valid = _valid_keys(model_cls, err["loc"])
-                lines.append(f"{key}: " + unknown_name_message("key", str(err["loc"][-1]), valid))
-            else:
-                msg = err["msg"].removeprefix("Value error, ")
-                lines.append(f"{key}: {msg} (got {err.get('input')!r})")
-        raise ConfigError(f"{source}: invalid config\n  " + "\n  ".join(lines)) from None
 
 
 def _check_trainer(trainer: Any, source: str) -> dict[str, Any]:
@@ -153,9 +112,9 @@ def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> Config:
         raise ConfigError(f"{source}: seed must be an integer, got {seed!r}.")
     return Config(
         task_name=task_name,
-        model=_validate_section(spec.model_config, raw.get("model"), "model", source),
-        data=_validate_section(spec.data_config, raw.get("data"), "data", source),
-        task=_validate_section(spec.task_config, task_raw, "task", source),
+        model=validate_section(spec.model_config, raw.get("model"), "model", source),
+        data=validate_section(spec.data_config, raw.get("data"), "data", source),
+        task=validate_section(spec.task_config, task_raw, "task", source),
         trainer=_check_trainer(raw.get("trainer"), source),
         seed=seed,
         output_dir=str(raw.get("output_dir", "runs")),

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import Field, PositiveFloat
 
-from densepred.config import StrictModel
+from densepred.schema import StrictModel
 
 
 class ScoreSettings(StrictModel):

@@ -29,15 +29,10 @@ import yaml
 from pydantic import Field, PositiveInt, field_validator
 
 from densepred.ablation.score import ScoreSettings
-from densepred.config import (
-    StrictModel,
-    _validate_section,
-    apply_overrides,
-    config_from_dict,
-    read_yaml,
-)
+from densepred.config import apply_overrides, config_from_dict, read_yaml
 from densepred.errors import ConfigError, unknown_name_message
 from densepred.metrics.depth import METRIC_DIRECTIONS
+from densepred.schema import StrictModel, validate_section
 
 # Run keys that name where a trial is written, not what it computes; left out of trial ids.
 PLACEMENT_KEYS = ("output_dir", "name")
@@ -204,7 +199,7 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
     raw = apply_overrides(raw, overrides)
     if isinstance(raw.get("grid"), dict):
         raw["grid"] = _flatten(raw["grid"])
-    settings: Any = _validate_section(SweepConfig, raw, "sweep", str(path))
+    settings: Any = validate_section(SweepConfig, raw, "sweep", str(path))
     check_score(settings, str(path))
     sweep = Sweep(settings=settings, base_path=path.parent / settings.base, source=str(path))
     config_from_dict(base_config(sweep), source=f"{sweep.base_path} with base_overrides")

@@ -18,9 +18,9 @@ import torch
 from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 from torch.utils.data import DataLoader, Dataset
 
-from densepred.config import StrictModel
 from densepred.errors import ConfigError, DataError
 from densepred.registry import check_kwargs
+from densepred.schema import StrictModel
 
 
 def _type_name(annotation: Any) -> str:

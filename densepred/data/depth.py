@@ -16,13 +16,13 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 from torch.utils.data import Dataset
 
-from densepred.config import StrictModel
 from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
 from densepred.data.io import read_depth, read_image
 from densepred.data.synthetic import synthetic_layout
 from densepred.data.transforms import build_dense_transform
 from densepred.errors import DataError
 from densepred.registry import Registry
+from densepred.schema import StrictModel
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")
 

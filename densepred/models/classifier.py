@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import Field
 from torch import nn
 
-from densepred.config import StrictModel
 from densepred.models.config import EncoderName
+from densepred.schema import StrictModel
 
 
 class ClassifierConfig(StrictModel):

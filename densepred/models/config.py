@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator
 from torch import nn
 
-from densepred.config import StrictModel
+from densepred.schema import StrictModel
 
 
 def _known_encoder(name: str) -> str:

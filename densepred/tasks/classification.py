@@ -12,11 +12,11 @@ from torch import Tensor, nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
-from densepred.config import StrictModel
 from densepred.data.classification import ClassificationDataConfig, ClassificationDataModule
 from densepred.data.transforms import prepare_image
 from densepred.fileio import append_jsonl
 from densepred.models.classifier import ClassifierConfig, build_classifier
+from densepred.schema import StrictModel
 from densepred.tasks.base import BaseTask
 from densepred.tasks.optim import OptimizerConfig, SchedulerConfig
 from densepred.tasks.spec import TASKS, TaskSpec

@@ -12,13 +12,13 @@ from pydantic import Field, field_validator
 from torch import nn
 from torchmetrics import MetricCollection
 
-from densepred.config import StrictModel
 from densepred.data.depth import DepthDataConfig, DepthDataModule
 from densepred.data.io import write_depth
 from densepred.data.transforms import prepare_image
 from densepred.losses.depth import DEPTH_LOSSES, DepthLoss
 from densepred.metrics.depth import DepthMetrics
 from densepred.models.config import DenseModelConfig, build_dense_model
+from densepred.schema import StrictModel
 from densepred.tasks.base import BaseTask, check_losses
 from densepred.tasks.optim import OptimizerConfig, SchedulerConfig
 from densepred.tasks.spec import TASKS, TaskSpec

@@ -25,7 +25,6 @@ from torchmetrics.functional.image import structural_similarity_index_measure
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 from torchmetrics.wrappers import LambdaInputTransformer
 
-from densepred.config import StrictModel
 from densepred.data.io import write_depth, write_image
 from densepred.data.paired import (
     PairedDataConfig,
@@ -39,6 +38,7 @@ from densepred.errors import ConfigError, DensepredError
 from densepred.losses.gan import GAN_LOSSES, GANLoss
 from densepred.metrics.depth import DepthMetrics
 from densepred.models.gan import GANModelConfig, build_gan_model
+from densepred.schema import StrictModel
 from densepred.tasks.base import BaseTask
 from densepred.tasks.optim import OptimizerConfig, SchedulerConfig, build_optimizer, build_scheduler
 from densepred.tasks.spec import TASKS, TaskSpec

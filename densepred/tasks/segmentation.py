@@ -29,13 +29,13 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassJaccardIndex
 from torchmetrics.wrappers import ClasswiseWrapper
 
-from densepred.config import StrictModel
 from densepred.data.io import write_mask
 from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
 from densepred.data.transforms import prepare_image
 from densepred.errors import ConfigError
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.registry import Registry
+from densepred.schema import StrictModel
 from densepred.tasks.base import BaseTask, check_losses
 from densepred.tasks.optim import OptimizerConfig, SchedulerConfig
 from densepred.tasks.spec import TASKS, TaskSpec
