@@ -15,19 +15,22 @@ from typing import Any
 
 import torch
 
-from densepred.config import Config
+from densepred.data.classification import label_counts
+from densepred.data.segmentation import pixel_counts
 from densepred.errors import ConfigError
+from densepred.metrics.classification import majority_baseline as majority_label
 from densepred.metrics.depth import DepthMetrics, depth_valid_mask
+from densepred.metrics.segmentation import majority_baseline as majority_class
 from densepred.registry import Registry
+from densepred.schema import Config
+from densepred.task_registry import TASKS
 
 BASELINES: Registry[Callable[[Config], dict[str, float]]] = Registry("baseline")
 
 
 def _datamodule(config: Config, stage: str) -> Any:
     """The task's data module for ``config``, set up for ``stage`` (``fit``: train and val)."""
-    from densepred.tasks import TASKS
-
-    datamodule = TASKS.get(config.task_name).datamodule_cls(config.data)
+    datamodule = TASKS.get(config.task_name).build_datamodule(config)
     datamodule.prepare_data()
     datamodule.setup(stage)
     return datamodule
@@ -66,12 +69,9 @@ def mean_depth_baseline(config: Config) -> dict[str, float]:
 @BASELINES.register("segmentation")
 def majority_pixel_baseline(config: Config) -> dict[str, float]:
     """``val/miou`` and ``val/pixel_acc`` of the validation set's majority class everywhere."""
-    from densepred.data.segmentation import pixel_counts
-    from densepred.tasks.segmentation import majority_baseline
-
     counts = pixel_counts(_datamodule(config, "validate").datasets["val"])
     majority = int(counts.argmax())
-    scores = majority_baseline(counts)
+    scores = majority_class(counts)
     return {
         "majority_class": majority,
         "majority_share": float(counts[majority] / counts.sum()),
@@ -82,14 +82,11 @@ def majority_pixel_baseline(config: Config) -> dict[str, float]:
 @BASELINES.register("classification")
 def majority_label_baseline(config: Config) -> dict[str, float]:
     """``val/acc1`` of predicting the validation set's majority label for every image."""
-    from densepred.data.classification import label_counts
-    from densepred.tasks.classification import majority_baseline
-
     samples = _datamodule(config, "validate").datasets["val"].samples  # labels: no image is read
     counts = label_counts(samples, len(config.data.classes))
     return {
         "majority_class": int(counts.argmax()),
-        **{f"val/{k}": v for k, v in majority_baseline(counts).items()},
+        **{f"val/{k}": v for k, v in majority_label(counts).items()},
     }
 
 

@@ -1,125 +1,82 @@
 """One YAML file drives train, evaluate, predict and ablate.
 
 A config has the sections ``model``, ``data``, ``task`` and ``trainer`` plus a few run settings.
-``task.name`` selects a task (depth, segmentation, classification, gan); the task's
-:class:`~densepred.tasks.spec.TaskSpec` provides the pydantic models that validate ``model``,
-``data`` and ``task``, so every section is checked on load: an unknown key, a wrong type or an
-unknown encoder/decoder fails at once with a message that names the key and the valid choices.
-``trainer`` is passed to :class:`lightning.Trainer` and its keys are checked against its signature.
+``task.name`` selects a task class in :data:`densepred.task_registry.TASKS`; the class owns the
+pydantic models that validate ``model``, ``data`` and ``task`` and the rules that join sections
+(:meth:`densepred.tasks.base.BaseTask.config_from_dict`), so every section is checked on load: an
+unknown key, a wrong type or an unknown encoder/decoder fails at once with a message that names
+the key and the valid choices. ``trainer`` is passed to :class:`lightning.Trainer`; its keys and
+value types are checked here against the annotations of ``Trainer.__init__``.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+import functools
+import typing
 from pathlib import Path
 from typing import Any
 
+import lightning
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, create_model
 
-from densepred.errors import ConfigError, unknown_name_message
-from densepred.schema import validate_section
+from densepred.errors import ConfigError
+from densepred.schema import RUN_KEYS, SECTIONS, Config, check_top_level, validate_section
+from densepred.task_registry import TASKS
 
-RUN_KEYS = ("seed", "output_dir", "name")
-SECTIONS = ("model", "data", "task", "trainer")
+__all__ = ["RUN_KEYS", "SECTIONS", "Config", "config_from_dict", "load_config", "apply_overrides"]
+
+RESERVED_TRAINER_KEYS = ("callbacks", "logger", "default_root_dir")
+"""Trainer arguments densepred sets itself (run folder, loggers, checkpoint callbacks)."""
 
 
-@dataclass
-class Config:
-    """A validated run configuration.
+@functools.cache
+def trainer_schema() -> type[BaseModel]:
+    """A strict pydantic model of ``lightning.Trainer.__init__``'s arguments and annotations."""
+    hints = typing.get_type_hints(lightning.Trainer.__init__)
+    fields: dict[str, Any] = {
+        name: (hint, None) for name, hint in hints.items() if name not in ("return", "self")
+    }
+    strict = ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True)
+    return create_model("TrainerSection", __config__=strict, **fields)
 
-    Attributes:
-        task_name: Name of the task (``task.name``).
-        model: Validated ``model`` section (the task's model config class).
-        data: Validated ``data`` section (the task's data config class).
-        task: Validated ``task`` section (the task's config class).
-        trainer: Keyword arguments for :class:`lightning.Trainer`.
-        seed: Global random seed.
-        output_dir: Folder that holds run folders.
-        name: Run name (default: the config file's stem).
+
+def check_trainer(trainer: dict[str, Any], source: str) -> dict[str, Any]:
+    """Check the ``trainer`` section: no reserved key, known keys, values of the annotated types.
+
+    Args:
+        trainer: The raw ``trainer`` mapping.
+        source: Where the config came from (file name), used in messages.
     """
-
-    task_name: str
-    model: BaseModel
-    data: BaseModel
-    task: BaseModel
-    trainer: dict[str, Any] = field(default_factory=dict)
-    seed: int = 0
-    output_dir: str = "runs"
-    name: str = "run"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (YAML/JSON/checkpoint safe) that :func:`config_from_dict` reads back."""
-        task = self.task.model_dump(mode="json")
-        return {
-            "seed": self.seed,
-            "output_dir": self.output_dir,
-            "name": self.name,
-            "model": self.model.model_dump(mode="json"),
-            "data": self.data.model_dump(mode="json"),
-            "task": {"name": self.task_name, **task},
-            "trainer": copy.deepcopy(self.trainer),
-        }
-
-    def to_yaml(self) -> str:
-        """The resolved config as YAML text."""
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
-
-
-def _check_trainer(trainer: Any, source: str) -> dict[str, Any]:
-    import lightning
-
-    from densepred.registry import check_kwargs
-
-    if trainer is None:
-        return {}
-    if not isinstance(trainer, dict):
-        raise ConfigError(f"{source}: section 'trainer' must be a mapping of lightning.Trainer arguments.")
-    try:
-        check_kwargs(lightning.Trainer.__init__, trainer, "trainer")
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+    reserved = [k for k in RESERVED_TRAINER_KEYS if k in trainer]
+    if reserved:
+        raise ConfigError(
+            f"{source}: trainer.{reserved[0]} is set by densepred (run folder, loggers, callbacks); "
+            "remove it."
+        )
+    validate_section(trainer_schema(), trainer, "trainer", source)
     return dict(trainer)
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> Config:
-    """Validate a plain config mapping.
+    """Validate a plain config mapping (the one place a run config is validated).
 
     Args:
         raw: Mapping with the sections ``model``, ``data``, ``task``, ``trainer`` and run keys.
         source: Where it came from (file name), used in error messages.
     """
-    from densepred.tasks import TASKS
-
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: a config must be a mapping with sections {', '.join(SECTIONS)}.")
-    unknown = [k for k in raw if k not in SECTIONS + RUN_KEYS]
-    if unknown:
-        raise ConfigError(
-            f"{source}: " + unknown_name_message("top-level key", unknown[0], SECTIONS + RUN_KEYS)
-        )
-    task_raw = dict(raw.get("task") or {})
-    if "name" not in task_raw:
+    check_top_level(raw, source)
+    task_name = (raw.get("task") or {}).get("name")
+    if task_name is None:
         raise ConfigError(f"{source}: task.name is missing. Valid tasks: {', '.join(TASKS.names())}.")
-    task_name = task_raw.pop("name")
     try:
-        spec = TASKS.get(task_name)
+        task_cls = TASKS.get(task_name)
     except ConfigError as exc:
         raise ConfigError(f"{source}: task.name: {exc}") from None
-    seed = raw.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ConfigError(f"{source}: seed must be an integer, got {seed!r}.")
-    return Config(
-        task_name=task_name,
-        model=validate_section(spec.model_config, raw.get("model"), "model", source),
-        data=validate_section(spec.data_config, raw.get("data"), "data", source),
-        task=validate_section(spec.task_config, task_raw, "task", source),
-        trainer=_check_trainer(raw.get("trainer"), source),
-        seed=seed,
-        output_dir=str(raw.get("output_dir", "runs")),
-        name=str(raw.get("name") or Path(source).stem or "run"),
-    )
+    config = task_cls.config_from_dict(raw, source)
+    config.trainer = check_trainer(config.trainer, source)
+    return config
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

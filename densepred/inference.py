@@ -15,7 +15,8 @@ from densepred.config import Config
 from densepred.data.io import read_image
 from densepred.errors import ConfigError, DensepredError
 from densepred.fileio import atomic_write_json
-from densepred.tasks import TASKS, BaseTask
+from densepred.task_registry import TASKS
+from densepred.tasks import BaseTask
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -42,7 +43,7 @@ def load_task(path: str | Path, device: str | torch.device = "cpu") -> BaseTask:
     config = ckpt.get("hyper_parameters", {}).get("config")
     if not isinstance(config, dict) or "state_dict" not in ckpt:
         raise DensepredError(f"'{path}' is not a densepred checkpoint (no saved config or state_dict).")
-    task = TASKS.get(config["task"]["name"]).task_cls(config)
+    task = TASKS.get(config["task"]["name"])(config)
     task.load_state_dict(ckpt["state_dict"])
     return task.eval().to(device)
 
@@ -64,7 +65,7 @@ def evaluate_checkpoint(config: Config, ckpt_path: str | Path, out: str | Path |
             f"checkpoint '{ckpt_path}' is a {task.config.task_name} model but the config's task.name "
             f"is {config.task_name}."
         )
-    datamodule = TASKS.get(config.task_name).datamodule_cls(config.data)
+    datamodule = TASKS.get(config.task_name).build_datamodule(config)
     trainer_args = {k: v for k, v in config.trainer.items() if k in ("accelerator", "devices", "precision")}
     trainer = L.Trainer(logger=False, enable_checkpointing=False, default_root_dir=Path(ckpt_path).parent, **trainer_args)
     if getattr(config.data, "test_split", None):

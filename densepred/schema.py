@@ -1,13 +1,18 @@
-"""Schema helpers for config sections: the strict pydantic base and readable validation errors.
+"""Schema helpers: the strict pydantic base, readable validation errors and the typed run config.
 
 A leaf module: it imports nothing from the rest of the package except :mod:`densepred.errors`,
-so every layer (data, models, losses, tasks, config) can define its sections on it.
+so every layer (data, models, losses, tasks, config) can define its sections on it, and a task
+can type and assemble its own :class:`Config` without importing :mod:`densepred.config`.
 """
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from densepred.errors import ConfigError, unknown_name_message
@@ -60,3 +65,96 @@ def validate_section(model_cls: type[BaseModel], data: Any, prefix: str, source:
                 msg = err["msg"].removeprefix("Value error, ")
                 lines.append(f"{key}: {msg} (got {err.get('input')!r})")
         raise ConfigError(f"{source}: invalid config\n  " + "\n  ".join(lines)) from None
+
+
+RUN_KEYS = ("seed", "output_dir", "name")
+SECTIONS = ("model", "data", "task", "trainer")
+
+
+@dataclass
+class Config:
+    """A validated run configuration.
+
+    Attributes:
+        task_name: Name of the task (``task.name``).
+        model: Validated ``model`` section (the task's model config class).
+        data: Validated ``data`` section (the task's data config class).
+        task: Validated ``task`` section (the task's config class).
+        trainer: Keyword arguments for :class:`lightning.Trainer`.
+        seed: Global random seed.
+        output_dir: Folder that holds run folders.
+        name: Run name (default: the config file's stem).
+    """
+
+    task_name: str
+    model: BaseModel
+    data: BaseModel
+    task: BaseModel
+    trainer: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    output_dir: str = "runs"
+    name: str = "run"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (YAML/JSON/checkpoint safe) that ``config_from_dict`` reads back."""
+        task = self.task.model_dump(mode="json")
+        return {
+            "seed": self.seed,
+            "output_dir": self.output_dir,
+            "name": self.name,
+            "model": self.model.model_dump(mode="json"),
+            "data": self.data.model_dump(mode="json"),
+            "task": {"name": self.task_name, **task},
+            "trainer": copy.deepcopy(self.trainer),
+        }
+
+    def to_yaml(self) -> str:
+        """The resolved config as YAML text."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def check_top_level(raw: Any, source: str) -> None:
+    """Fail unless ``raw`` is a mapping of known sections and run keys."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: a config must be a mapping with sections {', '.join(SECTIONS)}.")
+    unknown = [k for k in raw if k not in SECTIONS + RUN_KEYS]
+    if unknown:
+        raise ConfigError(
+            f"{source}: " + unknown_name_message("top-level key", unknown[0], SECTIONS + RUN_KEYS)
+        )
+
+
+def assemble_config(
+    raw: dict[str, Any],
+    sections: tuple[type[BaseModel], type[BaseModel], type[BaseModel]],
+    source: str,
+) -> Config:
+    """Validate the ``model``, ``data`` and ``task`` sections and the run keys of one task.
+
+    The ``trainer`` section is copied as it is; :func:`densepred.config.config_from_dict` checks it.
+
+    Args:
+        raw: Mapping with the sections and run keys; ``task.name`` names the task.
+        sections: The task's model, data and task section classes.
+        source: Where the config came from (file name), used in error messages.
+    """
+    check_top_level(raw, source)
+    model_cls, data_cls, task_cls = sections
+    task_raw = dict(raw.get("task") or {})
+    task_name = task_raw.pop("name")
+    seed = raw.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigError(f"{source}: seed must be an integer, got {seed!r}.")
+    trainer = raw.get("trainer")
+    if trainer is not None and not isinstance(trainer, dict):
+        raise ConfigError(f"{source}: section 'trainer' must be a mapping of lightning.Trainer arguments.")
+    return Config(
+        task_name=task_name,
+        model=validate_section(model_cls, raw.get("model"), "model", source),
+        data=validate_section(data_cls, raw.get("data"), "data", source),
+        task=validate_section(task_cls, task_raw, "task", source),
+        trainer=dict(trainer or {}),
+        seed=seed,
+        output_dir=str(raw.get("output_dir", "runs")),
+        name=str(raw.get("name") or Path(source).stem or "run"),
+    )

@@ -16,7 +16,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from densepred.config import Config
 from densepred.errors import ConfigError
 from densepred.fileio import atomic_write_json, atomic_write_text
-from densepred.tasks import TASKS
+from densepred.task_registry import TASKS
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "max_epochs": 10,
@@ -25,7 +25,6 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "log_every_n_steps": 10,
     "enable_progress_bar": True,
 }
-RESERVED_TRAINER_KEYS = ("callbacks", "logger", "default_root_dir")
 
 
 @dataclass
@@ -82,11 +81,6 @@ def build_trainer(
     config: Config, run_dir: Path, callbacks: list[Callback] | None = None
 ) -> L.Trainer:
     """A Trainer with loggers (CSV, TensorBoard) and checkpointing in ``run_dir``."""
-    reserved = [k for k in RESERVED_TRAINER_KEYS if k in config.trainer]
-    if reserved:
-        raise ConfigError(
-            f"trainer.{reserved[0]} is set by densepred (run folder, loggers, callbacks); remove it."
-        )
     task = config.task
     checkpoint = ModelCheckpoint(
         dirpath=run_dir / "checkpoints",
@@ -131,9 +125,9 @@ def run_training(
     folder = choose_run_dir(config, resume, run_dir)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "config.yaml", config.to_yaml())
-    spec = TASKS.get(config.task_name)
-    task = spec.task_cls(config.to_dict())
-    datamodule = spec.datamodule_cls(config.data)
+    task_cls = TASKS.get(config.task_name)
+    task = task_cls(config)
+    datamodule = task_cls.build_datamodule(config)
     trainer = build_trainer(config, folder, callbacks)
     last = folder / "checkpoints" / "last.ckpt"
     validate = trainer.limit_val_batches != 0

@@ -7,19 +7,20 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from densepred.baselines import BASELINES, run_baseline
 from densepred.config import load_config
-from densepred.tasks import TASKS
-from densepred.tasks.classification import classification_metrics
-from densepred.tasks.segmentation import segmentation_metrics
+from densepred.metrics.classification import classification_metrics
+from densepred.metrics.segmentation import segmentation_metrics
+from densepred.task_registry import TASKS
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "baseline.py"
 
 
 def _val_batches(cfg):
-    dm = TASKS.get(cfg.task_name).datamodule_cls(cfg.data)
+    dm = TASKS.get(cfg.task_name).build_datamodule(cfg)
     dm.prepare_data()
     dm.setup("fit")
     return list(dm.val_dataloader())
@@ -71,3 +72,16 @@ def test_cli_prints_the_table_and_gan_configs_have_no_baseline(
     assert "gan" not in BASELINES
     assert main([str(CONFIGS / "gan_dcgan.yaml"), *make_tiny(tmp_path)]) != 0
     assert "Unknown baseline 'gan'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", BASELINES.names())
+def test_baseline_contract(name: str, tmp_path: Path, make_tiny) -> None:
+    """Any registered baseline: named after a task, it scores finite values under that task's
+    checkpoint monitor, so it compares with what training selects."""
+    assert name in TASKS
+    tasks = {p: (yaml.safe_load(p.read_text()).get("task") or {}) for p in CONFIGS.glob("*.yaml")}
+    path = min(p for p, task in tasks.items() if task.get("name") == name)
+    cfg = load_config(path, make_tiny(tmp_path))
+    result = run_baseline(cfg)
+    assert cfg.task.monitor in result
+    assert all(isinstance(v, (int, float)) and v == v for v in result.values())

@@ -76,9 +76,52 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
         load_config(bad)
 
 
-def test_reserved_trainer_keys_are_rejected(tmp_path: Path) -> None:
-    from densepred.train import build_trainer
+@pytest.mark.parametrize("key", ["default_root_dir", "callbacks", "logger"])
+def test_reserved_trainer_keys_are_rejected_at_load(key: str) -> None:
+    with pytest.raises(ConfigError, match=f"trainer.{key} is set by densepred"):
+        load_config(MAIN, [f"trainer.{key}=/tmp/x"])
 
-    cfg = load_config(MAIN, ["trainer.default_root_dir=/tmp/x"])
-    with pytest.raises(ConfigError, match="default_root_dir"):
-        build_trainer(cfg, tmp_path)
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("trainer.max_epochs=abc", "trainer.max_epochs"),
+        ("trainer.max_epochs=1.5", "trainer.max_epochs"),
+        ("trainer.max_steps=[1]", "trainer.max_steps"),
+        ("trainer.enable_progress_bar=yes please", "trainer.enable_progress_bar"),
+    ],
+)
+def test_trainer_value_types_are_checked_at_load(override: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        load_config(MAIN, [override])
+
+
+def test_valid_trainer_values_pass() -> None:
+    overrides = ["trainer.max_epochs=2", "trainer.precision=16-mixed", "trainer.devices=auto",
+                 "trainer.limit_val_batches=0.5", "trainer.gradient_clip_val=1"]
+    assert load_config(MAIN, overrides).trainer["precision"] == "16-mixed"
+
+
+SEG = CONFIGS / "seg_mbv3_unet.yaml"
+GAN_UNCONDITIONAL = CONFIGS / "gan_dcgan.yaml"
+
+
+@pytest.mark.parametrize(
+    ("path", "overrides", "expected"),
+    [
+        (MAIN, ["task.min_depth=5", "task.max_depth=1"], r"task.min_depth \(5.0\) must be smaller"),
+        (MAIN, ["task.min_depth=2", "task.max_depth=2"], r"task.min_depth \(2.0\) must be smaller"),
+        (
+            SEG,
+            ["task.losses={cross_entropy: 1.0}", "task.loss_args={focal: {gamma: 2.0}}"],
+            r"task.loss_args.focal: options for a loss that task.losses does not use",
+        ),
+        (MAIN, ["task.loss_args={l1: {}}"], r"task.loss_args.l1: options for a loss"),
+        (SEG, ["task.mode=binary"], "binary needs exactly two data.classes"),
+        (SEG, ["task.class_weights=[1.0, 2.0]"], "class_weights has 2 values for 6 data.classes"),
+        (GAN_UNCONDITIONAL, ["task.monitor=val/l1"], "Set task.monitor: null"),
+    ],
+)
+def test_cross_section_rules_fail_at_load(path: Path, overrides: list[str], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_config(path, overrides)

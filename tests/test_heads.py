@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import pytest
@@ -11,8 +12,21 @@ from densepred.errors import ConfigError
 from densepred.heads import DEPTH_ACTIVATIONS, HEADS
 
 
-def test_heads_registered() -> None:
-    assert HEADS.names() == ["depth", "image", "segmentation"]
+@pytest.mark.parametrize("name", HEADS.names())
+def test_head_contract(name: str) -> None:
+    """Any registered head: built from ``in_channels`` (other required ints set to 3), it maps
+    B x C x H x W features to B x ``out_channels`` x H x W finite values and passes gradients."""
+    params = inspect.signature(HEADS.get(name)).parameters
+    required = {
+        key: 3 for key, p in params.items() if p.default is p.empty and key != "in_channels"
+    }
+    head = HEADS.build(name, in_channels=8, **required)
+    x = torch.randn(2, 8, 9, 11, requires_grad=True)
+    y = head(x)
+    assert y.shape == (2, head.out_channels, 9, 11)
+    assert torch.isfinite(y).all()
+    y.float().mean().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize("activation", sorted(DEPTH_ACTIVATIONS))

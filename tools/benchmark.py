@@ -37,7 +37,7 @@ def benchmark_config(
 ) -> list[dict[str, Any]]:
     """One row for the full model of a YAML config (after dotted overrides), named by both."""
     from densepred.config import load_config
-    from densepred.models import build_model
+    from densepred.task_registry import build_model
 
     config = load_config(path, list(overrides))
     in_channels = getattr(config.model, "in_channels", 3)

@@ -26,7 +26,7 @@ from densepred.ablation.trial import measure_model, run_trial
 from densepred.config import config_from_dict
 from densepred.errors import DensepredError
 from densepred.fileio import append_jsonl, atomic_write_text, read_jsonl
-from densepred.tasks import TASKS
+from densepred.task_registry import TASKS
 
 TRIALS_DIR = "trials"
 Log = Callable[[str], None]
@@ -97,7 +97,7 @@ def prepare_data(trials: Sequence[Trial]) -> None:
             config = config_from_dict(trial.config, source=f"trial {trial.trial_id}")
         except DensepredError:
             continue
-        TASKS.get(config.task_name).datamodule_cls(config.data).prepare_data()
+        TASKS.get(config.task_name).build_datamodule(config).prepare_data()
 
 
 class LocalRunner:

@@ -19,7 +19,7 @@ from densepred.ablation.sweep import BenchmarkSettings, Trial, size_tag
 from densepred.benchmark import benchmark_module, count_parameters
 from densepred.config import Config, config_from_dict
 from densepred.fileio import atomic_write_text
-from densepred.tasks import TASKS
+from densepred.task_registry import TASKS
 from densepred.train import run_training
 
 STAGE_PREFIX = "val/"
@@ -41,7 +41,7 @@ def measure_model(config: Config, bench: BenchmarkSettings) -> dict[str, Any]:
         config: A validated config of a dense task.
         bench: Sizes, threads, warmup and repeats.
     """
-    model = TASKS.get(config.task_name).task_cls(config.to_dict()).model.cpu()
+    model = TASKS.get(config.task_name)(config).model.cpu()
     sizes = bench.tagged_sizes()
     train_size = getattr(config.data, "image_size", None)  # None: native image sizes
     if bench.include_train_size and train_size is not None:

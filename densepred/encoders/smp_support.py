@@ -1,6 +1,7 @@
 """densepred encoders inside segmentation-models-pytorch, as ``densepred-<friendly name>``.
 
-After ``import densepred`` every friendly name works in smp models::
+After :func:`register_smp_encoders` (``densepred.encoders.register_smp_encoders()``; densepred
+calls it itself whenever it builds an smp model) every friendly name works in smp models::
 
     smp.Unet(encoder_name="densepred-mobilenet_v3_large", encoder_weights=None, classes=2)
 

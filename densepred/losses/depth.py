@@ -1,4 +1,4 @@
-"""Depth losses selected by name, and their weighted combination.
+"""Depth losses selected by name, and their weighted combination (a :class:`WeightedLoss`).
 
 Every loss is an ``nn.Module`` called as ``loss(pred, gt, valid) -> scalar`` with ``pred`` and
 ``gt`` in metres (Bx1xHxW) and ``valid`` a bool mask of ``gt``'s shape. Only valid pixels
@@ -17,7 +17,8 @@ import torch
 from torch import Tensor, nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
-from densepred.errors import ConfigError, close_matches
+from densepred.errors import ConfigError
+from densepred.losses.weighted import WeightedLoss, check_loss_args, check_loss_names
 from densepred.metrics.depth import depth_valid_mask
 from densepred.registry import Registry
 
@@ -186,7 +187,7 @@ def build_depth_loss(name: str, args: Mapping[str, Any], max_depth: float) -> nn
     return DEPTH_LOSSES.build(name, where=f"task.loss_args.{name}", **{**defaults, **args})
 
 
-class DepthLoss(nn.Module):
+class DepthLoss(WeightedLoss):
     """Weighted sum of depth losses from :data:`DEPTH_LOSSES`.
 
     The valid mask is :func:`densepred.metrics.depth.depth_valid_mask`
@@ -210,27 +211,13 @@ class DepthLoss(nn.Module):
         min_depth: float = 1e-3,
         max_depth: float = 10.0,
     ) -> None:
-        super().__init__()
-        if not weights:
-            raise ConfigError("task.losses is empty; name at least one loss, e.g. {silog: 1.0}")
-        args = dict(args or {})
-        for name in args:
-            if name not in weights:
-                hint = close_matches(name, weights)
-                raise ConfigError(
-                    f"task.loss_args.{name}: options for a loss that task.losses does not use"
-                    f" ({', '.join(weights)})."
-                    + (f" Did you mean '{hint[0]}'?" if hint else "")
-                    + " Add it to task.losses or remove its options."
-                )
-        self.weights = dict(weights)
+        args = check_loss_args(args or {}, check_loss_names(weights, DEPTH_LOSSES))
+        losses = {name: build_depth_loss(name, args.get(name, {}), max_depth) for name in weights}
+        super().__init__(losses, weights)
         self.min_depth = min_depth
         self.max_depth = max_depth
-        self.losses = nn.ModuleDict(
-            {name: build_depth_loss(name, args.get(name, {}), max_depth) for name in weights}
-        )
 
-    def forward(self, pred: Tensor, gt: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def forward(self, pred: Tensor, gt: Tensor) -> tuple[Tensor, dict[str, Tensor]]:  # type: ignore[override]
         """Return the weighted total and each loss's unweighted, detached value.
 
         Args:
@@ -241,6 +228,5 @@ class DepthLoss(nn.Module):
             raise ValueError(f"pred {tuple(pred.shape)} and gt {tuple(gt.shape)} differ in shape")
         pred, gt = pred.float(), gt.float()  # B,1,H,W
         valid = depth_valid_mask(gt, self.min_depth, self.max_depth)  # B,1,H,W
-        parts = {name: loss(pred, gt, valid) for name, loss in self.losses.items()}
-        total = sum((self.weights[name] * value for name, value in parts.items()), pred.sum() * 0)
+        total, parts = super().forward(pred, gt, valid)
         return total, {name: value.detach() for name, value in parts.items()}

@@ -4,6 +4,7 @@ Each loss in :data:`GAN_LOSSES` is a function ``loss(logits, real, for_discrimin
 on raw discriminator outputs of any shape (``B x 1`` for a classifier, ``B x 1 x h x w`` for a
 PatchGAN, averaged over all entries). :class:`GANLoss` combines them into the two objectives:
 the discriminator's ``0.5 * (real + fake)`` and the generator's loss on fakes labelled real.
+:func:`reconstruction_loss` adds the generator's L1 / SSIM terms of conditional runs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torchmetrics.functional.image import structural_similarity_index_measure
 
+from densepred.losses.weighted import WeightedLoss
+from densepred.metrics.image import to_unit
 from densepred.registry import Registry
 
 GAN_LOSSES: Registry = Registry("GAN loss")
@@ -79,3 +83,28 @@ class GANLoss(nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
+
+
+class L1ImageLoss(nn.Module):
+    """Mean absolute error between generated and target images (both in [-1, 1])."""
+
+    def forward(self, fake: Tensor, real: Tensor) -> Tensor:
+        return F.l1_loss(fake, real)
+
+
+class SSIMImageLoss(nn.Module):
+    """``1 - SSIM`` of generated and target images, computed on [0, 1] (torchmetrics' SSIM)."""
+
+    def forward(self, fake: Tensor, real: Tensor) -> Tensor:
+        ssim = structural_similarity_index_measure(to_unit(fake), to_unit(real), data_range=1.0)
+        return 1.0 - ssim
+
+
+def reconstruction_loss(l1_weight: float, ssim_weight: float) -> WeightedLoss | None:
+    """The generator's reconstruction term of conditional runs: ``l1_weight * L1 +
+    ssim_weight * (1 - SSIM)`` with zero-weight terms left out; ``None`` if both are 0."""
+    terms = {"l1": (L1ImageLoss, l1_weight), "ssim": (SSIMImageLoss, ssim_weight)}
+    used = {name: (cls, w) for name, (cls, w) in terms.items() if w > 0}
+    if not used:
+        return None
+    return WeightedLoss({n: cls() for n, (cls, _) in used.items()}, {n: w for n, (_, w) in used.items()})

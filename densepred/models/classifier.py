@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 from torch import nn
 
+from densepred.encoders import create_encoder
 from densepred.models.config import EncoderName
 from densepred.schema import StrictModel
 
@@ -35,7 +36,6 @@ def build_classifier(cfg: ClassifierConfig, num_classes: int) -> nn.Module:
         cfg: The ``model`` section.
         num_classes: Number of classes.
     """
-    from densepred.encoders import create_encoder
 
     return create_encoder(
         cfg.encoder,

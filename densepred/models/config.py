@@ -7,12 +7,20 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator
 from torch import nn
 
+from densepred.decoders import DECODERS
+from densepred.encoders import resolve_encoder_name
+from densepred.models.dense import DenseModel
+from densepred.models.smp_models import (
+    SMP_DECODER_PREFIX,
+    SmpModel,
+    attach_head,
+    create_smp_model,
+    smp_architecture,
+)
 from densepred.schema import StrictModel
 
 
 def _known_encoder(name: str) -> str:
-    from densepred.encoders import resolve_encoder_name
-
     resolve_encoder_name(name)
     return name
 
@@ -48,9 +56,6 @@ class DenseModelConfig(StrictModel):
     @field_validator("decoder")
     @classmethod
     def _known_decoder(cls, name: str) -> str:
-        from densepred.decoders import DECODERS
-        from densepred.models.smp_models import SMP_DECODER_PREFIX, smp_architecture
-
         if name.startswith(SMP_DECODER_PREFIX):
             smp_architecture(name)
         else:
@@ -67,9 +72,6 @@ def build_dense_model(cfg: DenseModelConfig, head: str, **head_defaults: Any) ->
         **head_defaults: Head options set by the task (e.g. ``max_depth``, ``num_classes``);
             ``cfg.head_args`` may override them.
     """
-    from densepred.models.dense import DenseModel
-    from densepred.models.smp_models import SMP_DECODER_PREFIX, build_smp_model
-
     if cfg.decoder.startswith(SMP_DECODER_PREFIX):
         return build_smp_model(cfg, head, **head_defaults)
     encoder_args = {
@@ -86,3 +88,26 @@ def build_dense_model(cfg: DenseModelConfig, head: str, **head_defaults: Any) ->
         decoder_args=dict(cfg.decoder_args),
         head_args={**head_defaults, **cfg.head_args},
     )
+
+
+def build_smp_model(cfg: DenseModelConfig, head: str, **head_defaults: Any) -> SmpModel:
+    """:func:`~densepred.models.smp_models.create_smp_model` from the ``model`` section
+    (``build_dense_model``'s smp branch).
+
+    Args:
+        cfg: The ``model`` section, ``cfg.decoder`` being ``smp.<Architecture>``.
+        head: The task's head in ``densepred.heads.HEADS``; it replaces smp's own head, so
+            smp architectures serve depth and GAN generators as well as segmentation.
+        **head_defaults: Head options set by the task; ``cfg.head_args`` may override them.
+    """
+    model = create_smp_model(
+        cfg.decoder,
+        cfg.encoder,
+        num_classes=1,  # smp's head is replaced below
+        pretrained=cfg.pretrained,
+        output_stride=cfg.output_stride,
+        in_channels=cfg.in_channels,
+        encoder_args=cfg.encoder_args,
+        decoder_args=cfg.decoder_args,
+    )
+    return attach_head(model, head, {**head_defaults, **cfg.head_args})

@@ -9,16 +9,17 @@ densepred's own decoders. ``decoder_args`` go to the smp architecture's construc
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import segmentation_models_pytorch as smp
 import torch.nn.functional as F
+from segmentation_models_pytorch.base import SegmentationHead
 from torch import Tensor, nn
 
+from densepred.encoders import register_smp_encoders, resolve_encoder_name
+from densepred.encoders.weights import pretrained_kwargs
 from densepred.errors import ConfigError, unknown_name_message
-
-if TYPE_CHECKING:
-    from densepred.models.config import DenseModelConfig
+from densepred.heads import HEADS
 
 SMP_DECODER_PREFIX = "smp."
 
@@ -80,7 +81,6 @@ def _weights_kwargs(
     pretrained: bool | str, timm_name: str, encoder_args: dict[str, Any]
 ) -> dict[str, Any]:
     """smp's ``encoder_weights`` plus timm arguments that load a local classifier file."""
-    from densepred.encoders.weights import pretrained_kwargs
 
     if pretrained is False:
         return {"encoder_weights": None}
@@ -139,8 +139,7 @@ def create_smp_model(
         encoder_args: Extra ``timm.create_model`` arguments.
         decoder_args: Arguments of the smp architecture (e.g. ``decoder_channels``).
     """
-    from densepred.encoders import resolve_encoder_name
-
+    register_smp_encoders()  # densepred-<name> works in smp after densepred built an smp model
     arch = smp_architecture(name)
     timm_name = resolve_encoder_name(encoder)
     encoder_args = dict(encoder_args or {})
@@ -167,9 +166,7 @@ def attach_head(model: SmpModel, head: str, head_args: dict[str, Any]) -> SmpMod
     smp's head is a 3x3 conv, an optional bilinear upsampling and an activation; the densepred
     head replaces the conv and activation (same Xavier init), smp's upsampling stays.
     """
-    from segmentation_models_pytorch.base import SegmentationHead
 
-    from densepred.heads import HEADS
 
     old = model.net.segmentation_head
     if not isinstance(old, SegmentationHead):
@@ -183,25 +180,3 @@ def attach_head(model: SmpModel, head: str, head_args: dict[str, Any]) -> SmpMod
         upsampling,
     )
     return model
-
-
-def build_smp_model(cfg: DenseModelConfig, head: str, **head_defaults: Any) -> SmpModel:
-    """:func:`create_smp_model` from the ``model`` section (``build_dense_model``'s smp branch).
-
-    Args:
-        cfg: The ``model`` section, ``cfg.decoder`` being ``smp.<Architecture>``.
-        head: The task's head in ``densepred.heads.HEADS``; it replaces smp's own head, so
-            smp architectures serve depth and GAN generators as well as segmentation.
-        **head_defaults: Head options set by the task; ``cfg.head_args`` may override them.
-    """
-    model = create_smp_model(
-        cfg.decoder,
-        cfg.encoder,
-        num_classes=1,  # smp's head is replaced below
-        pretrained=cfg.pretrained,
-        output_stride=cfg.output_stride,
-        in_channels=cfg.in_channels,
-        encoder_args=cfg.encoder_args,
-        decoder_args=cfg.decoder_args,
-    )
-    return attach_head(model, head, {**head_defaults, **cfg.head_args})

@@ -1,7 +1,16 @@
-"""LightningModules of every mode; importing this package registers them in ``TASKS``."""
+"""LightningModules of every mode; the name -> class dispatch is :mod:`densepred.task_registry`."""
 
-from densepred.tasks import classification, depth, gan, segmentation  # noqa: F401  (registration)
 from densepred.tasks.base import BaseTask, NonFiniteLossError
-from densepred.tasks.spec import TASKS, TaskSpec
+from densepred.tasks.classification import ClassificationTask
+from densepred.tasks.depth import DepthTask
+from densepred.tasks.gan import GANTask
+from densepred.tasks.segmentation import SegmentationTask
 
-__all__ = ["TASKS", "BaseTask", "NonFiniteLossError", "TaskSpec"]
+__all__ = [
+    "BaseTask",
+    "ClassificationTask",
+    "DepthTask",
+    "GANTask",
+    "NonFiniteLossError",
+    "SegmentationTask",
+]

@@ -1,8 +1,11 @@
 """The LightningModule every densepred task derives from.
 
 Tasks follow one order in ``__init__``: build the model, then the losses, then the metrics, which
-are cloned per stage (``train/``, ``val/``, ``test/``) the torchgeo way. The whole resolved config
-is saved as the only hyper-parameter, so a checkpoint is enough to rebuild its model.
+are cloned per stage (``train/``, ``val/``, ``test/``) the torchgeo way. A task class owns its
+config: the section schemas (``model_config_cls``, ``data_config_cls``, ``task_config_cls``), the
+data module (``datamodule_cls``) and the rules that join sections (:meth:`BaseTask.check_config`).
+The task receives the validated :class:`~densepred.schema.Config`; the resolved config is saved as
+plain data as the only hyper-parameter, so a checkpoint is enough to rebuild its model.
 """
 
 from __future__ import annotations
@@ -10,18 +13,18 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.trainer.states import TrainerFn
+from pydantic import BaseModel
 from torch import nn
 from torchmetrics import MetricCollection
 
-from densepred.config import Config, config_from_dict
-from densepred.errors import DensepredError
-from densepred.registry import Registry
+from densepred.errors import ConfigError, DensepredError
+from densepred.schema import Config, assemble_config
 from densepred.tasks.optim import build_optimizer, build_scheduler
 from densepred.viz.depth import save_png
 
@@ -32,37 +35,65 @@ class NonFiniteLossError(DensepredError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
-def check_losses(losses: dict[str, float], registry: Registry, example: str) -> dict[str, float]:
-    """Validate ``task.losses`` (loss name -> weight): at least one loss, every name in ``registry``.
-
-    Args:
-        losses: Loss name -> weight.
-        registry: The task's loss registry.
-        example: A loss name, for the message of an empty mapping.
-    """
-    if not losses:
-        raise ValueError(f"at least one loss is needed, e.g. {{{example}: 1.0}}")
-    for name in losses:
-        registry.get(name)
-    return losses
-
-
 class BaseTask(L.LightningModule, ABC):
     """Common wiring: config, optimizer and schedule, per-stage metrics, non-finite loss guard.
 
+    Subclasses set the class attributes below; :data:`densepred.task_registry.TASKS` maps
+    ``task.name`` to the class.
+
     Args:
-        config: A resolved config as a plain mapping (``Config.to_dict()``).
+        config: The validated config, or its plain form (``Config.to_dict()``) as saved in a
+            checkpoint's hyper-parameters, which is validated again only in that case.
     """
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    model_config_cls: ClassVar[type[BaseModel]]
+    """Pydantic model of the ``model`` section."""
+    data_config_cls: ClassVar[type[BaseModel]]
+    """Pydantic model of the ``data`` section."""
+    task_config_cls: ClassVar[type[BaseModel]]
+    """Pydantic model of the ``task`` section (without ``name``)."""
+    datamodule_cls: ClassVar[type[L.LightningDataModule]]
+    """The data module, constructed as ``datamodule_cls(config.data)``."""
+
+    def __init__(self, config: Config | dict[str, Any]) -> None:
         super().__init__()
-        self.save_hyperparameters({"config": config})
-        self.config: Config = config_from_dict(config, source="checkpoint config")
+        if not isinstance(config, Config):  # a checkpoint's hyper-parameters
+            config = self.config_from_dict(config, source="checkpoint config")
+        self.save_hyperparameters({"config": config.to_dict()})
+        self.config: Config = config
         self.model = self.build_model()
         self.build_losses()
         base = self.build_metrics()
         # keys get a suffix: "train" would clash with nn.Module.train
         self.metrics = nn.ModuleDict({f"{s}_metrics": base.clone(prefix=f"{s}/") for s in STAGES})
+
+    @classmethod
+    def config_from_dict(cls, raw: dict[str, Any], source: str) -> Config:
+        """Validate the sections of this task and the rules that join them.
+
+        Args:
+            raw: Plain config mapping (``task.name`` names this task).
+            source: Where the config came from (file name), used in error messages.
+        """
+        sections = (cls.model_config_cls, cls.data_config_cls, cls.task_config_cls)
+        config = assemble_config(raw, sections, source)
+        try:
+            cls.check_config(config)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+        return config
+
+    @classmethod
+    def check_config(cls, config: Config) -> None:
+        """Rules across sections (e.g. head vs classes); raise ``ConfigError`` naming the key.
+
+        The default has none; subclasses extend it.
+        """
+
+    @classmethod
+    def build_datamodule(cls, config: Config) -> L.LightningDataModule:
+        """The data module of ``config`` (its ``data`` section)."""
+        return cls.datamodule_cls(config.data)
 
     @abstractmethod
     def build_model(self) -> nn.Module:
@@ -151,14 +182,10 @@ class BaseTask(L.LightningModule, ABC):
     def configure_optimizers(self) -> dict[str, Any]:
         """Optimizer and per-step schedule from ``task.optimizer`` and ``task.scheduler``."""
         task = self.config.task
-        optimizer = build_optimizer(self.trainable_parameters(), task.optimizer)
+        optimizer = build_optimizer(self, task.optimizer)
         total = int(self.trainer.estimated_stepping_batches)
         scheduler = build_scheduler(optimizer, max(1, total), task.scheduler)
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
-
-    def trainable_parameters(self) -> list[nn.Parameter]:
-        """Parameters given to the optimizer."""
-        return [p for p in self.parameters() if p.requires_grad]

@@ -10,57 +10,40 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
-from torchmetrics.classification import MulticlassAccuracy
 
 from densepred.data.classification import ClassificationDataConfig, ClassificationDataModule
 from densepred.data.transforms import prepare_image
 from densepred.fileio import append_jsonl
+from densepred.metrics.classification import classification_metrics
 from densepred.models.classifier import ClassifierConfig, build_classifier
-from densepred.schema import StrictModel
 from densepred.tasks.base import BaseTask
-from densepred.tasks.optim import OptimizerConfig, SchedulerConfig
-from densepred.tasks.spec import TASKS, TaskSpec
+from densepred.tasks.task_config import OptimizedTaskConfig
 
 
-class ClassificationTaskConfig(StrictModel):
-    """``task`` section of image classification.
+class ClassificationTaskConfig(OptimizedTaskConfig):
+    """``task`` section of image classification (plus the fields of :class:`OptimizedTaskConfig`).
 
     Attributes:
         label_smoothing: Cross-entropy label smoothing (0 = none).
         top_k: The wider accuracy reported besides top-1 (``acc<k>``); left out when there are
             no more than ``top_k`` classes, where it is always 1.
         predict_top_k: Classes (with probabilities) written per image by ``tools/predict.py``.
-        optimizer: Optimizer settings.
-        scheduler: Learning-rate schedule.
-        monitor: Metric that selects the best checkpoint.
-        monitor_mode: ``min`` or ``max`` for ``monitor``.
     """
 
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     top_k: int = Field(5, ge=2)
     predict_top_k: int = Field(5, ge=1)
-    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
-    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     monitor: str = "val/acc1"
     monitor_mode: Literal["min", "max"] = "max"
 
 
-def classification_metrics(num_classes: int, top_k: int = 5) -> MetricCollection:
-    """Top-1 accuracy (``acc1``) and, with more than ``top_k`` classes, top-k (``acc<k>``)."""
-    metrics = {"acc1": MulticlassAccuracy(num_classes, top_k=1, average="micro")}
-    if num_classes > top_k:
-        metrics[f"acc{top_k}"] = MulticlassAccuracy(num_classes, top_k=top_k, average="micro")
-    return MetricCollection(metrics)
-
-
-def majority_baseline(label_counts: np.ndarray) -> dict[str, float]:
-    """Top-1 accuracy of always predicting the most frequent class, from per-class counts."""
-    counts = np.asarray(label_counts, dtype=np.float64)
-    return {"acc1": float(counts.max() / counts.sum())}
-
-
 class ClassificationTask(BaseTask):
     """One label per image from ``data.classes``."""
+
+    model_config_cls = ClassifierConfig
+    data_config_cls = ClassificationDataConfig
+    task_config_cls = ClassificationTaskConfig
+    datamodule_cls = ClassificationDataModule
 
     @property
     def classes(self) -> list[str]:
@@ -125,14 +108,3 @@ class ClassificationTask(BaseTask):
         print(f"{stem}: " + ", ".join(f"{t['class']} {t['prob']:.3f}" for t in record["top"]))
         return [path]
 
-
-TASKS.add(
-    "classification",
-    TaskSpec(
-        task_cls=ClassificationTask,
-        datamodule_cls=ClassificationDataModule,
-        model_config=ClassifierConfig,
-        data_config=ClassificationDataConfig,
-        task_config=ClassificationTaskConfig,
-    ),
-)

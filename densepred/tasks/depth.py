@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import Field, field_validator
+from pydantic import Field, model_validator
 from torch import nn
 from torchmetrics import MetricCollection
 
@@ -18,10 +18,8 @@ from densepred.data.transforms import prepare_image
 from densepred.losses.depth import DEPTH_LOSSES, DepthLoss
 from densepred.metrics.depth import DepthMetrics
 from densepred.models.config import DenseModelConfig, build_dense_model
-from densepred.schema import StrictModel
-from densepred.tasks.base import BaseTask, check_losses
-from densepred.tasks.optim import OptimizerConfig, SchedulerConfig
-from densepred.tasks.spec import TASKS, TaskSpec
+from densepred.tasks.base import BaseTask
+from densepred.tasks.task_config import LossTaskConfig
 from densepred.viz.depth import colorize_depth, depth_sample_grid, save_png
 
 # Evaluation crops as fractions of the image (REFERENCE section 3): Eigen on 480x640 NYU
@@ -32,37 +30,31 @@ EVAL_CROPS: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-class DepthTaskConfig(StrictModel):
-    """``task`` section of depth estimation.
+class DepthTaskConfig(LossTaskConfig):
+    """``task`` section of depth estimation (plus the fields of :class:`LossTaskConfig`).
 
     Attributes:
         min_depth: Smallest valid depth in metres (head range, loss and metric validity).
-        max_depth: Largest valid depth in metres.
+        max_depth: Largest valid depth in metres; must exceed ``min_depth``.
         losses: Loss name -> weight, names from ``DEPTH_LOSSES`` (silog, l1, gradient, ssim, berhu).
-        loss_args: Loss name -> constructor options.
         eval_crop: ``none``, ``eigen`` (NYU) or ``garg`` (KITTI) crop for validation/test metrics.
-        optimizer: Optimizer settings.
-        scheduler: Learning-rate schedule.
-        monitor: Metric that selects the best checkpoint.
-        monitor_mode: ``min`` or ``max`` for ``monitor``.
-        num_samples: Validation samples drawn in the prediction PNG.
     """
 
+    loss_registry = DEPTH_LOSSES
     min_depth: float = Field(1e-3, gt=0)
     max_depth: float = Field(10.0, gt=0)
     losses: dict[str, float] = Field(default_factory=lambda: {"silog": 1.0, "gradient": 0.5})
-    loss_args: dict[str, dict[str, Any]] = Field(default_factory=dict)
     eval_crop: Literal["none", "eigen", "garg"] = "none"
-    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
-    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     monitor: str = "val/mai_si_rmse"
-    monitor_mode: Literal["min", "max"] = "min"
-    num_samples: int = Field(4, ge=0)
 
-    @field_validator("losses")
-    @classmethod
-    def _known_losses(cls, losses: dict[str, float]) -> dict[str, float]:
-        return check_losses(losses, DEPTH_LOSSES, "silog")
+    @model_validator(mode="after")
+    def _depth_range(self) -> DepthTaskConfig:
+        if self.min_depth >= self.max_depth:
+            raise ValueError(
+                f"task.min_depth ({self.min_depth}) must be smaller than task.max_depth "
+                f"({self.max_depth})"
+            )
+        return self
 
 
 def eval_crop_mask(height: int, width: int, crop: str, device: torch.device) -> torch.Tensor | None:
@@ -77,6 +69,11 @@ def eval_crop_mask(height: int, width: int, crop: str, device: torch.device) -> 
 
 class DepthTask(BaseTask):
     """Depth estimation in metres from one RGB image."""
+
+    model_config_cls = DenseModelConfig
+    data_config_cls = DepthDataConfig
+    task_config_cls = DepthTaskConfig
+    datamodule_cls = DepthDataModule
 
     def build_model(self) -> nn.Module:
         task = self.config.task
@@ -162,14 +159,3 @@ class DepthTask(BaseTask):
         save_png(color, colorize_depth(prediction, vmin=0.0, vmax=self.config.task.max_depth))
         return [raw, color]
 
-
-TASKS.add(
-    "depth",
-    TaskSpec(
-        task_cls=DepthTask,
-        datamodule_cls=DepthDataModule,
-        model_config=DenseModelConfig,
-        data_config=DepthDataConfig,
-        task_config=DepthTaskConfig,
-    ),
-)

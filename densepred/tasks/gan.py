@@ -20,9 +20,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field, field_validator
 from torch import Tensor, nn
-from torchmetrics import MeanAbsoluteError, MetricCollection
-from torchmetrics.functional.image import structural_similarity_index_measure
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+from torchmetrics import MetricCollection
 from torchmetrics.wrappers import LambdaInputTransformer
 
 from densepred.data.io import write_depth, write_image
@@ -35,23 +33,19 @@ from densepred.data.paired import (
     unit_to_depth,
 )
 from densepred.errors import ConfigError, DensepredError
-from densepred.losses.gan import GAN_LOSSES, GANLoss
+from densepred.losses.gan import GAN_LOSSES, GANLoss, reconstruction_loss
 from densepred.metrics.depth import DepthMetrics
+from densepred.metrics.image import image_metrics, to_unit
 from densepred.models.gan import GANModelConfig, build_gan_model
-from densepred.schema import StrictModel
+from densepred.schema import Config
 from densepred.tasks.base import BaseTask
 from densepred.tasks.optim import OptimizerConfig, SchedulerConfig, build_optimizer, build_scheduler
-from densepred.tasks.spec import TASKS, TaskSpec
+from densepred.tasks.task_config import TaskConfig
 from densepred.viz.depth import colorize_depth, save_png
 from densepred.viz.gan import gan_sample_grid
 
 # Validation values of unconditional runs (no target to compare a sample with).
 UNCONDITIONAL_LOGS = ("val/loss_d", "val/loss_g_adv")
-
-
-def to_unit(x: Tensor) -> Tensor:
-    """[-1, 1] -> [0, 1] (the range PSNR and SSIM are computed in)."""
-    return (x + 1.0) * 0.5
 
 
 class GANOptimizerConfig(OptimizerConfig):
@@ -64,8 +58,8 @@ class GANOptimizerConfig(OptimizerConfig):
     betas: tuple[float, float] = (0.5, 0.999)
 
 
-class GANTaskConfig(StrictModel):
-    """``task`` section of GAN mode.
+class GANTaskConfig(TaskConfig):
+    """``task`` section of GAN mode (plus the fields of :class:`TaskConfig`).
 
     Attributes:
         adversarial_loss: ``vanilla``, ``lsgan`` or ``hinge`` (``GAN_LOSSES``).
@@ -76,7 +70,6 @@ class GANTaskConfig(StrictModel):
         scheduler: Learning-rate schedule of both optimizers, stepped once per batch.
         monitor: Metric that selects the best checkpoint; ``null`` keeps the latest one
             (unconditional runs have no quality metric).
-        monitor_mode: ``min`` or ``max`` for ``monitor``.
         num_samples: Validation samples drawn in the sample grid.
         sample_seed: Seed of the fixed validation noise (unconditional runs).
     """
@@ -88,7 +81,6 @@ class GANTaskConfig(StrictModel):
     discriminator_optimizer: GANOptimizerConfig = Field(default_factory=GANOptimizerConfig)
     scheduler: SchedulerConfig = Field(default_factory=lambda: SchedulerConfig(name="none"))
     monitor: str | None = "val/l1"
-    monitor_mode: Literal["min", "max"] = "min"
     num_samples: int = Field(8, ge=0)
     sample_seed: int = 0
 
@@ -102,9 +94,24 @@ class GANTaskConfig(StrictModel):
 class GANTask(BaseTask):
     """Conditional (pix2pix) or unconditional (DCGAN) image generation."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    model_config_cls = GANModelConfig
+    data_config_cls = PairedDataConfig
+    task_config_cls = GANTaskConfig
+    datamodule_cls = PairedDataModule
+
+    def __init__(self, config: Config | dict[str, Any]) -> None:
         super().__init__(config)
         self.automatic_optimization = False
+
+    @classmethod
+    def check_config(cls, config: Config) -> None:
+        """Unconditional runs log no quality metric: ``task.monitor`` must be one they log."""
+        if not config.data.conditional and config.task.monitor not in (None, *UNCONDITIONAL_LOGS):
+            raise ConfigError(
+                f"task.monitor={config.task.monitor} is not logged without a condition (data.condition: "
+                f"none logs only {', '.join(UNCONDITIONAL_LOGS)}). Set task.monitor: null (keep "
+                "the latest checkpoint)."
+            )
 
     @property
     def data(self) -> PairedDataConfig:
@@ -112,34 +119,23 @@ class GANTask(BaseTask):
         return self.config.data  # type: ignore[return-value]
 
     def build_model(self) -> nn.Module:
-        data, task = self.data, self.config.task
-        if not data.conditional and task.monitor not in (None, *UNCONDITIONAL_LOGS):
-            raise ConfigError(
-                f"task.monitor={task.monitor} is not logged without a condition (data.condition: "
-                f"none logs only {', '.join(UNCONDITIONAL_LOGS)}). Set task.monitor: null (keep "
-                "the latest checkpoint)."
-            )
+        data = self.data
         return build_gan_model(
             self.config.model, data.condition_channels, data.target_channels, data.image_size
         )
 
     def build_losses(self) -> None:
-        self.adversarial = GANLoss(self.config.task.adversarial_loss)
+        task = self.config.task
+        self.adversarial = GANLoss(task.adversarial_loss)
+        self.reconstruction = (
+            reconstruction_loss(task.l1_weight, task.ssim_weight) if self.data.conditional else None
+        )
 
     def build_metrics(self) -> MetricCollection:
         data = self.data
         if not data.conditional:
             return MetricCollection({})
-        image = MetricCollection(
-            {
-                "psnr": PeakSignalNoiseRatio(data_range=1.0),
-                "ssim": StructuralSimilarityIndexMeasure(data_range=1.0),
-            }
-        )
-        metrics: dict[str, Any] = {
-            "l1": MeanAbsoluteError(),  # in [-1, 1], the scale of the L1 loss
-            "image": LambdaInputTransformer(image, to_unit, to_unit),
-        }
+        metrics: dict[str, Any] = image_metrics()
         if data.target == "depth":
             metres = partial(unit_to_depth, max_depth=data.max_depth)
             depth = DepthMetrics(min_depth=data.min_depth, max_depth=data.max_depth)
@@ -151,8 +147,8 @@ class GANTask(BaseTask):
         task = self.config.task
         total = max(1, int(self.trainer.estimated_stepping_batches))
         optimizers = [
-            build_optimizer(self.model.generator.parameters(), task.generator_optimizer),
-            build_optimizer(self.model.discriminator.parameters(), task.discriminator_optimizer),
+            build_optimizer(self.model.generator, task.generator_optimizer),
+            build_optimizer(self.model.discriminator, task.discriminator_optimizer),
         ]
         schedulers = [
             {"scheduler": build_scheduler(opt, total, task.scheduler), "interval": "step"}
@@ -191,13 +187,10 @@ class GANTask(BaseTask):
         self, real: Tensor, fake: Tensor, condition: Tensor | None
     ) -> dict[str, Tensor]:
         """Adversarial (+ weighted L1 and SSIM for conditional runs) losses; ``loss`` is their sum."""
-        task = self.config.task
         parts = {"adv": self.adversarial.generator(self.model.discriminate(fake, condition))}
-        if self.model.conditional and task.l1_weight > 0:
-            parts["l1"] = task.l1_weight * F.l1_loss(fake, real)
-        if self.model.conditional and task.ssim_weight > 0:
-            ssim = structural_similarity_index_measure(to_unit(fake), to_unit(real), data_range=1.0)
-            parts["ssim"] = task.ssim_weight * (1.0 - ssim)
+        if self.reconstruction is not None:
+            _, terms = self.reconstruction(fake, real)
+            parts.update({k: self.reconstruction.weights[k] * v for k, v in terms.items()})
         return {"loss": sum(parts.values()), **parts}
 
     def generator_step(
@@ -323,14 +316,3 @@ class GANTask(BaseTask):
         save_png(color, colorize_depth(prediction, vmin=0.0, vmax=self.data.max_depth))
         return [raw, color]
 
-
-TASKS.add(
-    "gan",
-    TaskSpec(
-        task_cls=GANTask,
-        datamodule_cls=PairedDataModule,
-        model_config=GANModelConfig,
-        data_config=PairedDataConfig,
-        task_config=GANTaskConfig,
-    ),
-)

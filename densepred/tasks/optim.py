@@ -1,20 +1,23 @@
-"""Optimizer and learning-rate schedule settings shared by all tasks."""
+"""Optimizer and learning-rate schedule settings shared by all tasks.
+
+The optimizer comes from timm's factory (:func:`timm.optim.create_optimizer_v2`) over the parameter
+groups of :func:`build_param_groups`: norm layers, biases and other 1-D parameters get no weight
+decay.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Literal
 
 import torch
 from pydantic import Field
+from timm.optim import create_optimizer_v2, param_groups_weight_decay
+from torch import nn
 
 from densepred.schema import StrictModel
 
-OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
-    "adamw": torch.optim.AdamW,
-    "adam": torch.optim.Adam,
-    "sgd": torch.optim.SGD,
-}
+TIMM_OPTIMIZERS: dict[str, str] = {"adamw": "adamw", "adam": "adam", "sgd": "momentum"}
+"""``task.optimizer.name`` -> timm optimizer name (timm's ``sgd`` is Nesterov; ``momentum`` is plain SGD)."""
 
 
 class OptimizerConfig(StrictModel):
@@ -40,14 +43,30 @@ class SchedulerConfig(StrictModel):
     power: float = Field(0.9, gt=0)
 
 
-def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: OptimizerConfig) -> torch.optim.Optimizer:
-    """Create the optimizer named in ``cfg``."""
-    kwargs: dict[str, Any] = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
-    if cfg.name == "sgd":
-        kwargs["momentum"] = cfg.momentum
-    else:
-        kwargs["betas"] = cfg.betas
-    return OPTIMIZERS[cfg.name](params, **kwargs)
+def build_param_groups(module: nn.Module, cfg: OptimizerConfig) -> list[dict[str, Any]]:
+    """The optimizer's parameter groups: trainable parameters with ``cfg.weight_decay``, and
+    norm weights, biases and other 1-D parameters with none.
+
+    The one place parameter groups are made: per-group options (e.g. a learning-rate multiplier
+    for the encoder) belong here.
+
+    Args:
+        module: The module whose trainable parameters are optimized.
+        cfg: Optimizer settings.
+    """
+    return param_groups_weight_decay(module, weight_decay=cfg.weight_decay)
+
+
+def build_optimizer(module: nn.Module, cfg: OptimizerConfig) -> torch.optim.Optimizer:
+    """Create the optimizer named in ``cfg`` for the trainable parameters of ``module``."""
+    kwargs: dict[str, Any] = {"momentum": cfg.momentum} if cfg.name == "sgd" else {"betas": cfg.betas}
+    return create_optimizer_v2(
+        build_param_groups(module, cfg),
+        opt=TIMM_OPTIMIZERS[cfg.name],
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        **kwargs,
+    )
 
 
 def lr_factor(step: int, total_steps: int, cfg: SchedulerConfig) -> float:

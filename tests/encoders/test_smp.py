@@ -10,6 +10,11 @@ from densepred.encoders import SMP_PREFIX, list_encoders, register_smp_encoders
 from densepred.encoders.smp_support import SmpEncoder
 
 
+@pytest.fixture(autouse=True)
+def _registered() -> None:
+    register_smp_encoders()
+
+
 def test_every_friendly_name_is_registered() -> None:
     names = smp.encoders.get_encoder_names()
     assert all(SMP_PREFIX + name in names for name in list_encoders())

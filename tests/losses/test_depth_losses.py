@@ -121,8 +121,8 @@ def test_depth_loss_combines_weighted_parts() -> None:
     total, parts = criterion(pred, gt)
     assert set(parts) == {"silog", "l1", "ssim"}
     assert total.item() == pytest.approx(parts["silog"] + 0.5 * parts["l1"] + 2.0 * parts["ssim"])
-    assert criterion.losses["silog"].lambd == 0.5
-    assert criterion.losses["ssim"].max_depth == 10.0
+    assert criterion.parts["silog"].lambd == 0.5
+    assert criterion.parts["ssim"].max_depth == 10.0
     total.backward()
     assert pred.grad[0, 0, 5, 5] == 0 and pred.grad[0, 0, 5, 6] != 0
 

@@ -13,33 +13,9 @@ from PIL import Image
 from densepred.cli import evaluate_main, predict_main, train_main
 from densepred.config import load_config
 from densepred.inference import load_task
-from densepred.tasks.classification import (
-    ClassificationTask,
-    classification_metrics,
-    majority_baseline,
-)
+from densepred.tasks.classification import ClassificationTask
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "cls_mbv2.yaml"
-
-
-def test_perfect_logits_score_one_and_top_k_needs_more_classes() -> None:
-    labels = torch.tensor([0, 3, 5, 6, 2])
-    metrics = classification_metrics(7, top_k=5)
-    metrics.update(torch.nn.functional.one_hot(labels, 7).float(), labels)
-    assert {k: float(v) for k, v in metrics.compute().items()} == {"acc1": 1.0, "acc5": 1.0}
-    assert set(classification_metrics(3, top_k=5)) == {"acc1"}
-
-
-def test_top_k_counts_a_hit_in_the_k_best() -> None:
-    logits = torch.tensor([[0.1, 0.5, 0.4, 0.0, 0.0, 0.0], [0.9, 0.0, 0.0, 0.0, 0.0, 0.1]])
-    metrics = classification_metrics(6, top_k=2)
-    metrics.update(logits, torch.tensor([2, 5]))
-    values = metrics.compute()
-    assert values["acc1"] == 0.0 and values["acc2"] == 1.0
-
-
-def test_majority_baseline() -> None:
-    assert majority_baseline(np.array([2, 5, 3])) == {"acc1": 0.5}
 
 
 def test_label_smoothing_reaches_the_loss(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from densepred.encoders import create_encoder, resolve_encoder_name
 from densepred.errors import ConfigError, unknown_name_message
 from densepred.models.gan.layers import add_spectral_norm, conv_block, dcgan_init, dcgan_map_size
 from densepred.registry import Registry
@@ -166,7 +167,6 @@ class BackboneDiscriminator(nn.Module):
         **encoder_args: Any,
     ) -> None:
         super().__init__()
-        from densepred.encoders import create_encoder
 
         try:
             self.net = create_encoder(
@@ -198,7 +198,6 @@ def check_discriminator_name(name: str) -> None:
     """Fail with the valid choices unless ``name`` is a discriminator or a known encoder."""
     if name in DISCRIMINATORS:
         return
-    from densepred.encoders import resolve_encoder_name
 
     try:
         resolve_encoder_name(name)

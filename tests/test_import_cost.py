@@ -1,0 +1,45 @@
+"""``import densepred`` and ``tools/*.py --help`` stay cheap: no torch, timm or smp loaded."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "timm", "segmentation_models_pytorch", "lightning")
+
+
+def loaded_after(code: str) -> list[str]:
+    """Heavy modules present in ``sys.modules`` after running ``code`` in a fresh interpreter."""
+    probe = f"{code}\nimport sys\nprint('LOADED:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    line = out.stdout.strip().splitlines()[-1]
+    assert line.startswith("LOADED:"), out.stdout
+    return [m for m in line.removeprefix("LOADED:").split(",") if m]
+
+
+def test_import_densepred_loads_no_heavy_library() -> None:
+    assert loaded_after("import densepred") == []
+
+
+def test_train_help_loads_no_heavy_library() -> None:
+    code = (
+        "import sys\nfrom densepred.cli import train_main\n"
+        "try:\n    train_main(['--help'])\nexcept SystemExit:\n    pass"
+    )
+    assert loaded_after(code) == []
+
+
+@pytest.mark.parametrize("name", ["create_encoder", "list_encoders"])
+def test_lazy_attributes_still_work(name: str) -> None:
+    import densepred
+    from densepred import encoders
+
+    assert getattr(densepred, name) is getattr(encoders, name)
+    with pytest.raises(AttributeError):
+        densepred.no_such_thing  # noqa: B018
