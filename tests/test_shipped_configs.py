@@ -1,4 +1,8 @@
-"""Every shipped config trains end to end on the embedded synthetic data (tiny and one step)."""
+"""Every shipped config trains end to end on the embedded synthetic data (tiny and one step).
+
+The main config runs in the default suite; the others are slow (``-m slow``): each task's own
+end-to-end test in ``tests/tasks`` already trains one config of that task by default.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +20,14 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 RUN_CONFIGS = sorted(
     p for p in CONFIGS.glob("*.yaml") if "task" in yaml.safe_load(p.read_text())
 )
+FAST = "depth_mbv3_unet"
 
 
-@pytest.mark.parametrize("path", RUN_CONFIGS, ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path",
+    [p if p.stem == FAST else pytest.param(p, marks=pytest.mark.slow) for p in RUN_CONFIGS],
+    ids=lambda p: p.stem,
+)
 def test_shipped_config_trains_on_embedded_data(path: Path, tmp_path: Path, make_tiny) -> None:
     config = load_config(path, make_tiny(tmp_path, max_steps=1))
     assert config.data.format == "synthetic", "shipped configs run on the embedded data"

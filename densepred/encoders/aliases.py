@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import timm
 
 from densepred.errors import ConfigError, close_matches, unknown_name_message
@@ -25,6 +27,24 @@ ENCODER_ALIASES: dict[str, str] = {
     "mixnet_m": "mixnet_m",
     "mixnet_l": "mixnet_l",
 }
+
+
+# Trailing size token of a friendly name: efficientnet_b3 -> efficientnet, resnet50 -> resnet.
+_SIZE_SUFFIX = re.compile(r"(_b\d+|_[sml]|_large|_small(_minimal)?|(?<=resnet)\d+)$")
+
+
+def encoder_family(name: str) -> str:
+    """Family of a friendly encoder name (a name without a size token is its own family)."""
+    return _SIZE_SUFFIX.sub("", name)
+
+
+def family_representatives() -> list[str]:
+    """The first (smallest) friendly name of every family, in ``ENCODER_ALIASES`` order: the
+    cheap members that stand for their family in quick checks and tests."""
+    firsts: dict[str, str] = {}
+    for name in ENCODER_ALIASES:
+        firsts.setdefault(encoder_family(name), name)
+    return list(firsts.values())
 
 
 def list_encoders() -> list[str]:

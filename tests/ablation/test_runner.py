@@ -178,6 +178,7 @@ def test_remeasure_times_finished_trials_again_without_training(
     assert "1234.5" in (Path(sweep.settings.output_dir) / "results.md").read_text()
 
 
+@pytest.mark.slow  # spawns worker processes (about a minute); the in-process sweep tests above stay fast
 def test_cli_runs_trials_in_parallel_workers(
     tiny_sweep: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

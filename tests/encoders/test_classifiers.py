@@ -7,6 +7,7 @@ import torch
 
 from densepred.benchmark import count_macs, count_parameters
 from densepred.encoders import create_encoder, list_encoders
+from densepred.encoders.aliases import family_representatives
 
 # Published parameter counts (millions) of the 1000-class ImageNet models, REFERENCE.md section 5:
 # tf slim mobilenet_v1.md (V1), torchvision model tables (V2, V3, EfficientNet-B0, ResNets),
@@ -42,7 +43,13 @@ def test_mac_count_matches_published(name: str, published: int) -> None:
     assert count_macs(model, (1, 3, 224, 224)) / 1e6 == pytest.approx(published, rel=0.02)
 
 
-@pytest.mark.parametrize("name", list_encoders())
+@pytest.mark.parametrize(
+    "name",
+    [
+        n if n in family_representatives() else pytest.param(n, marks=pytest.mark.slow)
+        for n in list_encoders()
+    ],
+)
 def test_new_classifier_layer_has_fan_in_init(name: str) -> None:
     """A freshly made classifier layer is drawn from U(+-1/sqrt(fan_in)), whatever the class count.
 

@@ -11,29 +11,14 @@ import torch
 from torch import nn
 
 from densepred.encoders import ENCODER_ALIASES, Encoder, create_encoder, list_encoders
+from densepred.encoders.aliases import encoder_family, family_representatives
 from densepred.errors import ConfigError
-
-# Trailing size token of a friendly name: efficientnet_b3 -> efficientnet, resnet50 -> resnet.
-_SIZE_SUFFIX = re.compile(r"(_b\d+|_[sml]|_large|_small(_minimal)?|(?<=resnet)\d+)$")
-
-
-def family(name: str) -> str:
-    """Family of a friendly encoder name (a name without a size token is its own family)."""
-    return _SIZE_SUFFIX.sub("", name)
-
-
-def family_representatives() -> list[str]:
-    """The first (smallest) friendly name of every family, in ``ENCODER_ALIASES`` order."""
-    firsts: dict[str, str] = {}
-    for name in ENCODER_ALIASES:
-        firsts.setdefault(family(name), name)
-    return list(firsts.values())
 
 
 def test_families_group_sizes() -> None:
-    assert family("efficientnet_b5") == family("efficientnet_b0") == "efficientnet"
-    assert family("mobilenet_v3_small_minimal") == family("mobilenet_v3_large") == "mobilenet_v3"
-    assert family("mobilenet_v1") != family("mobilenet_v2")
+    assert encoder_family("efficientnet_b5") == encoder_family("efficientnet_b0") == "efficientnet"
+    assert encoder_family("mobilenet_v3_small_minimal") == encoder_family("mobilenet_v3_large") == "mobilenet_v3"
+    assert encoder_family("mobilenet_v1") != encoder_family("mobilenet_v2")
     assert family_representatives() == [
         "mobilenet_v1",
         "mobilenet_v2",
@@ -70,7 +55,13 @@ def expected_reductions(output_stride: int) -> list[int]:
     return [min(r, output_stride) for r in (2, 4, 8, 16, 32)]
 
 
-@pytest.mark.parametrize("name", list_encoders())
+def every_encoder() -> list:
+    """Every friendly name; all but one per family are slow (``-m slow`` builds every one)."""
+    fast = family_representatives()
+    return [n if n in fast else pytest.param(n, marks=pytest.mark.slow) for n in list_encoders()]
+
+
+@pytest.mark.parametrize("name", every_encoder())
 def test_contract_shapes(name: str, build_encoder: Callable[..., nn.Module]) -> None:
     """Every friendly encoder, with shapes computed by the real operators on the meta device."""
     encoder = build_encoder(name, device="meta")
