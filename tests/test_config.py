@@ -121,6 +121,15 @@ GAN_UNCONDITIONAL = CONFIGS / "gan_dcgan.yaml"
         (SEG, ["task.class_weights=[1.0, 2.0]"], "class_weights has 2 values for 6 data.classes"),
         (GAN_UNCONDITIONAL, ["task.monitor=val/l1"], "Set task.monitor: null"),
     ],
+    ids=[
+        "depth-range-reversed",
+        "depth-range-empty",
+        "seg-unused-loss-args",
+        "depth-unused-loss-args",
+        "seg-binary-head-vs-classes",
+        "seg-class-weights-vs-classes",
+        "gan-unconditional-monitor",
+    ],
 )
 def test_cross_section_rules_fail_at_load(path: Path, overrides: list[str], expected: str) -> None:
     with pytest.raises(ConfigError, match=expected):
