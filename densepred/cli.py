@@ -1,4 +1,9 @@
-"""Command-line front ends behind ``tools/*.py``; each returns a process exit code."""
+"""Command-line front ends behind ``tools/*.py``; each returns a process exit code.
+
+Each command imports its work (torch, Lightning, the config loader) inside its function, after
+argparse has run, so ``tools/*.py --help`` and argument errors answer at once; these local
+imports keep start-up cheap and dodge no import cycle.
+"""
 
 from __future__ import annotations
 

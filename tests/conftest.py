@@ -40,3 +40,12 @@ def tiny(tmp_path: Path) -> list[str]:
 def make_tiny():
     """The :func:`tiny_overrides` function, for tests that need other step counts or folders."""
     return tiny_overrides
+
+
+@pytest.fixture
+def void_mask() -> torch.Tensor:
+    """A 2x8x10 mask of classes 0..2 whose first three rows are void (255)."""
+    torch.manual_seed(0)
+    mask = torch.randint(0, 3, (2, 8, 10))
+    mask[:, :3] = 255
+    return mask

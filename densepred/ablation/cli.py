@@ -9,6 +9,7 @@ from densepred.cli import _run
 
 
 def _ablate(args: argparse.Namespace) -> None:
+    # imported after argparse: `tools/ablate.py --help` answers without loading torch
     from densepred.ablation.runner import remeasure, run_sweep
     from densepred.ablation.sweep import load_sweep
 

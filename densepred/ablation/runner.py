@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+import torch
 import yaml
 
 from densepred.ablation.report import RESULTS_JSONL, merge_records, write_report
@@ -55,8 +56,6 @@ def visible_gpus() -> list[str]:
     env = os.environ.get("CUDA_VISIBLE_DEVICES")
     if env is not None:
         return [d.strip() for d in env.split(",") if d.strip()]
-    import torch
-
     return [str(i) for i in range(torch.cuda.device_count())]
 
 
@@ -74,8 +73,6 @@ def assign_devices(jobs: int, gpus: Sequence[str]) -> list[str | None]:
 
 def _init_worker(devices: Any, threads: int) -> None:
     """Worker start-up: take one device from the queue, share the CPU cores with the other workers."""
-    import torch
-
     device = devices.get()
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device

@@ -8,21 +8,14 @@ import torch
 from densepred.errors import ConfigError
 from densepred.losses.segmentation import SEG_LOSSES, SegmentationLoss
 
-VOID = 255
-
-
-def _mask_with_void() -> torch.Tensor:
-    torch.manual_seed(0)
-    mask = torch.randint(0, 3, (2, 8, 10))
-    mask[:, :3] = VOID
-    return mask
+VOID = 255  # the ignore index of the void_mask fixture
 
 
 
 @pytest.mark.parametrize("mode", ["multiclass", "binary"])
 @pytest.mark.parametrize("name", SEG_LOSSES.names())
-def test_void_pixels_do_not_reach_any_loss(name: str, mode: str) -> None:
-    mask = _mask_with_void()
+def test_void_pixels_do_not_reach_any_loss(name: str, mode: str, void_mask: torch.Tensor) -> None:
+    mask = void_mask
     if mode == "binary":
         mask = torch.where(mask == VOID, mask, mask.clamp(max=1))
     channels = 3 if mode == "multiclass" else 1
@@ -39,8 +32,8 @@ def test_void_pixels_do_not_reach_any_loss(name: str, mode: str) -> None:
     assert torch.allclose(loss(changed, mask)[0], total.detach(), atol=1e-6)
 
 
-def test_weighted_combination_is_the_weighted_sum_of_parts() -> None:
-    mask = _mask_with_void()
+def test_weighted_combination_is_the_weighted_sum_of_parts(void_mask: torch.Tensor) -> None:
+    mask = void_mask
     loss = SegmentationLoss({"cross_entropy": 1.0, "dice": 0.5, "focal": 2.0}, ignore_index=VOID)
     total, parts = loss(torch.randn(2, 3, 8, 10), mask)
     assert torch.allclose(
@@ -48,8 +41,8 @@ def test_weighted_combination_is_the_weighted_sum_of_parts() -> None:
     )
 
 
-def test_class_weights_change_cross_entropy_and_lovasz_rejects_them() -> None:
-    mask, logits = _mask_with_void(), torch.randn(2, 3, 8, 10)
+def test_class_weights_change_cross_entropy_and_lovasz_rejects_them(void_mask: torch.Tensor) -> None:
+    mask, logits = void_mask, torch.randn(2, 3, 8, 10)
     plain = SegmentationLoss({"cross_entropy": 1.0}, ignore_index=VOID)(logits, mask)[0]
     weighted = SegmentationLoss(
         {"cross_entropy": 1.0}, ignore_index=VOID, class_weights=[1.0, 5.0, 0.1]

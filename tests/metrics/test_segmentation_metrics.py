@@ -9,19 +9,12 @@ import torch
 from densepred.metrics.segmentation import majority_baseline, segmentation_metrics
 
 CLASSES = ["a", "b", "c"]
-VOID = 255
-
-
-def _mask_with_void() -> torch.Tensor:
-    torch.manual_seed(0)
-    mask = torch.randint(0, 3, (2, 8, 10))
-    mask[:, :3] = VOID
-    return mask
+VOID = 255  # the ignore index of the void_mask fixture
 
 
 
-def test_perfect_prediction_scores_one_and_void_is_ignored() -> None:
-    mask = _mask_with_void()
+def test_perfect_prediction_scores_one_and_void_is_ignored(void_mask: torch.Tensor) -> None:
+    mask = void_mask
     mask[mask == 2] = 1  # class c absent from the ground truth
     metrics = segmentation_metrics(CLASSES, VOID)
     pred = torch.where(
@@ -44,8 +37,8 @@ def test_metrics_count_errors() -> None:
     assert values["miou"] == pytest.approx((0.5 + 2 / 3) / 2)
 
 
-def test_majority_baseline_matches_the_metrics_of_a_constant_prediction() -> None:
-    mask = _mask_with_void()
+def test_majority_baseline_matches_the_metrics_of_a_constant_prediction(void_mask: torch.Tensor) -> None:
+    mask = void_mask
     counts = np.bincount(mask[mask != VOID].numpy(), minlength=3)
     metrics = segmentation_metrics(CLASSES, VOID)
     metrics.update(torch.full_like(mask, int(counts.argmax())), mask)
