@@ -1,4 +1,4 @@
-"""Segmentation: loss and metric wiring, then every shipped config end to end through the CLI."""
+"""Segmentation: task wiring, then shipped configs end to end through the CLI (the others: -m slow)."""
 
 from __future__ import annotations
 
@@ -117,6 +117,7 @@ def test_predict_writes_class_ids_colour_mask_and_overlay(
     assert cv2.imread(str(pred / "odd_overlay.png")).shape == (37, 53, 3)
 
 
+@pytest.mark.slow  # seg_mbv3_unet above is the default-suite representative
 @pytest.mark.parametrize("name", ["seg_resnet18_aspp", "seg_mbv3_smp_fpn"])
 def test_other_shipped_configs_train(name: str, tmp_path: Path, make_tiny) -> None:
     assert train_main([str(CONFIGS / f"{name}.yaml"), *make_tiny(tmp_path, max_steps=1)]) == 0
