@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from densepred.config import config_from_dict
-from densepred.data.base import validate_reader_args
-from densepred.data.depth import folder_reader, load_depth_samples, synthetic_reader
+from densepred.data.depth import folder_reader, synthetic_reader
+from densepred.data.layout import read_samples, validate_reader_args
 from densepred.data.synthetic import (
     DEFAULT_NUM_TRAIN,
     DEFAULT_NUM_VAL,
@@ -56,7 +56,7 @@ def test_bad_reader_args_name_the_key(args: dict[str, object], match: str) -> No
 
 def test_loader_checks_arg_types_too(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"data\.args\.num_val: expected int, got 2\.5"):
-        load_depth_samples("synthetic", tmp_path, "train", {"num_val": 2.5})
+        read_samples("synthetic", "depth", tmp_path, "train", args={"num_val": 2.5})
     assert not any(tmp_path.iterdir())  # failed before generating anything
 
 
@@ -74,7 +74,7 @@ def test_synthetic_readers_share_the_generator_defaults() -> None:
         synthetic_reader,
         segmentation.synthetic_reader,
         classification.synthetic_reader,
-        paired.synthetic_dirs,
+        paired.synthetic_pairs,
     ):
         params = inspect.signature(reader).parameters
         assert {name: params[name].default for name in defaults} == defaults
