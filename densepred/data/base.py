@@ -120,7 +120,11 @@ class DenseDataConfig(DataConfig):
 
     @model_validator(mode="after")
     def _crop_needs_size(self) -> DenseDataConfig:
-        if self.image_size is None and self.augment.enabled and self.augment.crop_scale != (1.0, 1.0):
+        if (
+            self.image_size is None
+            and self.augment.enabled
+            and self.augment.crop_scale != (1.0, 1.0)
+        ):
             raise ValueError(
                 f"augment.crop_scale {list(self.augment.crop_scale)} is a random crop, which needs "
                 "a fixed data.image_size [H, W]; set one or use crop_scale [1, 1]"
@@ -154,7 +158,9 @@ class BaseDataModule(L.LightningDataModule, ABC):
     def read_split(self, split: str) -> list[Sample]:
         """All records of ``split`` as the layout lists them, target files not yet checked."""
         cfg = self.config
-        return read_samples(cfg.format, cfg.target_kind, cfg.root, split, self.task_values(), cfg.args)
+        return read_samples(
+            cfg.format, cfg.target_kind, cfg.root, split, self.task_values(), cfg.args
+        )
 
     def subset(self, samples: list[Sample], limit: int | None) -> list[Sample]:
         """At most ``limit`` records (``None``: all); the first ones by default."""
@@ -184,11 +190,15 @@ class BaseDataModule(L.LightningDataModule, ABC):
         """Build the datasets the stage needs (``fit``, ``validate``, ``test``)."""
         cfg = self.config
         if stage in (None, "fit"):
-            self.datasets["train"] = self._dataset(self.samples(cfg.train_split, cfg.limit_train), True)
+            self.datasets["train"] = self._dataset(
+                self.samples(cfg.train_split, cfg.limit_train), True
+            )
         if stage in (None, "fit", "validate"):
             self.datasets["val"] = self._dataset(self.samples(cfg.val_split, cfg.limit_val), False)
         if stage in (None, "test") and cfg.test_split is not None:
-            self.datasets["test"] = self._dataset(self.samples(cfg.test_split, cfg.limit_val), False)
+            self.datasets["test"] = self._dataset(
+                self.samples(cfg.test_split, cfg.limit_val), False
+            )
 
     def preflight(self, roles: tuple[str, ...] = ("train", "val", "test"), workers: int = 8) -> int:
         """Check the files of the configured splits before work starts (``data.check``).

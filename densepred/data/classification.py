@@ -54,7 +54,9 @@ def synthetic_reader(folder: Path, split: str, classes: list[str]) -> list[Sampl
         )
     with open(labels_file, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    samples = [Sample(folder / split / "rgb" / row["file"], label=int(row["label"])) for row in rows]
+    samples = [
+        Sample(folder / split / "rgb" / row["file"], label=int(row["label"])) for row in rows
+    ]
     bad = [s for s in samples if not 0 <= s.label < len(classes)]
     if bad:
         raise DataError(

@@ -214,7 +214,9 @@ class DepthDataConfig(DenseDataConfig):
     @model_validator(mode="before")
     @classmethod
     def _range_is_the_tasks(cls, data: Any) -> Any:
-        moved = [key for key in ("min_depth", "max_depth") if isinstance(data, dict) and key in data]
+        moved = [
+            key for key in ("min_depth", "max_depth") if isinstance(data, dict) and key in data
+        ]
         if moved:
             raise ValueError(
                 f"data.{moved[0]} is not a data setting: the depth range is task.min_depth / "

@@ -145,7 +145,9 @@ def preflight_check(
             checked += len(samples)
     if problems:
         listed = "\n  ".join(problems[:MAX_LISTED])
-        more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+        more = (
+            f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+        )
         raise DataError(
             f"data check ({'full' if full else 'quick'}) found {len(problems)} problem(s) in "
             f"{checked} record(s):\n  {listed}{more}\nFix or remove these files "

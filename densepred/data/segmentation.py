@@ -71,7 +71,12 @@ def _pairs(
 ) -> list[Sample]:
     """``root/split/image_dir/NAME.ext`` paired with ``root/split/mask_dir/NAME.png``."""
     return folder_reader(
-        root, split, image_dir=image_dir, depth_dir=mask_dir, image_exts=image_exts, depth_ext=".png"
+        root,
+        split,
+        image_dir=image_dir,
+        depth_dir=mask_dir,
+        image_exts=image_exts,
+        depth_ext=".png",
     )
 
 

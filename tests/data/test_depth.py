@@ -66,7 +66,9 @@ def test_folder_layout_dirs_are_configurable(folder_root: Path) -> None:
 def test_list_file_with_bts_leading_slashes(list_root: Path) -> None:
     samples = load_depth_samples("list", list_root, "train")
     assert [s.image for s in samples] == [list_root / f"scene/rgb_{i}.jpg" for i in range(3)]
-    assert [s.target for s in samples] == [list_root / f"scene/sync_depth_{i}.png" for i in range(3)]
+    assert [s.target for s in samples] == [
+        list_root / f"scene/sync_depth_{i}.png" for i in range(3)
+    ]
 
 
 def test_list_file_with_separate_roots_and_missing_gt(
