@@ -10,6 +10,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from densepred.config import config_from_dict
 from densepred.data.depth import DepthDataConfig, DepthDataModule, DepthDataset
 from densepred.data.io import read_depth, write_depth
 from densepred.data.layout import Sample, check_targets, missing_targets, read_samples
@@ -250,3 +251,11 @@ def test_datamodule_on_synthetic(tmp_path: Path) -> None:
     batch = next(iter(module.val_dataloader()))
     assert batch["depth"].shape == (2, 1, 32, 40) and (batch["depth"] <= 10.0).all()
     assert (batch["depth"] > 0).float().mean() > 0.5
+
+
+@pytest.mark.parametrize("key", ["min_depth", "max_depth"])
+def test_data_depth_range_is_rejected_and_points_to_the_task(key: str) -> None:
+    """``data.max_depth=80`` used to load and be ignored; the range is ``task.*`` only."""
+    raw = {"task": {"name": "depth"}, "data": {key: 80.0 if key == "max_depth" else 0.5}}
+    with pytest.raises(ConfigError, match=rf"data\.{key} is not a data setting.*task\.{key}"):
+        config_from_dict(raw, source="range.yaml")
