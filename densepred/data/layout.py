@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
-from densepred.errors import ConfigError, DataError
-from densepred.registry import Registry, check_kwargs
+from densepred.errors import ConfigError, DataError, unknown_name_message
+from densepred.registry import Registry
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 """Image file extensions every layout and ``predict`` accept (lower case; matching ignores case)."""
@@ -165,9 +165,10 @@ def validate_reader_args(
 ) -> dict[str, Any]:
     """Check reader keyword arguments against the reader's signature and convert them to its types.
 
-    Names are checked by :func:`~densepred.registry.check_kwargs`; each value is validated by
-    pydantic against its parameter's annotation (a YAML list becomes a tuple, ``"abc"`` for an
-    ``int`` fails).
+    The options a reader takes from ``data.args`` are its parameters with a default value
+    (``root``, ``split`` and the task values have none, so they are never offered); each value
+    is validated by pydantic against its parameter's annotation (a YAML list becomes a tuple,
+    ``"abc"`` for an ``int`` fails).
 
     Args:
         reader: The layout's reader.
@@ -178,8 +179,20 @@ def validate_reader_args(
         The arguments converted to the types of the reader's annotations.
     """
     args = dict(args or {})
-    check_kwargs(reader, args, where)
     params = inspect.signature(reader, eval_str=True).parameters
+    options = [name for name, p in params.items() if p.default is not inspect.Parameter.empty]
+    hint = (
+        " (after changing data.format, set data.args to that layout's options, e.g. data.args={})"
+    )
+    for key in args:
+        if key not in options:
+            if not options:
+                raise ConfigError(
+                    f"{where}: Unknown key '{key}': this layout takes no options{hint}."
+                )
+            raise ConfigError(
+                f"{where}: " + unknown_name_message("key", key, options)[:-1] + hint + "."
+            )
     converted = {}
     for key, value in args.items():
         annotation = params[key].annotation if key in params else inspect.Parameter.empty
