@@ -23,6 +23,9 @@ from densepred.data.synthetic import synthetic_layout
 from densepred.data.transforms import build_dense_transform
 from densepred.errors import DataError
 
+LEGACY_RANGE = {"min_depth": 1e-3, "max_depth": 10.0}
+"""Former defaults of the removed ``data.min_depth`` / ``data.max_depth``, which every depth
+config saved with a checkpoint before the removal holds; they are dropped, any other value fails."""
 QUICK_DEPTH_FILES = 16
 """Depth files read per split by :meth:`DepthDataModule.check_valid_depth` with ``data.check: quick``."""
 
@@ -201,7 +204,8 @@ class DepthDataConfig(DenseDataConfig):
     The keys of :class:`~densepred.data.base.DenseDataConfig` (``format``: a layout with depth
     targets: ``folder``, ``list``, ``mai``, ``nyu``, ``synthetic``) and these. The depth range is
     the task's (``task.min_depth`` / ``task.max_depth``): ``data.min_depth`` / ``data.max_depth``
-    are rejected, since a data range would only be ignored.
+    are rejected, since a data range would only be ignored (the values saved in old checkpoints,
+    :data:`LEGACY_RANGE`, are dropped so those checkpoints still load).
 
     Attributes:
         depth_scale: Units per metre of integer depth files (1000 = mm: MAI, NYU; 256: KITTI).
@@ -214,9 +218,11 @@ class DepthDataConfig(DenseDataConfig):
     @model_validator(mode="before")
     @classmethod
     def _range_is_the_tasks(cls, data: Any) -> Any:
-        moved = [
-            key for key in ("min_depth", "max_depth") if isinstance(data, dict) and key in data
-        ]
+        if not isinstance(data, dict):
+            return data
+        # Configs saved before the keys were removed hold their old defaults: drop those.
+        data = {k: v for k, v in data.items() if LEGACY_RANGE.get(k, object()) != v}
+        moved = [key for key in LEGACY_RANGE if key in data]
         if moved:
             raise ValueError(
                 f"data.{moved[0]} is not a data setting: the depth range is task.min_depth / "

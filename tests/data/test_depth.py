@@ -259,3 +259,9 @@ def test_data_depth_range_is_rejected_and_points_to_the_task(key: str) -> None:
     raw = {"task": {"name": "depth"}, "data": {key: 80.0 if key == "max_depth" else 0.5}}
     with pytest.raises(ConfigError, match=rf"data\.{key} is not a data setting.*task\.{key}"):
         config_from_dict(raw, source="range.yaml")
+
+
+def test_configs_saved_with_the_old_default_range_still_load() -> None:
+    """Checkpoints written before the removal hold data.min_depth=0.001, data.max_depth=10."""
+    data = {"format": "synthetic", "min_depth": 0.001, "max_depth": 10.0}
+    assert "max_depth" not in DepthDataConfig.model_validate(data).model_dump()
