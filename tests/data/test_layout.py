@@ -50,25 +50,18 @@ def _mask(path: Path, top: int = 2) -> None:
     write_mask(path, RNG.integers(0, top + 1, (HEIGHT, WIDTH), dtype=np.uint8))
 
 
-def _mai(root: Path) -> dict[str, Any]:
-    for i in range(2):
-        _rgb(root / f"train/rgb/{i}.png")
-        _depth(root / f"train/depth/{i}.png")
-    return {}
+def _files(
+    *patterns: tuple[Callable[[Path], None], str], keys: dict[str, Any] | None = None
+) -> Callable[[Path], dict[str, Any]]:
+    """A builder writing two records: each (writer, path pattern with ``{}`` for 0 and 1)."""
 
+    def build(root: Path) -> dict[str, Any]:
+        for i in range(2):
+            for write, pattern in patterns:
+                write(root / pattern.format(i))
+        return dict(keys or {})
 
-def _nyu(root: Path) -> dict[str, Any]:
-    for i in range(2):
-        _rgb(root / f"train/scene/rgb_{i:05d}.jpg")
-        _depth(root / f"train/scene/sync_depth_{i:05d}.png")
-    return {}
-
-
-def _depth_folder(root: Path) -> dict[str, Any]:
-    for i in range(2):
-        _rgb(root / f"train/image/{i}.jpg")
-        _depth(root / f"train/depth/{i}.png")
-    return {}
+    return build
 
 
 def _list(root: Path) -> dict[str, Any]:
@@ -81,18 +74,8 @@ def _list(root: Path) -> dict[str, Any]:
     return {}
 
 
-def _seg_folder(root: Path) -> dict[str, Any]:
-    for i in range(2):
-        _rgb(root / f"train/images/{i}.png")
-        _mask(root / f"train/masks/{i}.png")
-    return {"classes": ["a", "b", "c"]}
-
-
-def _camvid(root: Path) -> dict[str, Any]:
-    for i in range(2):
-        _rgb(root / f"train/{i}.png")
-        _mask(root / f"trainannot/{i}.png", top=11)
-    return {}
+def _camvid_mask(path: Path) -> None:
+    _mask(path, top=11)
 
 
 def _voc(root: Path) -> dict[str, Any]:
@@ -104,36 +87,33 @@ def _voc(root: Path) -> dict[str, Any]:
     return {}
 
 
-def _imagefolder(root: Path) -> dict[str, Any]:
-    for cls in ("cat", "dog"):
-        _rgb(root / f"train/{cls}/x.png")
-    return {}
-
-
-def _pair_folder(root: Path) -> dict[str, Any]:
-    for i in range(2):
-        _depth(root / f"A/train/{i}.png")
-        _rgb(root / f"B/train/{i}.png")
-    return {"condition": "depth", "target": "rgb"}
-
-
 def _synthetic(root: Path) -> dict[str, Any]:
     return {"args": SYNTH_ARGS}
 
 
 BUILDERS: dict[tuple[str, str], Callable[[Path], dict[str, Any]]] = {
-    ("folder", "depth"): _depth_folder,
+    ("folder", "depth"): _files((_rgb, "train/image/{}.jpg"), (_depth, "train/depth/{}.png")),
     ("list", "depth"): _list,
-    ("mai", "depth"): _mai,
-    ("nyu", "depth"): _nyu,
+    ("mai", "depth"): _files((_rgb, "train/rgb/{}.png"), (_depth, "train/depth/{}.png")),
+    ("nyu", "depth"): _files(
+        (_rgb, "train/scene/rgb_{:05d}.jpg"), (_depth, "train/scene/sync_depth_{:05d}.png")
+    ),
     ("synthetic", "depth"): _synthetic,
-    ("camvid", "mask"): _camvid,
-    ("folder", "mask"): _seg_folder,
+    ("camvid", "mask"): _files((_rgb, "train/{}.png"), (_camvid_mask, "trainannot/{}.png")),
+    ("folder", "mask"): _files(
+        (_rgb, "train/images/{}.png"),
+        (_mask, "train/masks/{}.png"),
+        keys={"classes": ["a", "b", "c"]},
+    ),
     ("voc", "mask"): _voc,
     ("synthetic", "mask"): _synthetic,
-    ("imagefolder", "label"): _imagefolder,
+    ("imagefolder", "label"): _files((_rgb, "train/cat/{}.png"), (_rgb, "train/dog/{}.png")),
     ("synthetic", "label"): _synthetic,
-    ("folder", "pair"): _pair_folder,
+    ("folder", "pair"): _files(
+        (_depth, "A/train/{}.png"),
+        (_rgb, "B/train/{}.png"),
+        keys={"condition": "depth", "target": "rgb"},
+    ),
     ("synthetic", "pair"): _synthetic,
 }
 """(format, target) -> writes a tiny layout with a ``train`` split, returns extra data keys."""
