@@ -102,7 +102,7 @@ def check_sample(sample: Sample, kinds: dict[str, str], full: bool) -> list[str]
         path = getattr(sample, field)
         if path is None or not path.is_file():
             where = f"expected at '{path}'" if path else "no file named by the layout"
-            noun = TARGET_NAMES.get(kind, kind) if field == "target" else "image file"
+            noun = TARGET_NAMES.get(kind, "target image") if field == "target" else "image file"
             problems.append(f"'{sample.image}' has no {noun} ({where})")
             continue
         try:

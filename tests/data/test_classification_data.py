@@ -97,7 +97,7 @@ def test_synthetic_labels_come_from_labels_csv(tmp_path: Path) -> None:
     assert all(s.image.is_file() for s in samples)
 
 
-def test_spread_subset_keeps_every_class() -> None:
+def test_spread_keeps_every_class() -> None:
     samples = [Sample(Path(f"{c}{i}.png"), label=c) for c in range(3) for i in range(10)]
     subset = spread(samples, 6)
     assert len(subset) == 6 and label_counts(subset, 3).tolist() == [2, 2, 2]
