@@ -9,6 +9,7 @@ values are the data keys a task passes on (classification: ``classes``; GAN: ``c
     @register_format("my_layout", "depth")
     def my_reader(root: Path, split: str, suffix: str = ".png") -> list[Sample]: ...
 
+``data.args`` are the reader's parameters with a default value (here ``suffix``).
 :func:`read_samples` calls the reader with checked ``data.args``; :func:`check_targets` fails on
 records whose target file is missing, with one message shape for every layout.
 """
