@@ -13,12 +13,11 @@ from tqdm import tqdm
 
 from densepred.config import Config
 from densepred.data.io import read_image
+from densepred.data.layout import IMAGE_EXTS
 from densepred.errors import ConfigError, DensepredError
 from densepred.fileio import atomic_write_json
 from densepred.task_registry import TASKS
 from densepred.tasks import BaseTask
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -83,7 +82,7 @@ def expand_images(inputs: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_EXTS)
         elif item.is_file():
             files.append(item)
         else:

@@ -1,74 +1,46 @@
 """What the ``data`` sections and data modules of all tasks share.
 
-A task's layout reader is called as ``reader(root, split, <task keys>, **data.args)``.
-:func:`validate_reader_args` checks ``data.args`` against the reader's signature, names and
-types, so a bad value fails when the config is loaded. :class:`DataConfig` holds the keys every
-task has; :class:`BaseDataModule` builds the train/val/test loaders from them.
+:class:`DataConfig` holds the keys every task has and names the target its task reads
+(``target``); its ``format`` must be a layout of :data:`~densepred.data.layout.FORMATS` that
+provides that target, and ``data.args`` are checked against the layout's reader when the config
+is loaded. :class:`BaseDataModule` lists the records of each split, checks their target files,
+builds the train/val/test loaders and runs the pre-flight check of the files
+(:meth:`BaseDataModule.preflight`); a task's data module only wraps records in its dataset.
 """
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 import lightning as L
 import torch
-from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from torch.utils.data import DataLoader, Dataset
 
-from densepred.errors import ConfigError, DataError
-from densepred.registry import check_kwargs
+from densepred.data.layout import (
+    FormatReader,
+    Sample,
+    check_targets,
+    format_reader,
+    read_samples,
+    validate_reader_args,
+)
+from densepred.data.preflight import preflight_check
+from densepred.data.transforms import AugmentConfig
+from densepred.errors import DataError
 from densepred.schema import StrictModel
 
-
-def _type_name(annotation: Any) -> str:
-    """``int`` for classes, ``tuple[int, int]`` for generic aliases."""
-    return annotation.__name__ if isinstance(annotation, type) else str(annotation)
-
-
-def validate_reader_args(
-    reader: Callable[..., Any], args: Mapping[str, Any] | None, where: str = "data.args"
-) -> dict[str, Any]:
-    """Check reader keyword arguments against the reader's signature and convert them to its types.
-
-    Names are checked by :func:`~densepred.registry.check_kwargs`; each value is validated by
-    pydantic against its parameter's annotation (a YAML list becomes a tuple, ``"abc"`` for an
-    ``int`` fails).
-
-    Args:
-        reader: The layout's reader.
-        args: Its keyword arguments (``data.args``).
-        where: Config key of ``args``, used in messages.
-
-    Returns:
-        The arguments converted to the types of the reader's annotations.
-    """
-    args = dict(args or {})
-    check_kwargs(reader, args, where)
-    params = inspect.signature(reader, eval_str=True).parameters
-    converted = {}
-    for key, value in args.items():
-        annotation = params[key].annotation if key in params else inspect.Parameter.empty
-        if annotation is inspect.Parameter.empty:
-            converted[key] = value
-            continue
-        try:
-            converted[key] = TypeAdapter(annotation).validate_python(value)
-        except ValidationError as exc:
-            raise ConfigError(
-                f"{where}.{key}: expected {_type_name(annotation)}, got {value!r} "
-                f"({exc.errors()[0]['msg']})"
-            ) from None
-    return converted
+CheckMode = Literal["full", "quick", "off"]
 
 
 class DataConfig(StrictModel):
-    """The keys of every task's ``data`` section; a subclass adds its own and names its layouts.
+    """The keys of every task's ``data`` section; a subclass names its target and adds its keys.
 
     Attributes:
-        format: Layout, a name known to :meth:`reader`.
+        format: Layout, a name in :data:`~densepred.data.layout.FORMATS` that provides the
+            task's target.
         root: Dataset folder (for ``synthetic``: where generated sets are kept).
         args: Reader keyword arguments, e.g. ``{num_train: 600, size: [192, 256]}`` for synthetic;
             checked against the reader's signature (names and types).
@@ -79,8 +51,15 @@ class DataConfig(StrictModel):
         test_split: Split used by ``trainer.test`` (``None`` = none).
         limit_train: Use only the first N training samples.
         limit_val: Use only the first N validation (and test) samples.
+        check: Pre-flight check of the files before work starts (:meth:`BaseDataModule.preflight`):
+            ``quick`` reads headers (decodable, size, dtype, channels), ``full`` also decodes
+            every file, ``off`` skips it.
     """
 
+    target_kind: ClassVar[str] = ""
+    """The target the task reads: ``depth``, ``mask``, ``label`` or ``pair``."""
+    task_keys: ClassVar[tuple[str, ...]] = ()
+    """Data keys passed to the reader after ``split``, in this order (e.g. ``classes``)."""
     reserved_args: ClassVar[dict[str, str]] = {"root": "data.root", "split": "data.*_split"}
     """Reader parameters that the data module fills in -> the config key that sets them."""
 
@@ -94,30 +73,69 @@ class DataConfig(StrictModel):
     test_split: str | None = None
     limit_train: int | None = Field(None, ge=1)
     limit_val: int | None = Field(None, ge=1)
+    check: CheckMode = "quick"
 
     @classmethod
-    def reader(cls, format: str) -> Callable[..., Any]:
-        """The reader of layout ``format``; ``ConfigError`` with the valid names if it is unknown."""
-        raise NotImplementedError(f"{cls.__name__} names no layouts")
+    def layout(cls, format: str) -> FormatReader:
+        """Layout ``format``'s reader of this task's target; ``ConfigError`` naming valid formats."""
+        return format_reader(format, cls.target_kind)
+
+    @classmethod
+    def reader(cls, format: str) -> Callable[..., list[Sample]]:
+        """The reader function of layout ``format`` for this task's target."""
+        return cls.layout(format).read
 
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str) -> str:
-        cls.reader(value)
+        cls.layout(value)
         return value
 
     @model_validator(mode="after")
     def _check_args(self) -> DataConfig:
-        reserved = [key for key in self.reserved_args if key in self.args]
-        if reserved:
-            uses = ", ".join(self.reserved_args[key] for key in reserved)
-            raise ValueError(f"data.args cannot set {reserved}: use {uses}")
+        reserved = {**self.reserved_args, **{key: f"data.{key}" for key in self.task_keys}}
+        clash = [key for key in reserved if key in self.args]
+        if clash:
+            uses = ", ".join(reserved[key] for key in clash)
+            raise ValueError(f"data.args cannot set {clash}: use {uses}")
         validate_reader_args(self.reader(self.format), self.args)
+        return self
+
+    def splits(self) -> dict[str, str]:
+        """Configured splits by role: ``train``, ``val`` and (if set) ``test``."""
+        roles = {"train": self.train_split, "val": self.val_split}
+        return roles | ({"test": self.test_split} if self.test_split else {})
+
+
+class DenseDataConfig(DataConfig):
+    """Keys of tasks whose images keep an optional native size (depth, segmentation).
+
+    Attributes:
+        image_size: (H, W) fed to the network, ``None`` = native size.
+        augment: Training augmentations (dense targets move with the image).
+    """
+
+    image_size: tuple[int, int] | None = (128, 160)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+
+    @model_validator(mode="after")
+    def _crop_needs_size(self) -> DenseDataConfig:
+        if (
+            self.image_size is None
+            and self.augment.enabled
+            and self.augment.crop_scale != (1.0, 1.0)
+        ):
+            raise ValueError(
+                f"augment.crop_scale {list(self.augment.crop_scale)} is a random crop, which needs "
+                "a fixed data.image_size [H, W]; set one or use crop_scale [1, 1]"
+            )
         return self
 
 
 class BaseDataModule(L.LightningDataModule, ABC):
-    """Train/val/test loaders of a :class:`DataConfig`; subclasses list the samples and wrap them.
+    """Records, datasets, loaders and the pre-flight check of a :class:`DataConfig`.
+
+    A subclass only wraps a split's records in its dataset (:meth:`_dataset`).
 
     Args:
         config: The ``data`` section.
@@ -128,27 +146,97 @@ class BaseDataModule(L.LightningDataModule, ABC):
         self.config = config
         self.datasets: dict[str, Dataset] = {}
 
-    @abstractmethod
-    def _samples(self, split: str, limit: int | None) -> list[Any]:
-        """The samples of ``split``, at most ``limit`` of them (``None``: all)."""
+    @property
+    def target_required(self) -> bool:
+        """Whether every record must have its target file (``False``: e.g. unconditional GAN)."""
+        return True
+
+    def task_values(self) -> tuple[Any, ...]:
+        """The values of the config's ``task_keys``, passed to the reader after ``split``."""
+        return tuple(getattr(self.config, key) for key in self.config.task_keys)
+
+    def read_split(self, split: str) -> list[Sample]:
+        """All records of ``split`` as the layout lists them, target files not yet checked."""
+        cfg = self.config
+        return read_samples(
+            cfg.format, cfg.target_kind, cfg.root, split, self.task_values(), cfg.args
+        )
+
+    def subset(self, samples: list[Sample], limit: int | None) -> list[Sample]:
+        """At most ``limit`` records (``None``: all); the first ones by default."""
+        return samples[:limit]
+
+    def samples(self, split: str, limit: int | None = None) -> list[Sample]:
+        """The records of ``split`` (at most ``limit``); ``DataError`` if a target file is missing."""
+        samples = self.read_split(split)
+        if self.target_required:
+            check_targets(samples, self.config.target_kind)
+        return self.subset(samples, limit)
 
     @abstractmethod
-    def _dataset(self, split: str, limit: int | None, train: bool) -> Dataset:
-        """The dataset of ``split``, with training augmentation when ``train``."""
+    def _dataset(self, samples: list[Sample], train: bool) -> Dataset:
+        """The dataset of a split's records, with training augmentation when ``train``."""
 
     def prepare_data(self) -> None:
-        """List the training split once (this generates the synthetic set if it is missing)."""
-        self._samples(self.config.train_split, None)
+        """List the evaluation split once (this generates the synthetic set if it is missing).
+
+        Only a split that every stage reads is listed, so a dataset that holds just the split
+        being evaluated works for ``validate`` and ``test``.
+        """
+        cfg = self.config
+        self.read_split(cfg.test_split or cfg.val_split)
 
     def setup(self, stage: str | None = None) -> None:
         """Build the datasets the stage needs (``fit``, ``validate``, ``test``)."""
         cfg = self.config
         if stage in (None, "fit"):
-            self.datasets["train"] = self._dataset(cfg.train_split, cfg.limit_train, train=True)
+            self.datasets["train"] = self._dataset(
+                self.samples(cfg.train_split, cfg.limit_train), True
+            )
         if stage in (None, "fit", "validate"):
-            self.datasets["val"] = self._dataset(cfg.val_split, cfg.limit_val, train=False)
+            self.datasets["val"] = self._dataset(self.samples(cfg.val_split, cfg.limit_val), False)
         if stage in (None, "test") and cfg.test_split is not None:
-            self.datasets["test"] = self._dataset(cfg.test_split, cfg.limit_val, train=False)
+            self.datasets["test"] = self._dataset(
+                self.samples(cfg.test_split, cfg.limit_val), False
+            )
+
+    def preflight(self, roles: tuple[str, ...] = ("train", "val", "test"), workers: int = 8) -> int:
+        """Check the files of the configured splits before work starts (``data.check``).
+
+        Lists each split, then checks every record in a thread pool with a progress bar:
+        missing target files, and per file decodable, size, dtype and channels (``quick``:
+        headers; ``full``: full decode). All problems are reported together in one
+        ``DataError`` (at most 20 files named, plus a count).
+
+        Args:
+            roles: Split roles to check (``train``, ``val``, ``test``; a role whose split is
+                not configured is skipped), e.g. ``("val",)`` before an evaluation.
+            workers: Threads reading headers.
+
+        Returns:
+            The number of records checked (0 with ``data.check: off``).
+        """
+        cfg = self.config
+        if cfg.check == "off":
+            return 0
+        splits = {role: split for role, split in cfg.splits().items() if role in roles}
+        return preflight_check(
+            {split: self._listing(split) for split in splits.values()},
+            self.file_kinds(),
+            full=cfg.check == "full",
+            workers=workers,
+        )
+
+    def _listing(self, split: str) -> list[Sample] | DataError:
+        """The split's records, or the error listing it raised (reported with the others)."""
+        try:
+            return self.read_split(split)
+        except DataError as exc:
+            return exc
+
+    def file_kinds(self) -> dict[str, str]:
+        """Record field -> file kind checked by :meth:`preflight` (``image``, ``depth``, ``mask``)."""
+        return {"image": "image"}
 
     def _loader(self, name: str, train: bool) -> DataLoader:
         if name not in self.datasets:

@@ -1,8 +1,8 @@
 """Classification data: image-level labels, read from the synthetic set or an ImageFolder tree.
 
-A layout is registered in :data:`CLS_FORMATS` as a :class:`ClsFormat`: a reader
-``reader(root, split, classes, **args) -> list[ClsSample]`` plus a function giving the
-layout's default class names. Images of any size and mode (palette, grey, RGBA) are read as
+A layout is a reader registered in :data:`~densepred.data.layout.FORMATS` with target
+``label``: ``reader(root, split, classes, **args) -> list[Sample]`` (``Sample.label`` = index
+into ``classes``), with a function giving the layout's default class names. Images of any size and mode (palette, grey, RGBA) are read as
 RGB and resized to ``data.image_size``.
 """
 
@@ -10,60 +10,39 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
 from pydantic import Field, field_validator, model_validator
 from torch.utils.data import Dataset
 
-from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
-from densepred.data.depth import DepthAugmentConfig
+from densepred.data.base import BaseDataModule, DataConfig
 from densepred.data.io import read_image
-from densepred.data.synthetic import (
-    LABEL_CLASSES,
-    synthetic_layout,
+from densepred.data.layout import (
+    IMAGE_EXTS,
+    Sample,
+    format_reader,
+    image_files,
+    register_format,
+    spread,
 )
+from densepred.data.synthetic import LABEL_CLASSES, synthetic_layout
+from densepred.data.transforms import AugmentConfig
 from densepred.errors import DataError
-from densepred.registry import Registry
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 IMAGEFOLDER_LAYOUT = "<root>/<split>/<class name>/<image files>"
 
 
-@dataclass(frozen=True)
-class ClsSample:
-    """An image and its class index.
-
-    Attributes:
-        image: Image file.
-        label: Index into ``data.classes``.
-    """
-
-    image: Path
-    label: int
+def synthetic_classes(root: Path, split: str) -> list[str]:
+    """The synthetic set's image-level classes (the kind of object in the scene)."""
+    return list(LABEL_CLASSES)
 
 
-@dataclass(frozen=True)
-class ClsFormat:
-    """A classification layout.
-
-    Attributes:
-        reader: ``reader(root, split, classes, **args) -> list[ClsSample]``.
-        classes: ``classes(root, train_split) -> list[str]``: the layout's default class names.
-    """
-
-    reader: Callable[..., list[ClsSample]]
-    classes: Callable[[Path, str], list[str]]
-
-
-CLS_FORMATS: Registry[ClsFormat] = Registry("classification data format")
-
-
+@register_format("synthetic", "label", synthetic_classes)
 @synthetic_layout
-def synthetic_reader(folder: Path, split: str, classes: list[str]) -> list[ClsSample]:
+def synthetic_reader(folder: Path, split: str, classes: list[str]) -> list[Sample]:
     """The procedural set (generated under ``root`` on first use): ``rgb/*.png`` + ``labels.csv``.
 
     ``classes``: class names; labels must index into them.
@@ -75,7 +54,9 @@ def synthetic_reader(folder: Path, split: str, classes: list[str]) -> list[ClsSa
         )
     with open(labels_file, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    samples = [ClsSample(folder / split / "rgb" / row["file"], int(row["label"])) for row in rows]
+    samples = [
+        Sample(folder / split / "rgb" / row["file"], label=int(row["label"])) for row in rows
+    ]
     bad = [s for s in samples if not 0 <= s.label < len(classes)]
     if bad:
         raise DataError(
@@ -83,11 +64,6 @@ def synthetic_reader(folder: Path, split: str, classes: list[str]) -> list[ClsSa
             f"0..{len(classes) - 1} ({classes})."
         )
     return samples
-
-
-def synthetic_classes(root: Path, split: str) -> list[str]:
-    """The synthetic set's image-level classes (the kind of object in the scene)."""
-    return list(LABEL_CLASSES)
 
 
 def _class_dirs(root: Path, split: str) -> list[Path]:
@@ -107,9 +83,10 @@ def imagefolder_classes(root: Path, split: str) -> list[str]:
     return [d.name for d in _class_dirs(root, split)]
 
 
+@register_format("imagefolder", "label", imagefolder_classes)
 def imagefolder_reader(
     root: Path, split: str, classes: list[str], image_exts: tuple[str, ...] = IMAGE_EXTS
-) -> list[ClsSample]:
+) -> list[Sample]:
     """ImageFolder layout: ``root/<split>/<class name>/*`` (one folder per class).
 
     Every folder must be a class of ``classes`` and hold at least one image; a split may lack
@@ -121,52 +98,21 @@ def imagefolder_reader(
         classes: Class names (folder names), index = label.
         image_exts: Image file extensions (case-insensitive).
     """
-    exts = {e.lower() for e in image_exts}
     samples = []
     for folder in _class_dirs(root, split):
         if folder.name not in classes:
             raise DataError(
                 f"class folder '{folder}' is not in the class list {classes}; add it to data.classes."
             )
-        files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in exts)
+        files = image_files(folder, image_exts)
         if not files:
-            raise DataError(f"class folder '{folder}' holds no images ({', '.join(sorted(exts))}).")
-        samples += [ClsSample(p, classes.index(folder.name)) for p in files]
+            exts = sorted({e.lower() for e in image_exts})
+            raise DataError(f"class folder '{folder}' holds no images ({', '.join(exts)}).")
+        samples += [Sample(p, label=classes.index(folder.name)) for p in files]
     return samples
 
 
-CLS_FORMATS.add("synthetic", ClsFormat(synthetic_reader, synthetic_classes))
-CLS_FORMATS.add("imagefolder", ClsFormat(imagefolder_reader, imagefolder_classes))
-
-
-def load_cls_samples(
-    format: str,
-    root: str | Path,
-    split: str,
-    classes: list[str],
-    args: dict[str, Any] | None = None,
-) -> list[ClsSample]:
-    """List the samples of one split with the reader registered as ``format``.
-
-    Args:
-        format: Name in :data:`CLS_FORMATS` (``synthetic``, ``imagefolder``).
-        root: Dataset folder.
-        split: Split name.
-        classes: Class names, index = label.
-        args: Reader keyword arguments (``data.args``), checked against the reader's signature.
-    """
-    reader = CLS_FORMATS.get(format).reader
-    return reader(Path(root), split, list(classes), **validate_reader_args(reader, args))
-
-
-def spread_subset(samples: list[ClsSample], limit: int | None) -> list[ClsSample]:
-    """``limit`` samples spread evenly over the (class-sorted) list, so every class stays in."""
-    if limit is None or limit >= len(samples):
-        return samples
-    return [samples[i * len(samples) // limit] for i in range(limit)]
-
-
-def label_counts(samples: list[ClsSample], num_classes: int) -> np.ndarray:
+def label_counts(samples: list[Sample], num_classes: int) -> np.ndarray:
     """Samples per class."""
     return np.bincount([s.label for s in samples], minlength=num_classes)
 
@@ -176,11 +122,11 @@ class ClassificationDataset(Dataset):
     ``path`` the image file name.
 
     Args:
-        samples: Samples from :func:`load_cls_samples`.
+        samples: Records of a label layout (``label``: the class index).
         transform: Pipeline called as ``transform(image=...)``; must give a fixed size.
     """
 
-    def __init__(self, samples: list[ClsSample], transform: Callable[..., dict[str, Any]]) -> None:
+    def __init__(self, samples: list[Sample], transform: Callable[..., dict[str, Any]]) -> None:
         self.samples = samples
         self.transform = transform
 
@@ -200,8 +146,8 @@ class ClassificationDataset(Dataset):
 class ClassificationDataConfig(DataConfig):
     """The ``data`` section of a classification config.
 
-    The keys of :class:`~densepred.data.base.DataConfig` (``format``: one of :data:`CLS_FORMATS`;
-    ``limit_train`` / ``limit_val`` keep samples spread over the classes) and these.
+    The keys of :class:`~densepred.data.base.DataConfig` (``format``: a layout with label
+    targets; ``limit_train`` / ``limit_val`` keep samples spread over the classes) and these.
     ``classes`` defaults to the layout's own (synthetic: box, sphere, cylinder; imagefolder: the
     sorted folder names of the training split). The resolved list is written to the run's config
     and checkpoint, so a checkpoint alone rebuilds its model.
@@ -212,28 +158,22 @@ class ClassificationDataConfig(DataConfig):
         augment: Training augmentations.
     """
 
-    reserved_args: ClassVar[dict[str, str]] = {
-        **DataConfig.reserved_args,
-        "classes": "data.classes",
-    }
+    target_kind = "label"
+    task_keys = ("classes",)
 
     classes: list[str] = Field(default_factory=list)
     image_size: tuple[int, int] = (96, 128)
     batch_size: int = Field(16, ge=1)
-    augment: DepthAugmentConfig = Field(default_factory=DepthAugmentConfig)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
 
     @model_validator(mode="before")
     @classmethod
     def _layout_classes(cls, data: Any) -> Any:
         if not isinstance(data, dict) or data.get("classes"):
             return data
-        layout = CLS_FORMATS.get(data.get("format", "synthetic"))
+        layout = format_reader(data.get("format", "synthetic"), cls.target_kind)
         root = Path(data.get("root", "datasets/synthetic"))
-        return {**data, "classes": layout.classes(root, data.get("train_split", "train"))}
-
-    @classmethod
-    def reader(cls, format: str) -> Callable[..., list[ClsSample]]:
-        return CLS_FORMATS.get(format).reader
+        return {**data, "classes": layout.class_names(root, data.get("train_split", "train"))}
 
     @field_validator("classes")
     @classmethod
@@ -244,17 +184,17 @@ class ClassificationDataConfig(DataConfig):
 
 
 class ClassificationDataModule(BaseDataModule):
-    """Train/val/test loaders for a :class:`ClassificationDataConfig` (``config``)."""
+    """Train/val/test loaders for a :class:`ClassificationDataConfig` (``config``).
+
+    ``limit_train`` / ``limit_val`` keep records spread over the (class-sorted) list, so every
+    class stays in.
+    """
 
     config: ClassificationDataConfig
 
-    def _samples(self, split: str, limit: int | None) -> list[ClsSample]:
-        cfg = self.config
-        return spread_subset(
-            load_cls_samples(cfg.format, cfg.root, split, cfg.classes, cfg.args), limit
-        )
+    def subset(self, samples: list[Sample], limit: int | None) -> list[Sample]:
+        return spread(samples, limit)
 
-    def _dataset(self, split: str, limit: int | None, train: bool) -> ClassificationDataset:
+    def _dataset(self, samples: list[Sample], train: bool) -> ClassificationDataset:
         cfg = self.config
-        transform = cfg.augment.transform(train, cfg.image_size)
-        return ClassificationDataset(self._samples(split, limit), transform)
+        return ClassificationDataset(samples, cfg.augment.transform(train, cfg.image_size))

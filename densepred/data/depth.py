@@ -1,62 +1,40 @@
-"""Depth data: on-disk layouts (readers), the torch dataset, its config and the data module.
+"""Depth data: the depth layouts, the torch dataset, its config and the data module.
 
-A reader lists the image files of a split and the depth file each one should have:
-``reader(root, split, **args) -> list[DepthSample]``. :func:`load_depth_samples` then checks
-that the depth files exist (or drops them for predict-only splits), so every layout reports a
-missing pair the same way.
+Each layout is a reader registered in :data:`~densepred.data.layout.FORMATS` with target
+``depth``: ``reader(root, split, **args) -> list[Sample]`` with ``Sample.target`` the depth file
+each image should have. The data module checks that those files exist, so every layout reports
+a missing pair the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 from torch.utils.data import Dataset
 
-from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
+from densepred.data.base import BaseDataModule, DenseDataConfig
 from densepred.data.io import read_depth, read_image
+from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format, split_dir
+from densepred.data.preflight import check_valid_depth
 from densepred.data.synthetic import synthetic_layout
 from densepred.data.transforms import build_dense_transform
 from densepred.errors import DataError
-from densepred.registry import Registry
-from densepred.schema import StrictModel
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg")
-
-
-@dataclass(frozen=True)
-class DepthSample:
-    """An image and its depth map (``None`` for predict-only samples).
-
-    Attributes:
-        image: RGB image file.
-        depth: Depth file (uint16 PNG in ``1 / depth_scale`` metres, or float metres), or ``None``.
-    """
-
-    image: Path
-    depth: Path | None
-
-
-DepthReader = Callable[..., list[DepthSample]]
-DEPTH_FORMATS: Registry[DepthReader] = Registry("depth data format")
-
-
-def _split_dir(root: Path, split: str, layout: str) -> Path:
-    """``root/split``, or ``DataError`` describing the expected layout if it does not exist."""
-    folder = root / split
-    if not folder.is_dir():
-        raise DataError(f"data folder '{folder}' does not exist. Expected layout: {layout}")
-    return folder
+LEGACY_RANGE = {"min_depth": 1e-3, "max_depth": 10.0}
+"""Former defaults of the removed ``data.min_depth`` / ``data.max_depth``, which every depth
+config saved with a checkpoint before the removal holds; they are dropped, any other value fails."""
+QUICK_DEPTH_FILES = 16
+"""Depth files read per split by :meth:`DepthDataModule.check_valid_depth` with ``data.check: quick``."""
 
 
 def _empty(folder: Path, layout: str) -> DataError:
     return DataError(f"no images found under '{folder}'. Expected layout: {layout}")
 
 
-@DEPTH_FORMATS.register("folder")
+@register_format("folder", "depth")
 def folder_reader(
     root: Path,
     split: str,
@@ -64,7 +42,7 @@ def folder_reader(
     depth_dir: str = "depth",
     image_exts: tuple[str, ...] = IMAGE_EXTS,
     depth_ext: str = ".png",
-) -> list[DepthSample]:
+) -> list[Sample]:
     """``root/<split>/<image_dir>/NAME.<image_ext>`` paired with ``root/<split>/<depth_dir>/NAME<depth_ext>``.
 
     Args:
@@ -76,16 +54,15 @@ def folder_reader(
         depth_ext: Depth file extension.
     """
     layout = f"<root>/<split>/{image_dir}/NAME{{{','.join(image_exts)}}} + <root>/<split>/{depth_dir}/NAME{depth_ext}"
-    base = _split_dir(root, split, layout)
-    exts = {e.lower() for e in image_exts}
-    images = sorted(p for p in (base / image_dir).glob("*") if p.suffix.lower() in exts)
+    base = split_dir(root, split, layout)
+    images = image_files(base / image_dir, image_exts)
     if not images:
         raise _empty(base / image_dir, layout)
-    return [DepthSample(p, base / depth_dir / (p.stem + depth_ext)) for p in images]
+    return [Sample(p, base / depth_dir / (p.stem + depth_ext)) for p in images]
 
 
-@DEPTH_FORMATS.register("mai")
-def mai_reader(root: Path, split: str) -> list[DepthSample]:
+@register_format("mai", "depth")
+def mai_reader(root: Path, split: str) -> list[Sample]:
     """MAI challenge layout: ``root/<split>/rgb/*.png`` + ``root/<split>/depth/*.png`` (same names).
 
     MAI's own split folders are ``train`` and ``validation`` (the latter without depth).
@@ -95,14 +72,14 @@ def mai_reader(root: Path, split: str) -> list[DepthSample]:
     )
 
 
-@DEPTH_FORMATS.register("synthetic")
+@register_format("synthetic", "depth")
 @synthetic_layout
-def synthetic_reader(folder: Path, split: str) -> list[DepthSample]:
+def synthetic_reader(folder: Path, split: str) -> list[Sample]:
     """The procedural set (generated under ``root`` on first use), read as MAI layout."""
     return mai_reader(folder, split)
 
 
-@DEPTH_FORMATS.register("nyu")
+@register_format("nyu", "depth")
 def nyu_reader(
     root: Path,
     split: str,
@@ -110,7 +87,7 @@ def nyu_reader(
     depth_prefix: str = "sync_depth_",
     image_ext: str = ".jpg",
     depth_ext: str = ".png",
-) -> list[DepthSample]:
+) -> list[Sample]:
     """NYU Depth v2 in the BTS layout: ``root/<split>/**/rgb_XXXXX.jpg`` + ``sync_depth_XXXXX.png`` beside it.
 
     Args:
@@ -122,12 +99,12 @@ def nyu_reader(
         depth_ext: Depth extension.
     """
     layout = f"<root>/<split>/<scene>/{image_prefix}XXXXX{image_ext} + {depth_prefix}XXXXX{depth_ext} in the same folder"
-    base = _split_dir(root, split, layout)
+    base = split_dir(root, split, layout)
     images = sorted(base.rglob(f"{image_prefix}*{image_ext}"))
     if not images:
         raise _empty(base, layout)
     return [
-        DepthSample(
+        Sample(
             p, p.with_name(depth_prefix + p.name[len(image_prefix) : -len(image_ext)] + depth_ext)
         )
         for p in images
@@ -139,14 +116,14 @@ def _list_path(base: Path, rel: str) -> Path:
     return base / rel.lstrip("/\\")
 
 
-@DEPTH_FORMATS.register("list")
+@register_format("list", "depth")
 def list_reader(
     root: Path,
     split: str,
     list_file: str = "{split}.txt",
     image_root: str = ".",
     depth_root: str = ".",
-) -> list[DepthSample]:
+) -> list[Sample]:
     """A filenames file (BTS style): lines ``image_rel depth_rel [ignored columns]``.
 
     A depth entry ``None`` (as in BTS's KITTI test lists) or a line with only an image marks a
@@ -170,7 +147,7 @@ def list_reader(
             continue
         depth = parts[1] if len(parts) > 1 and parts[1] != "None" else None
         samples.append(
-            DepthSample(
+            Sample(
                 _list_path(root / image_root, parts[0]),
                 _list_path(root / depth_root, depth) if depth else None,
             )
@@ -180,46 +157,6 @@ def list_reader(
     return samples
 
 
-def _check_depth(samples: list[DepthSample], require_depth: bool) -> list[DepthSample]:
-    """Fail on images without a depth file, or (predict-only) drop the missing depth paths."""
-    missing = [s for s in samples if s.depth is None or not s.depth.is_file()]
-    if missing and require_depth:
-        first = missing[0]
-        expected = (
-            f"expected its depth at '{first.depth}'"
-            if first.depth
-            else "its list entry names no depth file"
-        )
-        raise DataError(
-            f"{len(missing)} of {len(samples)} images have no depth map; the first is '{first.image}' "
-            f"({expected}). Add the missing depth files or remove those images."
-        )
-    gone = {s.image for s in missing}
-    return [DepthSample(s.image, None) if s.image in gone else s for s in samples]
-
-
-def load_depth_samples(
-    format: str,
-    root: str | Path,
-    split: str,
-    args: dict[str, Any] | None = None,
-    require_depth: bool = True,
-) -> list[DepthSample]:
-    """List the samples of one split with the reader registered as ``format``.
-
-    Args:
-        format: Name in :data:`DEPTH_FORMATS` (``synthetic``, ``mai``, ``nyu``, ``folder``, ``list``).
-        root: Dataset folder.
-        split: Split name or subfolder.
-        args: Reader keyword arguments (``data.args``), checked against the reader's signature.
-        require_depth: Fail when an image has no depth file; with ``False`` such samples get
-            ``depth=None`` (prediction on unlabelled images).
-    """
-    reader = DEPTH_FORMATS.get(format)
-    samples = reader(Path(root), split, **validate_reader_args(reader, args))
-    return _check_depth(samples, require_depth)
-
-
 class DepthDataset(Dataset):
     """Image/depth pairs as dicts for a depth model.
 
@@ -227,7 +164,7 @@ class DepthDataset(Dataset):
     invalid (absent for samples without depth), ``path`` the image file name.
 
     Args:
-        samples: Pairs from :func:`load_depth_samples`.
+        samples: Records of a depth layout (``target``: the depth file, or ``None``).
         depth_scale: Stored units per metre of integer depth files (1000 = millimetres).
         transform: Pipeline called as ``transform(image=..., mask=depth)``
             (see :func:`~densepred.data.transforms.build_dense_transform`); default: normalise only.
@@ -235,7 +172,7 @@ class DepthDataset(Dataset):
 
     def __init__(
         self,
-        samples: list[DepthSample],
+        samples: list[Sample],
         depth_scale: float = 1000.0,
         transform: Callable[..., dict[str, Any]] | None = None,
     ) -> None:
@@ -249,92 +186,50 @@ class DepthDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.samples[index]
         image = read_image(sample.image)
-        if sample.depth is None:
+        if sample.target is None:
             return {"image": self.transform(image=image)["image"], "path": str(sample.image)}
-        depth = read_depth(sample.depth, self.depth_scale)
+        depth = read_depth(sample.target, self.depth_scale)
         if depth.shape != image.shape[:2]:
             raise DataError(
-                f"depth '{sample.depth}' is {depth.shape[0]}x{depth.shape[1]} but its image '{sample.image}' "
+                f"depth '{sample.target}' is {depth.shape[0]}x{depth.shape[1]} but its image '{sample.image}' "
                 f"is {image.shape[0]}x{image.shape[1]} (HxW); they must have the same size."
             )
         out = self.transform(image=image, mask=depth)
         return {"image": out["image"], "depth": out["mask"].unsqueeze(0), "path": str(sample.image)}
 
 
-class DepthAugmentConfig(StrictModel):
-    """Training augmentations (``data.augment``).
-
-    Attributes:
-        enabled: Master switch; ``False`` trains on resized images only.
-        hflip: Random horizontal flip.
-        color_jitter: Brightness/contrast/saturation jitter strength (hue: a quarter of it).
-            Use 0 on the synthetic set, whose haze is a depth cue (datasets/README.md).
-        crop_scale: Area fraction range of a random crop resized back to ``image_size``;
-            ``[1, 1]`` = off (a zoom changes apparent distance, see the transforms module).
-    """
-
-    enabled: bool = True
-    hflip: bool = True
-    color_jitter: float = Field(0.2, ge=0.0, le=1.0)
-    crop_scale: tuple[float, float] = (1.0, 1.0)
-
-    @field_validator("crop_scale")
-    @classmethod
-    def _check_crop(cls, value: tuple[float, float]) -> tuple[float, float]:
-        if not 0 < value[0] <= value[1] <= 1:
-            raise ValueError("crop_scale must be [low, high] with 0 < low <= high <= 1")
-        return value
-
-    def transform(
-        self, train: bool, image_size: tuple[int, int] | None
-    ) -> Callable[..., dict[str, Any]]:
-        """A split's pipeline: these augmentations when ``train`` (and enabled), else resize + normalise.
-
-        Args:
-            train: Whether the split is the training split.
-            image_size: (H, W) fed to the network, ``None`` = native size.
-        """
-        return build_dense_transform(
-            train=train and self.enabled,
-            image_size=image_size,
-            hflip=self.hflip,
-            color_jitter=self.color_jitter,
-            crop_scale=self.crop_scale,
-        )
-
-
-class DepthDataConfig(DataConfig):
+class DepthDataConfig(DenseDataConfig):
     """The ``data`` section of a depth config.
 
-    The keys of :class:`~densepred.data.base.DataConfig` (``format``: one of :data:`DEPTH_FORMATS`)
-    and these.
+    The keys of :class:`~densepred.data.base.DenseDataConfig` (``format``: a layout with depth
+    targets: ``folder``, ``list``, ``mai``, ``nyu``, ``synthetic``) and these. The depth range is
+    the task's (``task.min_depth`` / ``task.max_depth``): ``data.min_depth`` / ``data.max_depth``
+    are rejected, since a data range would only be ignored (the values saved in old checkpoints,
+    :data:`LEGACY_RANGE`, are dropped so those checkpoints still load).
 
     Attributes:
         depth_scale: Units per metre of integer depth files (1000 = mm: MAI, NYU; 256: KITTI).
-        image_size: (H, W) fed to the network, ``None`` = native size.
-        augment: Training augmentations.
-        min_depth: Lower end of the evaluated depth range in metres.
-        max_depth: Upper end of the evaluated depth range in metres. Ground truth outside
-            ``(min_depth, max_depth)`` is kept as is; losses and metrics use only pixels inside.
     """
 
+    target_kind = "depth"
+
     depth_scale: float = Field(1000.0, gt=0)
-    image_size: tuple[int, int] | None = (128, 160)
-    augment: DepthAugmentConfig = Field(default_factory=DepthAugmentConfig)
-    min_depth: float = Field(1e-3, ge=0)
-    max_depth: float = Field(10.0, gt=0)
 
+    @model_validator(mode="before")
     @classmethod
-    def reader(cls, format: str) -> DepthReader:
-        return DEPTH_FORMATS.get(format)
-
-    @model_validator(mode="after")
-    def _check(self) -> DepthDataConfig:
-        if self.min_depth >= self.max_depth:
+    def _range_is_the_tasks(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        # Configs saved before the keys were removed hold their old defaults: drop those.
+        data = {k: v for k, v in data.items() if LEGACY_RANGE.get(k, object()) != v}
+        moved = [key for key in LEGACY_RANGE if key in data]
+        if moved:
             raise ValueError(
-                f"min_depth ({self.min_depth}) must be below max_depth ({self.max_depth})"
+                f"data.{moved[0]} is not a data setting: the depth range is task.min_depth / "
+                f"task.max_depth (used by the head, losses and metrics); move {', '.join(moved)} "
+                "to the task section"
             )
-        return self
+        return data
 
 
 class DepthDataModule(BaseDataModule):
@@ -342,11 +237,37 @@ class DepthDataModule(BaseDataModule):
 
     config: DepthDataConfig
 
-    def _samples(self, split: str, limit: int | None) -> list[DepthSample]:
+    def _dataset(self, samples: list[Sample], train: bool) -> DepthDataset:
         cfg = self.config
-        return load_depth_samples(cfg.format, cfg.root, split, cfg.args)[:limit]
+        return DepthDataset(samples, cfg.depth_scale, cfg.augment.transform(train, cfg.image_size))
 
-    def _dataset(self, split: str, limit: int | None, train: bool) -> DepthDataset:
+    def file_kinds(self) -> dict[str, str]:
+        return {"image": "image", "target": "depth"}
+
+    def check_valid_depth(
+        self, min_depth: float, max_depth: float, roles: tuple[str, ...] = ("train", "val", "test")
+    ) -> dict[str, int]:
+        """Fail before work starts when a split has no depth pixel inside the task's range.
+
+        ``data.check: full`` reads every depth file, ``quick`` a sample of
+        :data:`QUICK_DEPTH_FILES` spread over each split, ``off`` nothing.
+
+        Args:
+            min_depth: ``task.min_depth``.
+            max_depth: ``task.max_depth``.
+            roles: Split roles to check (``train``, ``val``, ``test``; unconfigured ones skipped).
+
+        Returns:
+            Split name -> valid pixels counted (``DataError`` when a count is 0).
+        """
         cfg = self.config
-        transform = cfg.augment.transform(train, cfg.image_size)
-        return DepthDataset(self._samples(split, limit), cfg.depth_scale, transform)
+        if cfg.check == "off":
+            return {}
+        files = None if cfg.check == "full" else QUICK_DEPTH_FILES
+        return {
+            split: check_valid_depth(
+                split, self.samples(split), cfg.depth_scale, min_depth, max_depth, files
+            )
+            for role, split in cfg.splits().items()
+            if role in roles
+        }

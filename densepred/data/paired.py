@@ -1,6 +1,6 @@
 """Paired data of GAN mode: a condition image and the target image it should be translated to.
 
-Two layouts (:data:`PAIRED_FORMATS`):
+Two layouts with ``pair`` targets in :data:`~densepred.data.layout.FORMATS`:
 
 - ``synthetic``: the embedded scenes; any of ``rgb``, ``depth`` and ``mask`` can be the
   condition or the target (``folder/<split>/<kind>/NAME.png``, generated on first use);
@@ -10,112 +10,62 @@ Two layouts (:data:`PAIRED_FORMATS`):
 Every kind becomes a float tensor in [-1, 1] (the range of a tanh generator): ``rgb`` 3xHxW,
 ``depth`` 1xHxW as ``2 * clip(d / max_depth, 0, 1) - 1`` (invalid 0 m -> -1), ``mask`` 3xHxW
 drawn in the segmentation palette. Unconditional runs (``condition: none``) read targets only.
-Items: ``target``, ``condition`` (conditional only) and ``path`` (the target file).
+Records: ``Sample(image=condition, target=target)``; unconditional data has only targets,
+``Sample(image=target)``. Items: ``target``, ``condition`` (conditional only) and ``path`` (the
+target file). Pairs are resized and flipped together by albumentations
+(:func:`~densepred.data.transforms.build_pair_transform`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import cv2
 import numpy as np
 import torch
 from pydantic import Field, field_validator, model_validator
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
+from densepred.data.base import BaseDataModule, DataConfig
 from densepred.data.io import read_depth, read_image, read_mask
+from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format
 from densepred.data.synthetic import synthetic_layout
+from densepred.data.transforms import build_pair_transform
 from densepred.errors import DataError
-from densepred.registry import Registry
 from densepred.viz.segmentation import colorize_mask
 
 Kind = Literal["rgb", "depth", "mask"]
 KIND_CHANNELS: dict[str, int] = {"rgb": 3, "depth": 1, "mask": 3}
-# Images are resized by area averaging; depth and class ids by nearest neighbour, so a resized
-# map only holds values of the original (no depth invented across holes, no fractional ids).
-KIND_INTERPOLATION: dict[str, int] = {
-    "rgb": cv2.INTER_AREA,
-    "depth": cv2.INTER_NEAREST,
-    "mask": cv2.INTER_NEAREST,
-}
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-
-
-@dataclass(frozen=True)
-class PairedSample:
-    """A target file and its condition file (``None`` for unconditional data)."""
-
-    condition: Path | None
-    target: Path
-
-
-PairedReader = Callable[..., tuple[Path | None, Path]]
-PAIRED_FORMATS: Registry[PairedReader] = Registry("paired data format")
-
-
-@PAIRED_FORMATS.register("synthetic")
-@synthetic_layout
-def synthetic_dirs(
-    folder: Path, split: str, condition: str, target: str
-) -> tuple[Path | None, Path]:
-    """Condition and target folders of the synthetic set (generated under ``root`` on first use).
-
-    ``condition``, ``target``: their kinds (condition ``none`` for unconditional data).
-    """
-    base = folder / split
-    return (None if condition == "none" else base / condition), base / target
-
-
-@PAIRED_FORMATS.register("folder")
-def folder_dirs(
-    root: Path,
-    split: str,
-    condition: str,
-    target: str,
-    condition_dir: str = "A",
-    target_dir: str = "B",
-) -> tuple[Path | None, Path]:
-    """The pix2pix layout: ``root/<condition_dir>/<split>/NAME`` and ``root/<target_dir>/<split>/NAME``.
-
-    Args:
-        root: Dataset folder.
-        split: Split subfolder.
-        condition: Kind of the condition (``none``: the condition folder is not read).
-        target: Kind of the target (files are read accordingly).
-        condition_dir: Folder of the conditions.
-        target_dir: Folder of the targets.
-    """
-    return (
-        None if condition == "none" else root / condition_dir / split
-    ), root / target_dir / split
+FILE_KINDS: dict[str, str] = {"rgb": "image", "depth": "depth", "mask": "mask"}
+"""Pair kind -> file kind of the pre-flight check."""
 
 
 def _images(folder: Path) -> dict[str, Path]:
     """Image files of ``folder`` by stem; ``DataError`` if the folder is missing or empty."""
     if not folder.is_dir():
         raise DataError(f"data folder '{folder}' does not exist.")
-    files = {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_EXTS}
+    files = {p.stem: p for p in image_files(folder)}
     if not files:
         raise DataError(f"no images ({', '.join(IMAGE_EXTS)}) found in '{folder}'.")
     return files
 
 
-def pair_files(condition_dir: Path | None, target_dir: Path) -> list[PairedSample]:
+def pair_files(condition_dir: Path | None, target_dir: Path) -> list[Sample]:
     """Pair every target with the condition of the same name; fail on unpaired files.
 
     Args:
         condition_dir: Folder of the conditions, or ``None`` for unconditional data.
         target_dir: Folder of the targets.
+
+    Returns:
+        ``Sample(condition, target)`` records; ``Sample(target)`` for unconditional data.
     """
     targets = _images(target_dir)
     if condition_dir is None:
-        return [PairedSample(None, path) for path in targets.values()]
+        return [Sample(path) for path in targets.values()]
     conditions = _images(condition_dir)
     unpaired = sorted(set(targets) ^ set(conditions))
     if unpaired:
@@ -123,7 +73,41 @@ def pair_files(condition_dir: Path | None, target_dir: Path) -> list[PairedSampl
             f"{len(unpaired)} file name(s) appear in only one of '{condition_dir}' and '{target_dir}', "
             f"e.g. '{unpaired[0]}'. Every condition needs a target with the same name and vice versa."
         )
-    return [PairedSample(conditions[name], path) for name, path in targets.items()]
+    return [Sample(conditions[name], path) for name, path in targets.items()]
+
+
+@register_format("synthetic", "pair")
+@synthetic_layout
+def synthetic_pairs(folder: Path, split: str, condition: str, target: str) -> list[Sample]:
+    """Pairs of the synthetic set (generated under ``root`` on first use): ``<split>/<kind>/NAME.png``.
+
+    ``condition``, ``target``: their kinds (condition ``none`` for unconditional data).
+    """
+    base = folder / split
+    return pair_files(None if condition == "none" else base / condition, base / target)
+
+
+@register_format("folder", "pair")
+def folder_pairs(
+    root: Path,
+    split: str,
+    condition: str,
+    target: str,
+    condition_dir: str = "A",
+    target_dir: str = "B",
+) -> list[Sample]:
+    """The pix2pix layout: ``root/<condition_dir>/<split>/NAME`` and ``root/<target_dir>/<split>/NAME``.
+
+    Args:
+        root: Dataset folder.
+        split: Split subfolder.
+        condition: Kind of the condition (``none``: the condition folder is not read).
+        target: Kind of the target.
+        condition_dir: Folder of the conditions.
+        target_dir: Folder of the targets.
+    """
+    conditions = None if condition == "none" else root / condition_dir / split
+    return pair_files(conditions, root / target_dir / split)
 
 
 def depth_to_unit(depth: np.ndarray, max_depth: float) -> np.ndarray:
@@ -158,16 +142,14 @@ def read_kind(path: Path, kind: str, depth_scale: float) -> np.ndarray:
 
 def resize(array: np.ndarray, kind: str, size: tuple[int, int]) -> np.ndarray:
     """Resize an array of ``kind`` to ``size`` (H, W) with that kind's interpolation."""
-    if array.shape[:2] == tuple(size):
-        return array
-    return cv2.resize(array, (size[1], size[0]), interpolation=KIND_INTERPOLATION[kind])
+    return build_pair_transform({"array": kind}, size, hflip=False)(array=array)["array"]
 
 
 class PairedDataset(Dataset):
-    """Condition/target pairs as tensors in [-1, 1], resized to ``image_size``.
+    """Condition/target pairs as tensors in [-1, 1], resized (and flipped) together.
 
     Args:
-        samples: Pairs from :func:`pair_files`.
+        samples: Records from :func:`pair_files`.
         condition: Kind of the condition (``none`` for unconditional data).
         target: Kind of the target.
         image_size: (H, W) of the returned tensors.
@@ -178,7 +160,7 @@ class PairedDataset(Dataset):
 
     def __init__(
         self,
-        samples: list[PairedSample],
+        samples: list[Sample],
         condition: str,
         target: str,
         image_size: tuple[int, int],
@@ -187,45 +169,48 @@ class PairedDataset(Dataset):
         max_depth: float = 10.0,
     ) -> None:
         self.samples = samples
-        self.condition = condition
-        self.target = target
-        self.image_size = image_size
-        self.hflip = hflip
+        self.kinds = {"target": target} | ({} if condition == "none" else {"condition": condition})
+        self.transform = build_pair_transform(self.kinds, image_size, hflip)
         self.depth_scale = depth_scale
         self.max_depth = max_depth
 
     def __len__(self) -> int:
         return len(self.samples)
 
-    def _read(self, sample: PairedSample) -> dict[str, tuple[np.ndarray, str]]:
-        """The raw arrays of a pair with their kinds; fails when the two differ in size."""
-        arrays = {"target": (read_kind(sample.target, self.target, self.depth_scale), self.target)}
-        if sample.condition is None:
-            return arrays
-        condition = read_kind(sample.condition, self.condition, self.depth_scale)
-        cond, tgt = condition.shape[:2], arrays["target"][0].shape[:2]
-        if cond != tgt:
-            raise DataError(
-                f"condition '{sample.condition}' is {cond[0]}x{cond[1]} but its target '{sample.target}' "
-                f"is {tgt[0]}x{tgt[1]} (HxW); a pair must have the same size. Resize or crop one of them."
-            )
-        return {"condition": (condition, self.condition), **arrays}
+    def files(self, sample: Sample) -> dict[str, Path]:
+        """The record's files by key (``target``, and ``condition`` for conditional data)."""
+        if "condition" not in self.kinds:
+            return {"target": sample.image}
+        return {"condition": sample.image, "target": sample.target}
+
+    def _read(self, sample: Sample) -> dict[str, np.ndarray]:
+        """The raw arrays of a pair; fails when the two differ in size."""
+        files = self.files(sample)
+        arrays = {k: read_kind(path, self.kinds[k], self.depth_scale) for k, path in files.items()}
+        if "condition" in arrays:
+            cond, tgt = arrays["condition"].shape[:2], arrays["target"].shape[:2]
+            if cond != tgt:
+                raise DataError(
+                    f"condition '{files['condition']}' is {cond[0]}x{cond[1]} but its target "
+                    f"'{files['target']}' is {tgt[0]}x{tgt[1]} (HxW); a pair must have the same "
+                    "size. Resize or crop one of them."
+                )
+        return arrays
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.samples[index]
-        flip = self.hflip and bool(torch.rand(()) < 0.5)
-        item: dict[str, Any] = {"path": str(sample.target)}
-        for key, (array, kind) in self._read(sample).items():
-            array = resize(array, kind, self.image_size)
-            item[key] = encode(array[:, ::-1] if flip else array, kind, self.max_depth)  # C,H,W
+        arrays = self.transform(**self._read(sample))
+        item: dict[str, Any] = {"path": str(self.files(sample)["target"])}
+        for key, array in arrays.items():
+            item[key] = encode(array, self.kinds[key], self.max_depth)  # C,H,W
         return item
 
 
 class PairedDataConfig(DataConfig):
     """The ``data`` section of GAN mode.
 
-    The keys of :class:`~densepred.data.base.DataConfig` (``format``: one of
-    :data:`PAIRED_FORMATS`, ``synthetic`` or ``folder``; ``args`` are layout options) and these.
+    The keys of :class:`~densepred.data.base.DataConfig` (``format``: a layout with pair
+    targets, ``synthetic`` or ``folder``; ``args`` are layout options) and these.
 
     Attributes:
         condition: Kind of the generator's input: ``rgb``, ``depth``, ``mask``, or ``none`` for
@@ -239,11 +224,8 @@ class PairedDataConfig(DataConfig):
         hflip: Random horizontal flip of training pairs.
     """
 
-    reserved_args: ClassVar[dict[str, str]] = {
-        **DataConfig.reserved_args,
-        "condition": "data.condition",
-        "target": "data.target",
-    }
+    target_kind: ClassVar[str] = "pair"
+    task_keys: ClassVar[tuple[str, ...]] = ("condition", "target")
 
     condition: Literal["none", "rgb", "depth", "mask"] = "depth"
     target: Literal["rgb", "depth"] = "rgb"
@@ -252,10 +234,6 @@ class PairedDataConfig(DataConfig):
     max_depth: float = Field(10.0, gt=0)
     image_size: tuple[int, int] = (64, 64)
     hflip: bool = True
-
-    @classmethod
-    def reader(cls, format: str) -> PairedReader:
-        return PAIRED_FORMATS.get(format)
 
     @field_validator("image_size")
     @classmethod
@@ -292,30 +270,23 @@ class PairedDataConfig(DataConfig):
         return KIND_CHANNELS[self.target]
 
 
-def load_paired_samples(cfg: PairedDataConfig, split: str) -> list[PairedSample]:
-    """List the pairs of one split with the layout ``cfg.format``."""
-    reader = PAIRED_FORMATS.get(cfg.format)
-    args = validate_reader_args(reader, cfg.args)
-    condition_dir, target_dir = reader(Path(cfg.root), split, cfg.condition, cfg.target, **args)
-    return pair_files(condition_dir, target_dir)
-
-
 class PairedDataModule(BaseDataModule):
     """Train/val/test loaders of a :class:`PairedDataConfig` (``config``).
 
     The splits, limits and loaders work as in :class:`~densepred.data.base.BaseDataModule`;
-    only the samples and the dataset differ.
+    only the dataset differs.
     """
 
     config: PairedDataConfig
 
-    def _samples(self, split: str, limit: int | None) -> list[PairedSample]:
-        return load_paired_samples(self.config, split)[:limit]
+    @property
+    def target_required(self) -> bool:
+        return self.config.conditional
 
-    def _dataset(self, split: str, limit: int | None, train: bool) -> PairedDataset:
+    def _dataset(self, samples: list[Sample], train: bool) -> PairedDataset:
         cfg = self.config
         return PairedDataset(
-            self._samples(split, limit),
+            samples,
             condition=cfg.condition,
             target=cfg.target,
             image_size=cfg.image_size,
@@ -323,3 +294,9 @@ class PairedDataModule(BaseDataModule):
             depth_scale=cfg.depth_scale,
             max_depth=cfg.max_depth,
         )
+
+    def file_kinds(self) -> dict[str, str]:
+        cfg = self.config
+        if not cfg.conditional:
+            return {"image": FILE_KINDS[cfg.target]}
+        return {"image": FILE_KINDS[cfg.condition], "target": FILE_KINDS[cfg.target]}

@@ -1,8 +1,8 @@
-"""Segmentation data: on-disk layouts, the dataset of image/mask pairs, its config and data module.
+"""Segmentation data: mask layouts, the dataset of image/mask pairs, its config and data module.
 
-A layout is registered in :data:`SEG_FORMATS` as a :class:`SegFormat`: a reader
-``reader(root, split, **args) -> list[SegSample]`` plus the layout's default class names and
-void label. Masks hold class ids (single-channel or palette PNGs, see
+A layout is a reader registered in :data:`~densepred.data.layout.FORMATS` with target ``mask``
+(``reader(root, split, **args) -> list[Sample]``, ``Sample.target`` = the mask file) and the
+layout's default class names and void label. Masks hold class ids (single-channel or palette PNGs, see
 :func:`~densepred.data.io.read_mask`); the void label becomes ``data.ignore_index``, and any
 other value outside the class list is an error that names the file.
 """
@@ -10,7 +10,6 @@ other value outside the class list is an error that names the file.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +17,13 @@ import numpy as np
 from pydantic import Field, model_validator
 from torch.utils.data import Dataset
 
-from densepred.data.base import BaseDataModule, DataConfig, validate_reader_args
-from densepred.data.depth import DepthAugmentConfig, folder_reader
+from densepred.data.base import BaseDataModule, DenseDataConfig
+from densepred.data.depth import folder_reader
 from densepred.data.io import read_image, read_mask
-from densepred.data.synthetic import (
-    MASK_CLASSES,
-    synthetic_layout,
-)
+from densepred.data.layout import IMAGE_EXTS, Sample, format_reader, register_format
+from densepred.data.synthetic import MASK_CLASSES, synthetic_layout
 from densepred.data.transforms import build_dense_transform
 from densepred.errors import DataError
-from densepred.registry import Registry
-
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 CAMVID_CLASSES = (
     "sky",
@@ -72,42 +66,11 @@ VOC_CLASSES = (
 """The 21 classes of Pascal VOC 2012 segmentation (label 255 = object borders, void)."""
 
 
-@dataclass(frozen=True)
-class SegSample:
-    """An image and its class-id mask.
-
-    Attributes:
-        image: RGB image file.
-        mask: Mask file (single-channel or palette PNG of class ids).
-    """
-
-    image: Path
-    mask: Path
-
-
-@dataclass(frozen=True)
-class SegFormat:
-    """A segmentation layout.
-
-    Attributes:
-        reader: ``reader(root, split, **args) -> list[SegSample]``.
-        classes: Default class names (index = label value); empty: ``data.classes`` is required.
-        void_value: Default label value of void pixels (``None``: the layout has none).
-    """
-
-    reader: Callable[..., list[SegSample]]
-    classes: tuple[str, ...] = ()
-    void_value: int | None = None
-
-
-SEG_FORMATS: Registry[SegFormat] = Registry("segmentation data format")
-
-
 def _pairs(
     root: Path, split: str, image_dir: str, mask_dir: str, image_exts: tuple[str, ...]
-) -> list[SegSample]:
+) -> list[Sample]:
     """``root/split/image_dir/NAME.ext`` paired with ``root/split/mask_dir/NAME.png``."""
-    found = folder_reader(
+    return folder_reader(
         root,
         split,
         image_dir=image_dir,
@@ -115,22 +78,23 @@ def _pairs(
         image_exts=image_exts,
         depth_ext=".png",
     )
-    return [SegSample(s.image, s.depth) for s in found]
 
 
+@register_format("synthetic", "mask", MASK_CLASSES)
 @synthetic_layout
-def synthetic_reader(folder: Path, split: str) -> list[SegSample]:
+def synthetic_reader(folder: Path, split: str) -> list[Sample]:
     """The procedural set (generated under ``root`` on first use): ``rgb/*.png`` + ``mask/*.png``."""
     return _pairs(folder, split, "rgb", "mask", (".png",))
 
 
+@register_format("folder", "mask", void_value=255)
 def folder_layout_reader(
     root: Path,
     split: str,
     image_dir: str = "images",
     mask_dir: str = "masks",
     image_exts: tuple[str, ...] = IMAGE_EXTS,
-) -> list[SegSample]:
+) -> list[Sample]:
     """``root/<split>/images/NAME.<ext>`` + ``root/<split>/masks/NAME.png`` (class ids).
 
     Args:
@@ -143,7 +107,8 @@ def folder_layout_reader(
     return _pairs(root, split, image_dir, mask_dir, image_exts)
 
 
-def camvid_reader(root: Path, split: str) -> list[SegSample]:
+@register_format("camvid", "mask", CAMVID_CLASSES, len(CAMVID_CLASSES))
+def camvid_reader(root: Path, split: str) -> list[Sample]:
     """SegNet's CamVid layout: ``root/<split>/NAME.png`` + ``root/<split>annot/NAME.png``.
 
     Splits are ``train``, ``val`` and ``test``; labels 0..10, 11 = void.
@@ -151,7 +116,8 @@ def camvid_reader(root: Path, split: str) -> list[SegSample]:
     return _pairs(root, ".", split, f"{split}annot", (".png",))
 
 
-def voc_reader(root: Path, split: str, image_ext: str = ".jpg") -> list[SegSample]:
+@register_format("voc", "mask", VOC_CLASSES, 255)
+def voc_reader(root: Path, split: str, image_ext: str = ".jpg") -> list[Sample]:
     """Pascal VOC: ids in ``ImageSets/Segmentation/<split>.txt``, ``JPEGImages/ID.jpg`` and
     palette PNGs ``SegmentationClass/ID.png`` (palette index = class, 255 = void).
 
@@ -174,37 +140,9 @@ def voc_reader(root: Path, split: str, image_ext: str = ".jpg") -> list[SegSampl
     if not ids:
         raise DataError(f"VOC split file '{ids_file}' lists no images.")
     return [
-        SegSample(root / "JPEGImages" / f"{i}{image_ext}", root / "SegmentationClass" / f"{i}.png")
+        Sample(root / "JPEGImages" / f"{i}{image_ext}", root / "SegmentationClass" / f"{i}.png")
         for i in ids
     ]
-
-
-SEG_FORMATS.add("synthetic", SegFormat(synthetic_reader, MASK_CLASSES))
-SEG_FORMATS.add("folder", SegFormat(folder_layout_reader, (), 255))
-SEG_FORMATS.add("camvid", SegFormat(camvid_reader, CAMVID_CLASSES, len(CAMVID_CLASSES)))
-SEG_FORMATS.add("voc", SegFormat(voc_reader, VOC_CLASSES, 255))
-
-
-def load_seg_samples(
-    format: str, root: str | Path, split: str, args: dict[str, Any] | None = None
-) -> list[SegSample]:
-    """List the samples of one split; every image must have its mask.
-
-    Args:
-        format: Name in :data:`SEG_FORMATS` (``synthetic``, ``folder``, ``camvid``, ``voc``).
-        root: Dataset folder.
-        split: Split name.
-        args: Reader keyword arguments (``data.args``), checked against the reader's signature.
-    """
-    reader = SEG_FORMATS.get(format).reader
-    samples = reader(Path(root), split, **validate_reader_args(reader, args))
-    missing = [s for s in samples if not s.mask.is_file()]
-    if missing:
-        raise DataError(
-            f"{len(missing)} of {len(samples)} images have no mask; the first is '{missing[0].image}' "
-            f"(expected its mask at '{missing[0].mask}'). Add the missing masks or remove those images."
-        )
-    return samples
 
 
 class SegmentationDataset(Dataset):
@@ -214,7 +152,7 @@ class SegmentationDataset(Dataset):
     pixels set to ``ignore_index``, ``path`` the image file name.
 
     Args:
-        samples: Pairs from :func:`load_seg_samples`.
+        samples: Records of a mask layout (``target``: the mask file).
         num_classes: Number of classes; labels must lie in ``0..num_classes-1`` or be void.
         void_value: Label value of void pixels on disk (``None``: no void).
         ignore_index: Value void pixels get in ``mask``.
@@ -223,7 +161,7 @@ class SegmentationDataset(Dataset):
 
     def __init__(
         self,
-        samples: list[SegSample],
+        samples: list[Sample],
         num_classes: int,
         void_value: int | None = None,
         ignore_index: int = 255,
@@ -238,15 +176,15 @@ class SegmentationDataset(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def read_mask(self, sample: SegSample) -> np.ndarray:
+    def read_mask(self, sample: Sample) -> np.ndarray:
         """The sample's HxW int32 class ids, void mapped to ``ignore_index``; checks the labels."""
-        mask = read_mask(sample.mask).astype(np.int32)  # H,W
+        mask = read_mask(sample.target).astype(np.int32)  # H,W
         void = np.zeros(mask.shape, bool) if self.void_value is None else mask == self.void_value
         bad = ((mask < 0) | (mask >= self.num_classes)) & ~void
         if bad.any():
             values = sorted(set(np.unique(mask[bad]).tolist()))[:5]
             raise DataError(
-                f"mask '{sample.mask}' holds labels {values} outside the class list 0..{self.num_classes - 1} "
+                f"mask '{sample.target}' holds labels {values} outside the class list 0..{self.num_classes - 1} "
                 f"(void label: {self.void_value}). Fix the mask, or set data.classes / data.void_value."
             )
         mask[void] = self.ignore_index
@@ -258,7 +196,7 @@ class SegmentationDataset(Dataset):
         mask = self.read_mask(sample)
         if mask.shape != image.shape[:2]:
             raise DataError(
-                f"mask '{sample.mask}' is {mask.shape[0]}x{mask.shape[1]} but its image '{sample.image}' "
+                f"mask '{sample.target}' is {mask.shape[0]}x{mask.shape[1]} but its image '{sample.image}' "
                 f"is {image.shape[0]}x{image.shape[1]} (HxW); they must have the same size."
             )
         out = self.transform(image=image, mask=mask)
@@ -276,28 +214,26 @@ def pixel_counts(dataset: SegmentationDataset) -> np.ndarray:
     return counts
 
 
-class SegmentationDataConfig(DataConfig):
+class SegmentationDataConfig(DenseDataConfig):
     """The ``data`` section of a segmentation config.
 
-    The keys of :class:`~densepred.data.base.DataConfig` (``format``: one of :data:`SEG_FORMATS`)
-    and these. ``classes`` and ``void_value`` default to the layout's own (synthetic: its six
-    mask classes; camvid: SegNet's 11, void 11; voc: the 21 VOC classes, void 255; folder:
-    classes required, void 255). The resolved values are written to the run's config and
+    The keys of :class:`~densepred.data.base.DenseDataConfig` (``format``: a layout with mask
+    targets) and these. ``classes`` and ``void_value`` default to the layout's own (synthetic:
+    its six mask classes; camvid: SegNet's 11, void 11; voc: the 21 VOC classes, void 255;
+    folder: classes required, void 255). The resolved values are written to the run's config and
     checkpoint, so a checkpoint alone rebuilds its model.
 
     Attributes:
         classes: Class names, index = label value in the masks.
         void_value: Label value of void pixels on disk (``None``: none).
         ignore_index: Value void pixels get in batches; losses and metrics skip it.
-        image_size: (H, W) fed to the network, ``None`` = native size.
-        augment: Training augmentations (masks are resized with nearest neighbour only).
     """
+
+    target_kind = "mask"
 
     classes: list[str] = Field(default_factory=list)
     void_value: int | None = None
     ignore_index: int = 255
-    image_size: tuple[int, int] | None = (128, 160)
-    augment: DepthAugmentConfig = Field(default_factory=DepthAugmentConfig)
 
     @model_validator(mode="before")
     @classmethod
@@ -305,20 +241,18 @@ class SegmentationDataConfig(DataConfig):
         if not isinstance(data, dict):
             return data
         name = data.get("format", "synthetic")
-        layout = SEG_FORMATS.get(name)
+        layout = format_reader(name, cls.target_kind)
         data = dict(data)
         if not data.get("classes"):
-            if not layout.classes:
+            root = Path(data.get("root", "datasets/synthetic"))
+            classes = layout.class_names(root, data.get("train_split", "train"))
+            if not classes:
                 raise ValueError(
                     f"format '{name}' needs data.classes: the class names, index = label value in the masks"
                 )
-            data["classes"] = list(layout.classes)
+            data["classes"] = classes
         data.setdefault("void_value", layout.void_value)
         return data
-
-    @classmethod
-    def reader(cls, format: str) -> Callable[..., list[SegSample]]:
-        return SEG_FORMATS.get(format).reader
 
     @model_validator(mode="after")
     def _check(self) -> SegmentationDataConfig:
@@ -334,16 +268,15 @@ class SegmentationDataModule(BaseDataModule):
 
     config: SegmentationDataConfig
 
-    def _samples(self, split: str, limit: int | None) -> list[SegSample]:
-        cfg = self.config
-        return load_seg_samples(cfg.format, cfg.root, split, cfg.args)[:limit]
-
-    def _dataset(self, split: str, limit: int | None, train: bool) -> SegmentationDataset:
+    def _dataset(self, samples: list[Sample], train: bool) -> SegmentationDataset:
         cfg = self.config
         return SegmentationDataset(
-            self._samples(split, limit),
+            samples,
             len(cfg.classes),
             cfg.void_value,
             cfg.ignore_index,
             cfg.augment.transform(train, cfg.image_size),
         )
+
+    def file_kinds(self) -> dict[str, str]:
+        return {"image": "image", "target": "mask"}

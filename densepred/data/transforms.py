@@ -10,13 +10,18 @@ across invalid pixels or object edges, no fractional class ids). Photometric tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import albumentations as A
 import cv2
 import numpy as np
 import torch
 from albumentations.pytorch import ToTensorV2
+from pydantic import Field, field_validator
 
 from densepred.errors import ConfigError
+from densepred.schema import StrictModel
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -85,6 +90,77 @@ def build_dense_transform(
         )
     steps += [A.Normalize(mean=IMAGENET_MEAN, std=IMAGENET_STD), ToTensorV2()]
     return A.Compose(steps)
+
+
+class AugmentConfig(StrictModel):
+    """Training augmentations (``data.augment``).
+
+    Attributes:
+        enabled: Master switch; ``False`` trains on resized images only.
+        hflip: Random horizontal flip.
+        color_jitter: Brightness/contrast/saturation jitter strength (hue: a quarter of it).
+            Use 0 on the synthetic set, whose haze is a depth cue (datasets/README.md).
+        crop_scale: Area fraction range of a random crop resized back to ``image_size``;
+            ``[1, 1]`` = off (a zoom changes apparent distance, see the transforms module).
+    """
+
+    enabled: bool = True
+    hflip: bool = True
+    color_jitter: float = Field(0.2, ge=0.0, le=1.0)
+    crop_scale: tuple[float, float] = (1.0, 1.0)
+
+    @field_validator("crop_scale")
+    @classmethod
+    def _check_crop(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] <= value[1] <= 1:
+            raise ValueError("crop_scale must be [low, high] with 0 < low <= high <= 1")
+        return value
+
+    def transform(
+        self, train: bool, image_size: tuple[int, int] | None
+    ) -> Callable[..., dict[str, Any]]:
+        """A split's pipeline: these augmentations when ``train`` (and enabled), else resize + normalise.
+
+        Args:
+            train: Whether the split is the training split.
+            image_size: (H, W) fed to the network, ``None`` = native size.
+        """
+        return build_dense_transform(
+            train=train and self.enabled,
+            image_size=image_size,
+            hflip=self.hflip,
+            color_jitter=self.color_jitter,
+            crop_scale=self.crop_scale,
+        )
+
+
+def build_pair_transform(
+    kinds: dict[str, str], image_size: tuple[int, int], hflip: bool
+) -> Callable[..., dict[str, Any]]:
+    """Resize (and flip) several arrays of one pair together: ``transform(**{key: array})``.
+
+    Albumentations moves every array with the same geometry (``additional_targets``): ``rgb``
+    arrays are image targets (area interpolation), ``depth`` and ``mask`` arrays mask targets
+    (nearest neighbour, so no depth or class id is invented). No normalisation is applied.
+
+    Args:
+        kinds: Array key -> kind (``rgb``, ``depth`` or ``mask``), e.g. ``{"target": "rgb"}``.
+        image_size: (H, W) of the outputs.
+        hflip: Random horizontal flip of all arrays together.
+    """
+    geometry = _geometry(False, image_size, (1.0, 1.0))
+    if hflip:
+        geometry.append(A.HorizontalFlip(p=0.5))
+    targets = {key: "image" if kind == "rgb" else "mask" for key, kind in kinds.items()}
+    compose = A.Compose(geometry, additional_targets=targets)
+
+    def transform(**arrays: np.ndarray) -> dict[str, np.ndarray]:
+        height, width = next(iter(arrays.values())).shape[:2]
+        # Albumentations needs an ``image``; a 1x1-channel placeholder when no array is one.
+        out = compose(image=np.zeros((height, width, 1), np.uint8), **arrays)
+        return {key: out[key] for key in arrays}
+
+    return transform
 
 
 def prepare_image(rgb: np.ndarray, image_size: tuple[int, int] | None = None) -> torch.Tensor:

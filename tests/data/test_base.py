@@ -1,15 +1,17 @@
-"""What the data sections share: ``data.args`` checked against the reader (names and types)."""
+"""What the data sections and modules share: ``data.args`` checks, splits, load-time rules."""
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 
+import lightning as L
 import pytest
 
 from densepred.config import config_from_dict
-from densepred.data.base import validate_reader_args
-from densepred.data.depth import folder_reader, load_depth_samples, synthetic_reader
+from densepred.data.depth import DepthDataConfig, DepthDataModule, folder_reader, synthetic_reader
+from densepred.data.layout import read_samples, validate_reader_args
 from densepred.data.synthetic import (
     DEFAULT_NUM_TRAIN,
     DEFAULT_NUM_VAL,
@@ -17,7 +19,7 @@ from densepred.data.synthetic import (
     DEFAULT_SEED,
     DEFAULT_SIZE,
 )
-from densepred.errors import ConfigError
+from densepred.errors import ConfigError, DataError
 
 
 @pytest.mark.parametrize("task", ["depth", "segmentation", "classification", "gan"])
@@ -56,7 +58,7 @@ def test_bad_reader_args_name_the_key(args: dict[str, object], match: str) -> No
 
 def test_loader_checks_arg_types_too(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"data\.args\.num_val: expected int, got 2\.5"):
-        load_depth_samples("synthetic", tmp_path, "train", {"num_val": 2.5})
+        read_samples("synthetic", "depth", tmp_path, "train", args={"num_val": 2.5})
     assert not any(tmp_path.iterdir())  # failed before generating anything
 
 
@@ -74,7 +76,54 @@ def test_synthetic_readers_share_the_generator_defaults() -> None:
         synthetic_reader,
         segmentation.synthetic_reader,
         classification.synthetic_reader,
-        paired.synthetic_dirs,
+        paired.synthetic_pairs,
     ):
         params = inspect.signature(reader).parameters
         assert {name: params[name].default for name in defaults} == defaults
+
+
+class _CountBatches(L.LightningModule):
+    """A stand-in model: counts the batches Lightning's validate / test loops give it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = 0
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self.seen += len(batch["path"])
+
+    test_step = validation_step
+
+
+@pytest.mark.parametrize(
+    ("split_key", "stage"), [("val_split", "validate"), ("test_split", "test")]
+)
+def test_a_dataset_with_only_the_evaluated_split_works(
+    tmp_path: Path, pair_writer: Callable[..., None], split_key: str, stage: str
+) -> None:
+    """Like ../shared/real_rgbd_dev: MAI layout with a val/ folder and no train/ (issue 17)."""
+    for i in range(3):
+        pair_writer(tmp_path / f"val/rgb/{i}.png", tmp_path / f"val/depth/{i}.png", seed=i)
+    keys = {"format": "mai", "root": str(tmp_path), "num_workers": 0, "image_size": [16, 20]}
+    module = DepthDataModule(DepthDataConfig.model_validate({**keys, split_key: "val"}))
+    model, trainer = _CountBatches(), L.Trainer(logger=False, enable_progress_bar=False)
+    getattr(trainer, stage)(model, datamodule=module, verbose=False)
+    assert model.seen == 3
+    assert module.preflight(roles=("val", "test")) == 3
+    with pytest.raises(DataError, match=r"train' does not exist"):
+        module.setup("fit")  # training does need the training split
+
+
+def test_random_crop_without_image_size_fails_at_load() -> None:
+    raw = {
+        "task": {"name": "depth"},
+        "data": {"image_size": None, "augment": {"crop_scale": [0.5, 1.0]}},
+    }
+    with pytest.raises(ConfigError, match=r"crop_scale \[0\.5, 1\.0\].*data\.image_size"):
+        config_from_dict(raw, source="crop.yaml")
+
+
+def test_unknown_check_mode_fails_at_load() -> None:
+    raw = {"task": {"name": "depth"}, "data": {"check": "thorough"}}
+    with pytest.raises(ConfigError, match="data.check"):
+        config_from_dict(raw, source="check.yaml")

@@ -15,11 +15,9 @@ from densepred.data.classification import (
     ClassificationDataConfig,
     ClassificationDataModule,
     ClassificationDataset,
-    ClsSample,
     label_counts,
-    load_cls_samples,
-    spread_subset,
 )
+from densepred.data.layout import Sample, read_samples, spread
 from densepred.data.synthetic import LABEL_CLASSES, ensure_synthetic
 from densepred.data.transforms import build_dense_transform
 from densepred.errors import ConfigError, DataError
@@ -43,6 +41,13 @@ def make_imagefolder(root: Path, split: str = "train") -> Path:
             array = RNG.integers(0, 255, (size[1], size[0], 4), dtype=np.uint8)
             Image.fromarray(array, "RGBA").convert(mode).save(root / split / cls / name)
     return root
+
+
+def load_cls_samples(
+    fmt: str, root: Path | str, split: str, classes: list[str], args: dict | None = None
+) -> list[Sample]:
+    """The records of a label split (labels need no file check)."""
+    return read_samples(fmt, "label", root, split, [list(classes)], args=args)
 
 
 def data_config(**data) -> ClassificationDataConfig:
@@ -92,11 +97,11 @@ def test_synthetic_labels_come_from_labels_csv(tmp_path: Path) -> None:
     assert all(s.image.is_file() for s in samples)
 
 
-def test_spread_subset_keeps_every_class() -> None:
-    samples = [ClsSample(Path(f"{c}{i}.png"), c) for c in range(3) for i in range(10)]
-    subset = spread_subset(samples, 6)
+def test_spread_keeps_every_class() -> None:
+    samples = [Sample(Path(f"{c}{i}.png"), label=c) for c in range(3) for i in range(10)]
+    subset = spread(samples, 6)
     assert len(subset) == 6 and label_counts(subset, 3).tolist() == [2, 2, 2]
-    assert spread_subset(samples, None) == samples
+    assert spread(samples, None) == samples
 
 
 # --- bad input: each error names the file or folder ---------------------------------------

@@ -10,27 +10,25 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from densepred.data.depth import (
-    DEPTH_FORMATS,
-    DepthDataConfig,
-    DepthDataModule,
-    DepthDataset,
-    DepthSample,
-    load_depth_samples,
-)
+from densepred.config import config_from_dict
+from densepred.data.depth import DepthDataConfig, DepthDataModule, DepthDataset
 from densepred.data.io import read_depth, write_depth
+from densepred.data.layout import Sample, check_targets, missing_targets, read_samples
 from densepred.data.transforms import build_dense_transform
 from densepred.errors import ConfigError, DataError
 
 
-def test_registry_holds_every_documented_format() -> None:
-    assert DEPTH_FORMATS.names() == ["folder", "list", "mai", "nyu", "synthetic"]
+def load_depth_samples(
+    fmt: str, root: Path, split: str, args: dict[str, object] | None = None
+) -> list[Sample]:
+    """The records of a depth split, every depth file checked (what the data module uses)."""
+    return check_targets(read_samples(fmt, "depth", root, split, args=args), "depth")
 
 
 def test_mai_pairs_by_name(mai_root: Path) -> None:
     samples = load_depth_samples("mai", mai_root, "train")
     assert [s.image.name for s in samples] == ["00000.png", "00001.png", "00002.png"]
-    assert all(s.depth == mai_root / "train/depth" / s.image.name for s in samples)
+    assert all(s.target == mai_root / "train/depth" / s.image.name for s in samples)
 
 
 def test_mai_validation_split_is_predict_only(mai_root: Path) -> None:
@@ -38,24 +36,24 @@ def test_mai_validation_split_is_predict_only(mai_root: Path) -> None:
         DataError, match=r"2 of 2 images have no depth.*00000\.png.*validation/depth/00000\.png"
     ):
         load_depth_samples("mai", mai_root, "validation")
-    samples = load_depth_samples("mai", mai_root, "validation", require_depth=False)
-    assert len(samples) == 2 and all(s.depth is None for s in samples)
+    samples = read_samples("mai", "depth", mai_root, "validation")
+    assert len(samples) == 2 and missing_targets(samples, "depth") == samples
 
 
 def test_nyu_bts_layout_is_searched_recursively(nyu_root: Path) -> None:
     samples = load_depth_samples("nyu", nyu_root, "sync")
-    assert [(s.image.parent.name, s.image.name, s.depth.name) for s in samples] == [
+    assert [(s.image.parent.name, s.image.name, s.target.name) for s in samples] == [
         ("kitchen_0028a", "rgb_00000.jpg", "sync_depth_00000.png"),
         ("kitchen_0028a", "rgb_00001.jpg", "sync_depth_00001.png"),
         ("office_0003", "rgb_00002.jpg", "sync_depth_00002.png"),
     ]
-    assert all(s.depth.parent == s.image.parent for s in samples)
+    assert all(s.target.parent == s.image.parent for s in samples)
 
 
 def test_folder_layout_with_mixed_extensions(folder_root: Path) -> None:
     samples = load_depth_samples("folder", folder_root, "train")
     assert [s.image.name for s in samples] == ["img0.jpg", "img1.png", "img2.png"]
-    assert [s.depth.name for s in samples] == ["img0.png", "img1.png", "img2.png"]
+    assert [s.target.name for s in samples] == ["img0.png", "img1.png", "img2.png"]
     only_png = load_depth_samples("folder", folder_root, "train", {"image_exts": [".png"]})
     assert [s.image.name for s in only_png] == ["img1.png", "img2.png"]
 
@@ -69,7 +67,9 @@ def test_folder_layout_dirs_are_configurable(folder_root: Path) -> None:
 def test_list_file_with_bts_leading_slashes(list_root: Path) -> None:
     samples = load_depth_samples("list", list_root, "train")
     assert [s.image for s in samples] == [list_root / f"scene/rgb_{i}.jpg" for i in range(3)]
-    assert [s.depth for s in samples] == [list_root / f"scene/sync_depth_{i}.png" for i in range(3)]
+    assert [s.target for s in samples] == [
+        list_root / f"scene/sync_depth_{i}.png" for i in range(3)
+    ]
 
 
 def test_list_file_with_separate_roots_and_missing_gt(
@@ -82,11 +82,12 @@ def test_list_file_with_separate_roots_and_missing_gt(
     args = {"list_file": "lists/{split}_files.txt", "image_root": "images", "depth_root": "gt"}
     with pytest.raises(DataError, match=r"1 of 2 .*b\.jpg.*names no depth"):
         load_depth_samples("list", tmp_path, "test", args)
-    samples = load_depth_samples("list", tmp_path, "test", args, require_depth=False)
+    samples = read_samples("list", "depth", tmp_path, "test", args=args)
     assert samples == [
-        DepthSample(tmp_path / "images/a.jpg", tmp_path / "gt/a.png"),
-        DepthSample(tmp_path / "images/b.jpg", None),
+        Sample(tmp_path / "images/a.jpg", tmp_path / "gt/a.png"),
+        Sample(tmp_path / "images/b.jpg", None),
     ]
+    assert missing_targets(samples, "depth") == samples[1:]
 
 
 def test_missing_depth_names_image_expected_path_and_count(mai_root: Path) -> None:
@@ -127,7 +128,7 @@ def test_empty_list_file(tmp_path: Path) -> None:
 
 
 def test_unknown_format_and_args(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="Unknown depth data format 'nyuu'. Did you mean 'nyu'"):
+    with pytest.raises(ConfigError, match="Unknown data format 'nyuu'. Did you mean 'nyu'"):
         load_depth_samples("nyuu", tmp_path, "train")
     with pytest.raises(ConfigError, match=r"data\.args: Unknown key 'image_dirr'.*'image_dir'"):
         load_depth_samples("folder", tmp_path, "train", {"image_dirr": "x"})
@@ -146,7 +147,7 @@ def test_dataset_items(mai_root: Path) -> None:
 
 
 def test_dataset_without_depth_has_no_depth_key(mai_root: Path) -> None:
-    samples = load_depth_samples("mai", mai_root, "validation", require_depth=False)
+    samples = [Sample(s.image) for s in read_samples("mai", "depth", mai_root, "validation")]
     item = DepthDataset(samples, 1000.0, build_dense_transform(False, (8, 10)))[0]
     assert set(item) == {"image", "path"} and item["image"].shape == (3, 8, 10)
 
@@ -189,8 +190,6 @@ def test_config_defaults_and_validation() -> None:
         DepthDataConfig(format="mai", args={"root": "x"})
     with pytest.raises(ValidationError, match="extra"):
         DepthDataConfig(batchsize=3)
-    with pytest.raises(ValidationError, match="min_depth"):
-        DepthDataConfig(min_depth=5.0, max_depth=1.0)
     with pytest.raises(ValidationError, match="crop_scale"):
         DepthDataConfig(augment={"crop_scale": (0.0, 1.0)})
 
@@ -252,3 +251,17 @@ def test_datamodule_on_synthetic(tmp_path: Path) -> None:
     batch = next(iter(module.val_dataloader()))
     assert batch["depth"].shape == (2, 1, 32, 40) and (batch["depth"] <= 10.0).all()
     assert (batch["depth"] > 0).float().mean() > 0.5
+
+
+@pytest.mark.parametrize("key", ["min_depth", "max_depth"])
+def test_data_depth_range_is_rejected_and_points_to_the_task(key: str) -> None:
+    """``data.max_depth=80`` used to load and be ignored; the range is ``task.*`` only."""
+    raw = {"task": {"name": "depth"}, "data": {key: 80.0 if key == "max_depth" else 0.5}}
+    with pytest.raises(ConfigError, match=rf"data\.{key} is not a data setting.*task\.{key}"):
+        config_from_dict(raw, source="range.yaml")
+
+
+def test_configs_saved_with_the_old_default_range_still_load() -> None:
+    """Checkpoints written before the removal hold data.min_depth=0.001, data.max_depth=10."""
+    data = {"format": "synthetic", "min_depth": 0.001, "max_depth": 10.0}
+    assert "max_depth" not in DepthDataConfig.model_validate(data).model_dump()

@@ -15,7 +15,6 @@ from densepred.data.paired import (
     PairedDataModule,
     PairedDataset,
     depth_to_unit,
-    load_paired_samples,
     pair_files,
     unit_to_depth,
 )
@@ -85,9 +84,9 @@ def test_folder_layout(tmp_path: Path) -> None:
     cfg = PairedDataConfig(
         format="folder", root=str(tmp_path), condition="depth", target="rgb", image_size=(16, 16)
     )
-    samples = load_paired_samples(cfg, "train")
+    samples = PairedDataModule(cfg).samples("train")
     assert [s.target.name for s in samples] == ["000.png", "001.png", "002.png"]
-    assert all(s.condition.parent == tmp_path / "A" / "train" for s in samples)
+    assert all(s.image.parent == tmp_path / "A" / "train" for s in samples)
     item = PairedDataset(samples, "depth", "rgb", (16, 16))[0]
     assert item["condition"].shape == (1, 16, 16) and item["target"].shape == (3, 16, 16)
     # depth 0.5..5 m of 10 m maps to [-0.9, 0]

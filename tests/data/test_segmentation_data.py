@@ -11,13 +11,13 @@ from PIL import Image
 
 from densepred.config import config_from_dict
 from densepred.data.io import write_image, write_mask
+from densepred.data.layout import Sample, check_targets, read_samples
 from densepred.data.segmentation import (
     CAMVID_CLASSES,
     VOC_CLASSES,
     SegmentationDataConfig,
     SegmentationDataModule,
     SegmentationDataset,
-    load_seg_samples,
     pixel_counts,
 )
 from densepred.data.synthetic import MASK_CLASSES
@@ -74,6 +74,13 @@ def make_voc(root: Path) -> Path:
     (root / "ImageSets" / "Segmentation").mkdir(parents=True)
     (root / "ImageSets" / "Segmentation" / "train.txt").write_text("\n".join(ids) + "\n")
     return root
+
+
+def load_seg_samples(
+    fmt: str, root: Path | str, split: str, args: dict[str, object] | None = None
+) -> list[Sample]:
+    """The records of a mask split, every mask checked (what the data module uses)."""
+    return check_targets(read_samples(fmt, "mask", root, split, args=args), "mask")
 
 
 def data_config(**data) -> SegmentationDataConfig:
