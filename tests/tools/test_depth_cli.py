@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+from densepred.checkpoint import read_checkpoint
 from densepred.cli import evaluate_main, predict_main, train_main
 from densepred.config import load_config
-from densepred.inference import load_task, read_checkpoint
+from densepred.inference import load_task
 from densepred.tasks import NonFiniteLossError
 from densepred.train import run_training
 
