@@ -47,7 +47,8 @@ def read_checkpoint(path: str | Path, advice: str = "") -> dict[str, Any]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        lines = [line for line in str(exc).splitlines() if "WeightsUnpickler error:" in line]
+        first = lines[0].split("error:", 1)[1].strip() if lines else type(exc).__name__
         raise WeightsError(
             f"checkpoint '{path}' holds objects other than tensors and plain data, so it is not "
             f"loaded (unpickling could run arbitrary code): {first}{tail}"
