@@ -133,35 +133,34 @@ class SafeCheckpointIO(TorchCheckpointIO):
 class FiniteModelCheckpoint(ModelCheckpoint):
     """A ``ModelCheckpoint`` that never writes NaN or infinite weights or scores.
 
-    A non-finite monitored score skips the save with a warning; non-finite weights stop
-    training with :class:`NonFiniteWeightsError`, which names the newest finite checkpoint.
+    Non-finite weights stop training with :class:`NonFiniteWeightsError`, which names the newest
+    finite checkpoint; a non-finite monitored score skips the save with a warning.
     """
 
     def _save_topk_checkpoint(self, trainer: L.Trainer, monitor_candidates: dict[str, Any]) -> None:
-        if self._finite_score(monitor_candidates):
+        if self._may_save(trainer, monitor_candidates):
             super()._save_topk_checkpoint(trainer, monitor_candidates)
 
     def _save_last_checkpoint(self, trainer: L.Trainer, monitor_candidates: dict[str, Any]) -> None:
-        if self._finite_score(monitor_candidates):
+        if self._may_save(trainer, monitor_candidates):
             super()._save_last_checkpoint(trainer, monitor_candidates)
 
-    def _finite_score(self, monitor_candidates: dict[str, Any]) -> bool:
+    def _may_save(self, trainer: L.Trainer, monitor_candidates: dict[str, Any]) -> bool:
+        """Raise on non-finite weights; ``False`` (with a warning) for a non-finite score."""
+        folder = Path(self.dirpath or trainer.default_root_dir)
+        bad = non_finite_tensors(trainer.lightning_module.state_dict())
+        if bad:
+            raise NonFiniteWeightsError(
+                f"the weights became NaN or infinite at epoch {trainer.current_epoch}, step "
+                f"{trainer.global_step} ({', '.join(bad[:3])}); training stopped without writing "
+                f"a checkpoint. {kept_checkpoint_note(folder)} Lower task.optimizer.lr or use "
+                "trainer.gradient_clip_val."
+            )
         score = monitor_candidates.get(self.monitor) if self.monitor else None
         if score is None or math.isfinite(float(score)):
             return True
         rank_zero_warn(
             f"{self.monitor} is {float(score)}: no checkpoint is written for this validation; "
-            f"the earlier ones in '{self.dirpath}' are kept."
+            f"the earlier ones in '{folder}' are kept."
         )
         return False
-
-    def _save_checkpoint(self, trainer: L.Trainer, filepath: str) -> None:
-        bad = non_finite_tensors(trainer.lightning_module.state_dict())
-        if bad:
-            raise NonFiniteWeightsError(
-                f"the weights became NaN or infinite at epoch {trainer.current_epoch}, step "
-                f"{trainer.global_step} ({', '.join(bad[:3])}); training stopped and "
-                f"'{filepath}' was not written. {kept_checkpoint_note(Path(filepath).parent)} "
-                "Lower task.optimizer.lr or use trainer.gradient_clip_val."
-            )
-        super()._save_checkpoint(trainer, filepath)
