@@ -48,13 +48,17 @@ def read_checkpoint(path: str | Path, advice: str = "") -> dict[str, Any]:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         lines = [line for line in str(exc).splitlines() if "WeightsUnpickler error:" in line]
-        first = lines[0].split("error:", 1)[1].strip() if lines else type(exc).__name__
+        found = lines[0].split("error:", 1)[1] if lines else type(exc).__name__
+        first = found.split(". Please")[0].strip()  # not torch's advice to allowlist the object
         raise WeightsError(
             f"checkpoint '{path}' holds objects other than tensors and plain data, so it is not "
             f"loaded (unpickling could run arbitrary code): {first}{tail}"
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise WeightsError(f"checkpoint '{path}' is corrupt or truncated ({exc}).{tail}") from None
+        first = str(exc).split(". ")[0].rstrip(".")  # torch adds a paragraph of guesses
+        raise WeightsError(
+            f"checkpoint '{path}' is corrupt or truncated ({first}).{tail}"
+        ) from None
 
 
 def non_finite_tensors(state: dict[str, Any]) -> list[str]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -258,3 +262,27 @@ def test_output_folder_that_is_a_file_exits_2(
     ckpt = str(run / "checkpoints" / "best.ckpt")
     assert predict_main([ckpt, str(image), "--out", str(blocker / "pred")]) == 2
     assert f"output folder '{blocker / 'pred'}' cannot be created" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sigint_on_tools_train_exits_130(tmp_path: Path, make_tiny) -> None:
+    """Issue 12, case 10, with a real Ctrl-C: SIGINT to tools/train.py once it has a checkpoint."""
+    root = Path(__file__).resolve().parents[2]
+    overrides = [o for o in make_tiny(tmp_path) if not o.startswith("trainer.max_")]
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "tools" / "train.py"), str(MAIN), *overrides]
+        + ["trainer.max_steps=1000", "trainer.max_epochs=1000"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    last = tmp_path / "runs" / "depth_mbv3_unet" / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 300
+    while not last.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted: finished checkpoints and results are kept." in err
+    assert read_checkpoint(last)["global_step"] > 0
