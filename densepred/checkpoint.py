@@ -52,7 +52,7 @@ def read_checkpoint(path: str | Path, advice: str = "") -> dict[str, Any]:
         first = found.split(". Please")[0].strip()  # not torch's advice to allowlist the object
         raise WeightsError(
             f"checkpoint '{path}' holds objects other than tensors and plain data, so it is not "
-            f"loaded (unpickling could run arbitrary code): {first}{tail}"
+            f"loaded (unpickling could run arbitrary code): {first}.{tail}"
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
         first = str(exc).split(". ")[0].rstrip(".")  # torch adds a paragraph of guesses

@@ -52,6 +52,8 @@ def evaluate_checkpoint(
         ckpt_path: A checkpoint written by ``tools/train.py``.
         out: JSON file for the metrics (default: ``<checkpoint>.eval.json`` beside it).
     """
+    out = Path(out) if out else Path(ckpt_path).with_suffix(".eval.json")
+    ensure_folder(out.parent)
     task = load_task(ckpt_path)
     if task.config.task_name != config.task_name:
         raise ConfigError(
@@ -73,8 +75,7 @@ def evaluate_checkpoint(
     else:
         results = trainer.validate(task, datamodule=datamodule, verbose=False)
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
-    out = Path(out) if out else Path(ckpt_path).with_suffix(".eval.json")
-    with output_errors(ensure_folder(out.parent)):
+    with output_errors(out.parent):
         atomic_write_json(out, {"checkpoint": str(ckpt_path), "metrics": metrics})
     return metrics
 

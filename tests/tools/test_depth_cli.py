@@ -286,3 +286,30 @@ def test_sigint_on_tools_train_exits_130(tmp_path: Path, make_tiny) -> None:
     assert proc.returncode == 130, err[-2000:]
     assert "interrupted: finished checkpoints and results are kept." in err
     assert read_checkpoint(last)["global_step"] > 0
+
+
+class Payload:
+    """Unpickling this would create a file: what a crafted checkpoint could do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (Path.touch, (self.marker,))
+
+
+def test_crafted_checkpoint_runs_nothing(
+    trained: tuple[Path, list[str]], tmp_path: Path, capsys
+) -> None:
+    """Issue 12, a case that already passed: evaluate and predict read weights only."""
+    _, overrides = trained
+    marker, crafted = tmp_path / "pwned", tmp_path / "crafted.ckpt"
+    torch.save({"state_dict": {}, "payload": Payload(marker)}, crafted)
+    image = tmp_path / "x.png"
+    cv2.imwrite(str(image), np.zeros((20, 30, 3), np.uint8))
+    data = [o for o in overrides if o.startswith("data.")]
+    assert evaluate_main([str(MAIN), str(crafted), *data]) == 2
+    assert predict_main([str(crafted), str(image), "--out", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert err.count(f"checkpoint '{crafted}' holds objects other than tensors") == 2
+    assert not marker.exists()
