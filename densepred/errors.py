@@ -25,6 +25,10 @@ class WeightsError(DensepredError, ValueError):
     """A weights file is missing or does not match the model."""
 
 
+class OutputError(DensepredError):
+    """An output folder is not a folder, read-only or full."""
+
+
 def close_matches(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """Return up to ``n`` entries of ``choices`` that look like ``name``."""
     choices = list(choices)

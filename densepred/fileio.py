@@ -1,14 +1,19 @@
-"""Atomic file writes: a crash or Ctrl-C never leaves a half-written result behind."""
+"""Atomic file writes and output folders: a crash, Ctrl-C or full disk never leaves a
+half-written result behind, and an unwritable folder is a clear error."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from densepred.errors import OutputError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -21,7 +26,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path in the same folder; on success it replaces ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent
+    )
     os.close(fd)
     os.chmod(tmp, FILE_MODE)  # mkstemp makes it 0600
     try:
@@ -32,10 +39,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+def atomic_write_bytes(path: str | Path, data: bytes | memoryview) -> None:
+    """Write ``data`` to a temporary file beside ``path``, fsync it, then replace ``path``.
+
+    Whatever fails (a full disk, a crash), the previous ``path`` is left as it was.
+    """
+    with atomic_path(path) as tmp, os.fdopen(os.open(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    """Write ``text`` to ``path`` atomically (UTF-8, fsynced)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path: str | Path, data: Any) -> None:
@@ -43,10 +60,48 @@ def atomic_write_json(path: str | Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def repair_jsonl(path: str | Path) -> None:
+    """Make a JSONL file end with a complete line, so the next append starts a line of its own.
+
+    A last line without its newline (a crash mid-write) is kept and terminated when it is
+    valid JSON, and cut off otherwise; either way a warning names the line.
+    """
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return
+    start = data.rfind(b"\n") + 1
+    number = data.count(b"\n") + 1
+    tail = data[start:]
+    try:
+        json.loads(tail)
+    except ValueError:
+        warnings.warn(
+            f"{path}: line {number} is torn (a write was interrupted); it is dropped: "
+            f"{tail[:80].decode('utf-8', 'replace')!r}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        atomic_write_bytes(path, data[:start])
+        return
+    warnings.warn(
+        f"{path}: line {number} had no line end (a write was interrupted); it is kept.",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    atomic_write_bytes(path, data + b"\n")
+
+
 def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
-    """Append one JSON line and fsync, so a finished record survives a crash right after."""
+    """Append one JSON line and fsync, so a finished record survives a crash right after.
+
+    A torn last line left by an earlier crash is repaired first (:func:`repair_jsonl`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    repair_jsonl(path)
     line = json.dumps(record, sort_keys=True, default=str) + "\n"
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(line)
@@ -69,3 +124,80 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return records
+
+
+# What to do about an output folder that cannot be written, by errno.
+OUTPUT_FIXES = {
+    errno.ENOSPC: "Free disk space or choose another output folder.",
+    errno.EDQUOT: "Free disk space (quota) or choose another output folder.",
+    errno.EROFS: "It is on a read-only file system; choose another output folder.",
+    errno.EACCES: "Make it writable or choose another output folder.",
+    errno.EPERM: "Make it writable or choose another output folder.",
+    errno.ENOTDIR: "A part of the path is a file; choose another output folder.",
+}
+
+
+def output_error(folder: Path, exc: OSError) -> OutputError:
+    """The :class:`OutputError` for an ``OSError`` raised while writing into ``folder``."""
+    where = f" (writing '{exc.filename}')" if exc.filename else ""
+    fix = OUTPUT_FIXES.get(exc.errno or 0, "Choose another output folder.")
+    return OutputError(
+        f"cannot write to output folder '{folder}': {exc.strerror or exc}{where}. {fix}"
+    )
+
+
+def ensure_folder(folder: str | Path) -> Path:
+    """Create ``folder`` (and its parents) if needed and check that it is a writable folder.
+
+    Raises:
+        OutputError: It, or a parent, is a file; or it cannot be created or written.
+    """
+    folder = Path(folder)
+    blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise OutputError(
+            f"output folder '{folder}' cannot be created: '{blocker}' is a file, not a folder. "
+            "Choose another output folder."
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(folder, exc) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder '{folder}' is read-only. {OUTPUT_FIXES[errno.EACCES]}")
+    return folder
+
+
+def claim_folder(base: str | Path) -> Path:
+    """Create and return ``base``, or ``base_1``, ``base_2``, ... if taken: the first folder this
+    call created itself (``os.mkdir`` is atomic, so concurrent callers get distinct folders).
+
+    Raises:
+        OutputError: The parent folder cannot be created or written.
+    """
+    base = Path(base)
+    ensure_folder(base.parent)
+    candidate, i = base, 0
+    while True:
+        try:
+            os.mkdir(candidate)
+            return candidate
+        except FileExistsError:
+            i += 1
+            candidate = base.parent / f"{base.name}_{i}"
+        except OSError as exc:
+            raise output_error(base.parent, exc) from None
+
+
+@contextmanager
+def output_errors(folder: str | Path) -> Iterator[None]:
+    """Turn a failed write into ``folder`` (full disk, read-only, permissions) into an
+    :class:`OutputError` naming the folder; other errors pass unchanged."""
+    folder = Path(folder)
+    try:
+        yield
+    except OSError as exc:
+        inside = exc.filename is None or Path(str(exc.filename)).is_relative_to(folder)
+        if exc.errno in OUTPUT_FIXES and inside:
+            raise output_error(folder, exc) from None
+        raise

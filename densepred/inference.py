@@ -2,52 +2,46 @@
 
 from __future__ import annotations
 
-import pickle
+import os
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import lightning as L
 import torch
 from tqdm import tqdm
 
+from densepred.checkpoint import check_finite_weights, read_checkpoint
 from densepred.config import Config
 from densepred.data.io import read_image
 from densepred.data.layout import IMAGE_EXTS
 from densepred.errors import ConfigError, DensepredError
-from densepred.fileio import atomic_write_json
+from densepred.fileio import atomic_write_json, ensure_folder, output_errors
 from densepred.task_registry import TASKS
 from densepred.tasks import BaseTask
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a Lightning checkpoint with ``weights_only=True`` (no arbitrary code from pickles)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DensepredError(f"checkpoint '{path}' does not exist.")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise DensepredError(
-            f"checkpoint '{path}' holds objects other than tensors and plain data, so it is not "
-            f"loaded (unpickling could run arbitrary code). Details: {exc}"
-        ) from None
-    except (RuntimeError, EOFError) as exc:
-        raise DensepredError(f"checkpoint '{path}' is corrupt or truncated: {exc}") from None
-
-
 def load_task(path: str | Path, device: str | torch.device = "cpu") -> BaseTask:
-    """Rebuild the task saved in a densepred checkpoint and load its weights (eval mode)."""
+    """Rebuild the task saved in a densepred checkpoint and load its weights (eval mode).
+
+    Raises:
+        WeightsError: The file cannot be read safely, or its weights hold NaN or infinity.
+    """
     ckpt = read_checkpoint(path)
     config = ckpt.get("hyper_parameters", {}).get("config")
     if not isinstance(config, dict) or "state_dict" not in ckpt:
-        raise DensepredError(f"'{path}' is not a densepred checkpoint (no saved config or state_dict).")
+        raise DensepredError(
+            f"'{path}' is not a densepred checkpoint (no saved config or state_dict)."
+        )
+    check_finite_weights(ckpt["state_dict"], path)
     task = TASKS.get(config["task"]["name"])(config)
     task.load_state_dict(ckpt["state_dict"])
     return task.eval().to(device)
 
 
-def evaluate_checkpoint(config: Config, ckpt_path: str | Path, out: str | Path | None = None) -> dict[str, float]:
+def evaluate_checkpoint(
+    config: Config, ckpt_path: str | Path, out: str | Path | None = None
+) -> dict[str, float]:
     """Evaluate a checkpoint on the data of ``config`` and save the metrics as JSON.
 
     The model and task settings come from the checkpoint; the data from ``config``. The test
@@ -58,6 +52,8 @@ def evaluate_checkpoint(config: Config, ckpt_path: str | Path, out: str | Path |
         ckpt_path: A checkpoint written by ``tools/train.py``.
         out: JSON file for the metrics (default: ``<checkpoint>.eval.json`` beside it).
     """
+    out = Path(out) if out else Path(ckpt_path).with_suffix(".eval.json")
+    ensure_folder(out.parent)
     task = load_task(ckpt_path)
     if task.config.task_name != config.task_name:
         raise ConfigError(
@@ -65,20 +61,28 @@ def evaluate_checkpoint(config: Config, ckpt_path: str | Path, out: str | Path |
             f"is {config.task_name}."
         )
     datamodule = TASKS.get(config.task_name).build_datamodule(config)
-    trainer_args = {k: v for k, v in config.trainer.items() if k in ("accelerator", "devices", "precision")}
-    trainer = L.Trainer(logger=False, enable_checkpointing=False, default_root_dir=Path(ckpt_path).parent, **trainer_args)
+    trainer_args = {
+        k: v for k, v in config.trainer.items() if k in ("accelerator", "devices", "precision")
+    }
+    trainer = L.Trainer(
+        logger=False,
+        enable_checkpointing=False,
+        default_root_dir=Path(ckpt_path).parent,
+        **trainer_args,
+    )
     if getattr(config.data, "test_split", None):
         results = trainer.test(task, datamodule=datamodule, verbose=False)
     else:
         results = trainer.validate(task, datamodule=datamodule, verbose=False)
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
-    out = Path(out) if out else Path(ckpt_path).with_suffix(".eval.json")
-    atomic_write_json(out, {"checkpoint": str(ckpt_path), "metrics": metrics})
+    with output_errors(out.parent):
+        atomic_write_json(out, {"checkpoint": str(ckpt_path), "metrics": metrics})
     return metrics
 
 
 def expand_images(inputs: Iterable[str | Path]) -> list[Path]:
-    """Image files from a mix of files and folders (folders give their images, sorted)."""
+    """Image files from a mix of files and folders (folders give their images, sorted); a file
+    named twice is kept once."""
     files: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
@@ -89,7 +93,31 @@ def expand_images(inputs: Iterable[str | Path]) -> list[Path]:
             raise DensepredError(f"input '{item}' is neither an image file nor a folder.")
     if not files:
         raise DensepredError("no input images found; pass image files or folders holding images.")
-    return files
+    return list({p.resolve(): p for p in files}.values())
+
+
+def output_stems(files: list[Path]) -> list[str]:
+    """A distinct output name per input file: its stem, or where stems clash (``A/x.png``,
+    ``A/x.jpg``, ``B/x.png``) its folders and extension too (``A_x_png``, ``A_x_jpg``, ``B_x_png``).
+    """
+    counts = Counter(p.stem for p in files)
+    resolved = [p.resolve() for p in files]
+    root = Path(os.path.commonpath([p.parent for p in resolved]))
+    stems = [
+        p.stem
+        if counts[p.stem] == 1
+        else "_".join([*full.parent.relative_to(root).parts, p.stem, p.suffix.lstrip(".")])
+        for p, full in zip(files, resolved, strict=True)
+    ]
+    taken: set[str] = set()
+    for i, stem in enumerate(stems):  # what is left: e.g. an input named A_x_png.png
+        name, n = stem, 1
+        while name in taken:
+            n += 1
+            name = f"{stem}_{n}"
+        taken.add(name)
+        stems[i] = name
+    return stems
 
 
 def predict_files(
@@ -97,21 +125,34 @@ def predict_files(
 ) -> list[Path]:
     """Run a checkpoint on images of any size and write the task's output files.
 
+    Inputs with the same stem get distinct output names (:func:`output_stems`).
+
     Args:
         ckpt_path: Checkpoint written by ``tools/train.py``.
         inputs: Image files and/or folders.
         out_dir: Output folder.
         device: Torch device.
+
+    Returns:
+        The distinct files written, each once.
     """
     task = load_task(ckpt_path, device)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    files = expand_images(inputs)
+    out_dir = ensure_folder(out_dir)
+    written: dict[Path, None] = {}
     read = getattr(task, "read_input", read_image)  # tasks whose inputs are not RGB read their own
-    for path in tqdm(expand_images(inputs), desc="predict", unit="img"):
-        rgb = read(path)
-        written += task.save_prediction(task.predict_array(rgb), out_dir, path.stem, rgb)
-    return written
+    with output_errors(out_dir):
+        for path, stem in tqdm(
+            zip(files, output_stems(files), strict=True),
+            total=len(files),
+            desc="predict",
+            unit="img",
+        ):
+            rgb = read(path)
+            written.update(
+                dict.fromkeys(task.save_prediction(task.predict_array(rgb), out_dir, stem, rgb))
+            )
+    return list(written)
 
 
 def generate_files(
@@ -132,9 +173,9 @@ def generate_files(
             f"checkpoint '{ckpt_path}' is a {task.config.task_name} model, which predicts from input "
             "images; pass image files or folders instead of --num."
         )
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = ensure_folder(out_dir)
     written: list[Path] = []
-    for i, sample in enumerate(task.sample_arrays(num, seed)):
-        written += task.save_prediction(sample, out_dir, f"sample_{i:05d}")
+    with output_errors(out_dir):
+        for i, sample in enumerate(task.sample_arrays(num, seed)):
+            written += task.save_prediction(sample, out_dir, f"sample_{i:05d}")
     return written

@@ -5,18 +5,28 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+from densepred.checkpoint import (
+    FiniteModelCheckpoint,
+    SafeCheckpointIO,
+    kept_checkpoint_note,
+    read_checkpoint,
+)
 from densepred.config import Config
 from densepred.errors import ConfigError
-from densepred.fileio import atomic_write_json, atomic_write_text
+from densepred.fileio import atomic_write_json, atomic_write_text, claim_folder, output_errors
 from densepred.task_registry import TASKS
+from densepred.tasks import NonFiniteLossError
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "max_epochs": 10,
@@ -56,10 +66,17 @@ def _validate(
 def choose_run_dir(config: Config, resume: bool, run_dir: str | Path | None = None) -> Path:
     """The folder of this run: ``output_dir/name``; never overwrites an earlier run.
 
+    A new run claims its folder atomically: ``output_dir/name`` if that does not exist yet,
+    else the first free ``name_1``, ``name_2``, ... (two runs started together get two folders).
+
     Args:
         config: The run's config.
         resume: Continue the run in ``run_dir`` (which must hold ``checkpoints/last.ckpt``).
         run_dir: Explicit folder instead of ``output_dir/name``.
+
+    Raises:
+        ConfigError: ``resume`` without a ``last.ckpt``.
+        OutputError: The output folder is a file, read-only or cannot be created.
     """
     base = Path(run_dir) if run_dir is not None else Path(config.output_dir) / config.name
     if resume:
@@ -69,12 +86,18 @@ def choose_run_dir(config: Config, resume: bool, run_dir: str | Path | None = No
                 f"--resume: no checkpoint at '{last}'. Start the run without --resume first."
             )
         return base
-    if not (base / "checkpoints").exists():
-        return base
-    i = 1
-    while (base.parent / f"{base.name}_{i}" / "checkpoints").exists():
-        i += 1
-    return base.parent / f"{base.name}_{i}"
+    return claim_folder(base)
+
+
+def resume_advice(folder: Path) -> str:
+    """What to do when ``folder``'s ``last.ckpt`` cannot be resumed from."""
+    last, best = folder / "checkpoints" / "last.ckpt", folder / "checkpoints" / "best.ckpt"
+    if best.is_file():
+        return (
+            f"To resume from the best checkpoint instead, copy '{best}' to '{last}' and run "
+            "again with --resume; or start over without --resume."
+        )
+    return "Start over without --resume."
 
 
 def build_trainer(
@@ -82,7 +105,7 @@ def build_trainer(
 ) -> L.Trainer:
     """A Trainer with loggers (CSV, TensorBoard) and checkpointing in ``run_dir``."""
     task = config.task
-    checkpoint = ModelCheckpoint(
+    checkpoint = FiniteModelCheckpoint(
         dirpath=run_dir / "checkpoints",
         filename="best",
         monitor=getattr(task, "monitor", None),
@@ -99,6 +122,7 @@ def build_trainer(
         default_root_dir=run_dir,
         logger=loggers,
         callbacks=all_callbacks + list(callbacks or []),
+        plugins=[SafeCheckpointIO()],
         **kwargs,
     )
 
@@ -123,23 +147,48 @@ def run_training(
     """
     L.seed_everything(config.seed, workers=True, verbose=False)
     folder = choose_run_dir(config, resume, run_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    with output_errors(folder):
+        return _train(config, folder, resume, callbacks)
+
+
+@contextmanager
+def _stops_cleanly(trainer: L.Trainer, checkpoints: Path) -> Iterator[None]:
+    """Ctrl-C raises ``KeyboardInterrupt`` (Lightning turns it into ``SystemExit(1)`` and ignores
+    SIGINT afterwards); a non-finite loss error names the newest finite checkpoint."""
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    except SystemExit:
+        if not trainer.interrupted:
+            raise
+        signal.signal(signal.SIGINT, handler)
+        raise KeyboardInterrupt from None
+    except NonFiniteLossError as exc:
+        raise NonFiniteLossError(f"{exc} {kept_checkpoint_note(checkpoints)}") from None
+
+
+def _train(
+    config: Config, folder: Path, resume: bool, callbacks: list[Callback] | None
+) -> TrainResult:
+    """:func:`run_training` in its claimed run ``folder``."""
     atomic_write_text(folder / "config.yaml", config.to_yaml())
     task_cls = TASKS.get(config.task_name)
     task = task_cls(config)
     datamodule = task_cls.build_datamodule(config)
     trainer = build_trainer(config, folder, callbacks)
     last = folder / "checkpoints" / "last.ckpt"
+    if resume:  # a clear error naming the file and what to do, before any work
+        read_checkpoint(last, advice=resume_advice(folder))
     validate = trainer.limit_val_batches != 0
-    initial = _validate(trainer, task, datamodule) if validate and not resume else {}
-    L.seed_everything(config.seed, workers=True, verbose=False)
-    trainer.fit(task, datamodule=datamodule, ckpt_path=last if resume else None)
-
-    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-    best_path = Path(best) if best else (last if last.is_file() else None)
-    metrics: dict[str, float] = {}
-    if best_path is not None and validate:
-        metrics = _validate(trainer, task, datamodule, ckpt_path=best_path)
+    with _stops_cleanly(trainer, last.parent):
+        initial = _validate(trainer, task, datamodule) if validate and not resume else {}
+        L.seed_everything(config.seed, workers=True, verbose=False)
+        trainer.fit(task, datamodule=datamodule, ckpt_path=last if resume else None)
+        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        best_path = Path(best) if best else (last if last.is_file() else None)
+        metrics: dict[str, float] = {}
+        if best_path is not None and validate:
+            metrics = _validate(trainer, task, datamodule, ckpt_path=best_path)
     record = {
         "checkpoint": str(best_path) if best_path else None,
         "epochs": trainer.current_epoch,

@@ -1,7 +1,7 @@
 """Local execution of a sweep: sequential or in parallel processes, resumable, Ctrl-C safe.
 
 Each finished trial's record is appended (and fsynced) to ``results.jsonl`` by this process, the
-only writer, as soon as the trial ends; a rerun skips every trial that already has a record
+only writer, as soon as the trial ends (a line torn by a crash is repaired when the sweep starts); a rerun skips every trial that already has a record
 (failed ones too, unless ``retry_failed``). An interrupted trial has no record, so a rerun
 trains it again from scratch in a clean run folder. The report is rewritten after every run,
 including an interrupted one.
@@ -26,7 +26,13 @@ from densepred.ablation.sweep import BenchmarkSettings, Sweep, Trial, expand_gri
 from densepred.ablation.trial import measure_model, run_trial
 from densepred.config import config_from_dict
 from densepred.errors import DensepredError
-from densepred.fileio import append_jsonl, atomic_write_text, read_jsonl
+from densepred.fileio import (
+    append_jsonl,
+    atomic_write_text,
+    ensure_folder,
+    read_jsonl,
+    repair_jsonl,
+)
 from densepred.task_registry import TASKS
 
 TRIALS_DIR = "trials"
@@ -214,7 +220,8 @@ def run_sweep(
     """
     if jobs < 1:
         raise DensepredError(f"--jobs must be at least 1, got {jobs}.")
-    folder = sweep_folder(sweep, out_dir)
+    folder = ensure_folder(sweep_folder(sweep, out_dir))
+    repair_jsonl(folder / RESULTS_JSONL)  # a torn last line must not swallow the next record
     trials = expand_grid(sweep)
     settings = {**sweep.settings.model_dump(mode="json"), "base": str(sweep.base_path)}
     atomic_write_text(folder / "sweep.yaml", yaml.safe_dump(settings, sort_keys=False))

@@ -92,9 +92,6 @@ def run_trial(trial: Trial, run_dir: str | Path, bench: BenchmarkSettings) -> di
         record.update({k.removeprefix(STAGE_PREFIX): v for k, v in result.metrics.items()})
         record["checkpoint"] = str(result.best_checkpoint) if result.best_checkpoint else ""
         record.update(measure_model(config, bench))
-    except SystemExit as exc:
-        # Lightning turns Ctrl-C during fit/validate into SystemExit(1): an interruption, not a failure.
-        raise KeyboardInterrupt from exc
     except Exception as exc:  # any error fails this trial only
         record.update(status="failed", error=f"{type(exc).__name__}: {exc}")
         atomic_write_text(run_dir / "error.txt", traceback.format_exc())

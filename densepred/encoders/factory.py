@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import timm
+import torch
 from torch import nn
 
 from densepred.encoders.aliases import resolve_encoder_name
@@ -25,6 +26,48 @@ def reset_classifier_init(model: nn.Module) -> None:
     for module in model.get_classifier().modules():
         if isinstance(module, (nn.Linear, nn.Conv2d)):
             module.reset_parameters()
+
+
+def supported_output_strides(timm_name: str, **timm_kwargs: Any) -> list[int]:
+    """The output strides timm can build ``timm_name`` with (probed on the meta device, so
+    nothing is allocated).
+
+    Args:
+        timm_name: timm model name.
+        **timm_kwargs: Other ``timm.create_model`` arguments, e.g. ``features_only=True``.
+    """
+    strides = []
+    for stride in OUTPUT_STRIDES:
+        dilation = {"output_stride": stride} if stride != 32 else {}
+        try:
+            with torch.device("meta"):
+                timm.create_model(timm_name, **dilation, **timm_kwargs)
+        except (AssertionError, TypeError, ValueError, NotImplementedError):
+            continue
+        strides.append(stride)
+    return strides
+
+
+def _create_model(timm_name: str, name: str, **kwargs: Any) -> nn.Module:
+    """``timm.create_model`` whose failure at an output stride the model cannot do is a
+    ConfigError naming the encoder, the stride and the strides it supports."""
+    try:
+        return timm.create_model(timm_name, **kwargs)
+    except (AssertionError, TypeError) as exc:
+        if "output_stride" not in kwargs:
+            raise
+        arch = {
+            k: v for k, v in kwargs.items() if k not in ("pretrained", "pretrained_cfg_overlay")
+        }
+        output_stride = arch.pop("output_stride")
+        strides = supported_output_strides(timm_name, **arch)
+        if output_stride in strides or not strides:
+            raise
+        raise ConfigError(
+            f"encoder '{name}' (timm '{timm_name}') cannot be built with "
+            f"output_stride={output_stride}: timm cannot dilate its deep stages. Output strides "
+            f"it supports: {strides}; use output_stride={max(strides)} or another encoder."
+        ) from exc
 
 
 def create_encoder(
@@ -50,7 +93,7 @@ def create_encoder(
         **timm_kwargs: Extra ``timm.create_model`` arguments, e.g. ``drop_path_rate``.
 
     Raises:
-        ConfigError: Unknown name or unsupported output stride.
+        ConfigError: Unknown name, or an output stride the model cannot do.
         WeightsError: Missing or mismatched weights file.
     """
     timm_name = resolve_encoder_name(name)
@@ -63,11 +106,11 @@ def create_encoder(
     if output_stride != 32:  # not every timm model accepts the argument
         kwargs["output_stride"] = output_stride
     if include_top:
-        model = timm.create_model(
-            timm_name, num_classes=num_classes, in_chans=in_channels, **kwargs
+        model = _create_model(
+            timm_name, name, num_classes=num_classes, in_chans=in_channels, **kwargs
         )
         if not (kwargs["pretrained"] and model.pretrained_cfg.get("num_classes") == num_classes):
             reset_classifier_init(model)
         return model
-    model = timm.create_model(timm_name, features_only=True, in_chans=in_channels, **kwargs)
+    model = _create_model(timm_name, name, features_only=True, in_chans=in_channels, **kwargs)
     return Encoder(model, name, timm_name, output_stride)

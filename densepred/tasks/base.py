@@ -156,9 +156,9 @@ class BaseTask(L.LightningModule, ABC):
         if not torch.isfinite(loss).all():
             raise NonFiniteLossError(
                 f"training loss became {loss.item()} at epoch {self.current_epoch}, step "
-                f"{self.global_step}. Training stopped before the optimizer step; the last good "
-                f"checkpoint is kept in {self.run_dir / 'checkpoints'}. Lower task.optimizer.lr, "
-                "check the data for invalid targets, or use trainer.gradient_clip_val."
+                f"{self.global_step}; training stopped before the optimizer step. Lower "
+                "task.optimizer.lr, check the data for invalid targets, or use "
+                "trainer.gradient_clip_val."
             )
 
     def stage_metrics(self, stage: str) -> MetricCollection:

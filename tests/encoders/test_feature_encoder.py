@@ -131,3 +131,20 @@ def test_discriminator_head() -> None:
     logits.sum().backward()
     assert logits.shape == (2, 1)
     assert model.fc.weight.grad is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "output_stride", "supported"),
+    [("ghostnet_100", 16, [32]), ("vgg11", 8, [32]), ("efficientvit_b0", 16, [32])],
+)
+@pytest.mark.parametrize("include_top", [False, True])
+def test_stride_the_model_cannot_do(
+    name: str, output_stride: int, supported: list[int], include_top: bool
+) -> None:
+    """Issue 12, case 11: a ConfigError naming the encoder, the stride and the valid strides,
+    not timm's AssertionError or TypeError."""
+    with pytest.raises(ConfigError) as err:
+        create_encoder(name, include_top=include_top, output_stride=output_stride)
+    message = str(err.value)
+    assert f"encoder '{name}'" in message and f"output_stride={output_stride}:" in message
+    assert f"Output strides it supports: {supported}; use output_stride=32" in message

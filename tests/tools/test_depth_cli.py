@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -10,9 +16,10 @@ import numpy as np
 import pytest
 import torch
 
+from densepred.checkpoint import read_checkpoint
 from densepred.cli import evaluate_main, predict_main, train_main
 from densepred.config import load_config
-from densepred.inference import load_task, read_checkpoint
+from densepred.inference import load_task
 from densepred.tasks import NonFiniteLossError
 from densepred.train import run_training
 
@@ -62,22 +69,36 @@ def test_checkpoint_loads_without_pickled_code(trained: tuple[Path, list[str]]) 
     assert not task.training
 
 
-def test_evaluate_prints_and_saves(trained: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_prints_and_saves(
+    trained: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
     run, overrides = trained
     out = run / "eval.json"
     data_overrides = [o for o in overrides if o.startswith("data.")]
-    assert evaluate_main([str(MAIN), str(run / "checkpoints" / "best.ckpt"), *data_overrides, "--out", str(out)]) == 0
+    assert (
+        evaluate_main(
+            [str(MAIN), str(run / "checkpoints" / "best.ckpt"), *data_overrides, "--out", str(out)]
+        )
+        == 0
+    )
     metrics = json.loads(out.read_text())["metrics"]
     assert "val/mai_si_rmse" in metrics
     assert "val/mai_si_rmse" in capsys.readouterr().out
 
 
-def test_predict_any_size_writes_uint16_millimetres(trained: tuple[Path, list[str]], tmp_path: Path) -> None:
+def test_predict_any_size_writes_uint16_millimetres(
+    trained: tuple[Path, list[str]], tmp_path: Path
+) -> None:
     run, _ = trained
     image = np.random.default_rng(0).integers(0, 255, (37, 53, 3), dtype=np.uint8)
     cv2.imwrite(str(tmp_path / "odd.png"), image)
     out = tmp_path / "pred"
-    assert predict_main([str(run / "checkpoints" / "best.ckpt"), str(tmp_path / "odd.png"), "--out", str(out)]) == 0
+    assert (
+        predict_main(
+            [str(run / "checkpoints" / "best.ckpt"), str(tmp_path / "odd.png"), "--out", str(out)]
+        )
+        == 0
+    )
     depth = cv2.imread(str(out / "odd_depth.png"), cv2.IMREAD_UNCHANGED)
     assert depth.dtype == np.uint16 and depth.shape == (37, 53)
     assert 0 < depth.max() <= 10_000  # millimetres, within max_depth
@@ -88,7 +109,10 @@ def test_predict_any_size_writes_uint16_millimetres(trained: tuple[Path, list[st
 def test_resume_continues_from_last(trained: tuple[Path, list[str]], make_tiny) -> None:
     run, overrides = trained
     before = read_checkpoint(run / "checkpoints" / "last.ckpt")["global_step"]
-    more = [o for o in overrides if not o.startswith("trainer.max_")] + ["trainer.max_steps=5", "trainer.max_epochs=5"]
+    more = [o for o in overrides if not o.startswith("trainer.max_")] + [
+        "trainer.max_steps=5",
+        "trainer.max_epochs=5",
+    ]
     assert train_main([str(MAIN), *more, "--resume"]) == 0
     after = read_checkpoint(run / "checkpoints" / "last.ckpt")["global_step"]
     assert before == 3 and after == 5
@@ -111,7 +135,9 @@ def test_config_typo_exits_with_message(tmp_path: Path, make_tiny, capsys) -> No
     assert "model.decodr" in err and "'decoder'" in err
 
 
-def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, make_tiny, monkeypatch) -> None:
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(
+    tmp_path: Path, make_tiny, monkeypatch
+) -> None:
     from densepred.losses.depth import DepthLoss
 
     real_forward = DepthLoss.forward
@@ -124,10 +150,166 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, make_tiny
 
     monkeypatch.setattr(DepthLoss, "forward", flaky)
     overrides = [o for o in make_tiny(tmp_path) if not o.startswith("trainer.max_")]
-    overrides += ["trainer.max_epochs=10", "trainer.limit_train_batches=1", "trainer.limit_val_batches=1"]
+    overrides += [
+        "trainer.max_epochs=10",
+        "trainer.limit_train_batches=1",
+        "trainer.limit_val_batches=1",
+    ]
     cfg = load_config(MAIN, overrides)
-    with pytest.raises(NonFiniteLossError, match="last good checkpoint"):
+    with pytest.raises(NonFiniteLossError, match="newest checkpoint with finite weights is"):
         run_training(cfg)
     last = tmp_path / "runs" / "depth_mbv3_unet" / "checkpoints" / "last.ckpt"
     state = read_checkpoint(last)["state_dict"]
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
+
+
+@pytest.fixture
+def poisoned(trained: tuple[Path, list[str]], tmp_path: Path) -> Path:
+    """A copy of the best checkpoint with one weight set to infinity."""
+    run, _ = trained
+    ckpt = read_checkpoint(run / "checkpoints" / "best.ckpt")
+    name = next(k for k, v in ckpt["state_dict"].items() if v.is_floating_point())
+    ckpt["state_dict"][name].view(-1)[0] = float("inf")
+    path = tmp_path / "poisoned.ckpt"
+    torch.save(ckpt, path)
+    return path
+
+
+def test_evaluate_and_predict_refuse_non_finite_weights(
+    trained: tuple[Path, list[str]], poisoned: Path, tmp_path: Path, capsys
+) -> None:
+    """Issue 12, case 2: no NaN metrics or all-zero depth from a poisoned checkpoint."""
+    _, overrides = trained
+    data = [o for o in overrides if o.startswith("data.")]
+    assert evaluate_main([str(MAIN), str(poisoned), *data, "--out", str(tmp_path / "e.json")]) == 2
+    err = capsys.readouterr().err
+    assert f"checkpoint '{poisoned}' holds NaN or infinite weights" in err
+    image = tmp_path / "x.png"
+    cv2.imwrite(str(image), np.zeros((20, 30, 3), np.uint8))
+    assert predict_main([str(poisoned), str(image), "--out", str(tmp_path / "pred")]) == 2
+    assert "holds NaN or infinite weights" in capsys.readouterr().err
+    assert not (tmp_path / "pred" / "x_depth.png").exists()
+
+
+def test_predict_same_stems_get_distinct_outputs(
+    trained: tuple[Path, list[str]], tmp_path: Path, capsys
+) -> None:
+    """Issue 12, case 5: A/x.png, A/x.jpg and B/x.png never overwrite each other."""
+    run, _ = trained
+    rng = np.random.default_rng(0)
+    inputs = [
+        tmp_path / "in" / "A" / "x.png",
+        tmp_path / "in" / "A" / "x.jpg",
+        tmp_path / "in" / "B" / "x.png",
+    ]
+    for path in inputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), rng.integers(0, 255, (24, 32, 3), dtype=np.uint8))
+    out = tmp_path / "pred"
+    ckpt = str(run / "checkpoints" / "best.ckpt")
+    assert predict_main([ckpt, str(tmp_path / "in" / "A"), str(inputs[2]), "--out", str(out)]) == 0
+    files = sorted(p.name for p in out.iterdir())
+    assert [f for f in files if f.endswith("_depth.png")] == [
+        "A_x_jpg_depth.png",
+        "A_x_png_depth.png",
+        "B_x_png_depth.png",
+    ]
+    assert f"wrote {len(files)} files to {out}" in capsys.readouterr().out
+
+
+def test_resume_from_a_truncated_last_exits_2(
+    trained: tuple[Path, list[str]], tmp_path: Path, capsys
+) -> None:
+    """Issue 12, case 9: one line naming the file and what to do, exit code 2."""
+    run, overrides = trained
+    copy = Path(shutil.copytree(run, tmp_path / "run"))
+    last = copy / "checkpoints" / "last.ckpt"
+    last.write_bytes(last.read_bytes()[:1000])
+    assert train_main([str(MAIN), *overrides, "--resume", "--run-dir", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: checkpoint '{last}' is corrupt or truncated" in err
+    assert "best.ckpt" in err and "without --resume" in err
+
+
+def test_ctrl_c_exits_130(tmp_path: Path, make_tiny, monkeypatch, capsys) -> None:
+    """Issue 12, case 10: the CLI's promise, not Lightning's SystemExit(1)."""
+    from densepred.losses.depth import DepthLoss
+
+    def ctrl_c(self, pred, gt):
+        raise KeyboardInterrupt
+
+    handler = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(DepthLoss, "forward", ctrl_c)
+    try:
+        code = train_main([str(MAIN), *make_tiny(tmp_path)])
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert code == 130
+    assert "interrupted: finished checkpoints and results are kept." in capsys.readouterr().err
+
+
+def test_output_folder_that_is_a_file_exits_2(
+    trained: tuple[Path, list[str]], tmp_path: Path, make_tiny, capsys
+) -> None:
+    """Issue 12, case 12: train's output_dir and predict's --out under a file."""
+    run, _ = trained
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    assert train_main([str(MAIN), *make_tiny(tmp_path), f"output_dir={blocker / 'runs'}"]) == 2
+    assert f"'{blocker}' is a file, not a folder" in capsys.readouterr().err
+    image = tmp_path / "x.png"
+    cv2.imwrite(str(image), np.zeros((20, 30, 3), np.uint8))
+    ckpt = str(run / "checkpoints" / "best.ckpt")
+    assert predict_main([ckpt, str(image), "--out", str(blocker / "pred")]) == 2
+    assert f"output folder '{blocker / 'pred'}' cannot be created" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sigint_on_tools_train_exits_130(tmp_path: Path, make_tiny) -> None:
+    """Issue 12, case 10, with a real Ctrl-C: SIGINT to tools/train.py once it has a checkpoint."""
+    root = Path(__file__).resolve().parents[2]
+    overrides = [o for o in make_tiny(tmp_path) if not o.startswith("trainer.max_")]
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "tools" / "train.py"), str(MAIN), *overrides]
+        + ["trainer.max_steps=1000", "trainer.max_epochs=1000"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    last = tmp_path / "runs" / "depth_mbv3_unet" / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 300
+    while not last.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted: finished checkpoints and results are kept." in err
+    assert read_checkpoint(last)["global_step"] > 0
+
+
+class Payload:
+    """Unpickling this would create a file: what a crafted checkpoint could do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (Path.touch, (self.marker,))
+
+
+def test_crafted_checkpoint_runs_nothing(
+    trained: tuple[Path, list[str]], tmp_path: Path, capsys
+) -> None:
+    """Issue 12, a case that already passed: evaluate and predict read weights only."""
+    _, overrides = trained
+    marker, crafted = tmp_path / "pwned", tmp_path / "crafted.ckpt"
+    torch.save({"state_dict": {}, "payload": Payload(marker)}, crafted)
+    image = tmp_path / "x.png"
+    cv2.imwrite(str(image), np.zeros((20, 30, 3), np.uint8))
+    data = [o for o in overrides if o.startswith("data.")]
+    assert evaluate_main([str(MAIN), str(crafted), *data]) == 2
+    assert predict_main([str(crafted), str(image), "--out", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert err.count(f"checkpoint '{crafted}' holds objects other than tensors") == 2
+    assert not marker.exists()

@@ -1,0 +1,264 @@
+"""run_training under faults: concurrent runs, exploding weights, failed checkpoint writes,
+corrupt resume points, Ctrl-C and unwritable output folders (issue 12)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from lightning.pytorch.callbacks import Callback
+
+from densepred.checkpoint import NonFiniteWeightsError, non_finite_tensors, read_checkpoint
+from densepred.config import Config, load_config
+from densepred.errors import OutputError, WeightsError
+from densepred.tasks import NonFiniteLossError
+from densepred.train import choose_run_dir, run_training
+
+MAIN = Path(__file__).resolve().parents[1] / "configs" / "depth_mbv3_unet.yaml"
+
+
+def tiny_config(tmp_path: Path, make_tiny: Callable[..., list[str]], *extra: str) -> Config:
+    return load_config(MAIN, [*make_tiny(tmp_path), *extra])
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> tuple[Path, list[str]]:
+    """A finished run of one epoch (three steps): its folder and overrides."""
+    tmp = tmp_path_factory.mktemp("train")
+    overrides = make_tiny(tmp, max_steps=3)
+    result = run_training(load_config(MAIN, overrides))
+    return result.run_dir, overrides
+
+
+@pytest.fixture
+def run_copy(trained_run: tuple[Path, list[str]], tmp_path: Path) -> tuple[Path, Config]:
+    """A copy of the finished run this test may change, and the config to resume it with."""
+    run, overrides = trained_run
+    copy = Path(shutil.copytree(run, tmp_path / "run"))
+    more = [o for o in overrides if not o.startswith("trainer.max_")]
+    return copy, load_config(MAIN, [*more, "trainer.max_steps=5", "trainer.max_epochs=5"])
+
+
+@pytest.fixture
+def keep_sigint() -> Iterator[None]:
+    """Lightning ignores SIGINT while it shuts down after a Ctrl-C; give pytest its handler back."""
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)
+
+
+def test_concurrent_runs_claim_distinct_folders(tmp_path: Path, make_tiny) -> None:
+    """Case 1: runs started together never share a run folder."""
+    config = tiny_config(tmp_path, make_tiny)
+    start = threading.Barrier(6)
+    folders: list[Path] = []
+
+    def claim() -> None:
+        start.wait()
+        folders.append(choose_run_dir(config, resume=False))
+
+    threads = [threading.Thread(target=claim) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(folders)) == 6 and all(f.is_dir() for f in folders)
+    assert Path(config.output_dir) / config.name in folders
+
+
+def test_exploding_weights_never_reach_a_checkpoint(tmp_path: Path, make_tiny) -> None:
+    """Case 2: a good first epoch, then a huge learning rate; no checkpoint holds the blow-up and
+    the error names the newest checkpoint that is really finite."""
+
+    class HugeLearningRate(Callback):
+        def on_train_epoch_start(self, trainer: Any, module: Any) -> None:
+            if trainer.current_epoch == 1:
+                for group in trainer.optimizers[0].param_groups:
+                    group["lr"] = 1e30
+
+    config = tiny_config(
+        tmp_path,
+        make_tiny,
+        "trainer.max_steps=20",
+        "trainer.max_epochs=5",
+        "trainer.limit_train_batches=1",
+        "trainer.limit_val_batches=1",
+    )
+    with pytest.raises((NonFiniteLossError, NonFiniteWeightsError)) as err:
+        run_training(config, callbacks=[HugeLearningRate()])
+    folder = Path(config.output_dir) / config.name / "checkpoints"
+    checkpoints = sorted(folder.glob("*.ckpt"))
+    assert checkpoints, "the first epoch's checkpoints are kept"
+    for path in checkpoints:
+        ckpt = read_checkpoint(path)
+        assert ckpt["global_step"] == 1, path
+        assert non_finite_tensors(ckpt["state_dict"]) == [], path
+    newest = max(checkpoints, key=lambda p: p.stat().st_mtime)
+    assert f"The newest checkpoint with finite weights is '{newest}'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("lr", "error", "message"),
+    [
+        (1e30, NonFiniteLossError, "training loss became nan"),  # huge but finite weights
+        (1e39, NonFiniteWeightsError, "the weights became NaN or infinite at epoch 0, step 1"),
+    ],
+)
+def test_huge_learning_rate_from_the_start_writes_no_checkpoint(
+    tmp_path: Path, make_tiny, lr: float, error: type[Exception], message: str
+) -> None:
+    """Case 2: blown up by the first step, nothing is saved and the error says so."""
+    config = tiny_config(
+        tmp_path,
+        make_tiny,
+        f"task.optimizer.lr={lr}",
+        "trainer.max_epochs=5",
+        "trainer.limit_train_batches=1",
+        "trainer.limit_val_batches=1",
+    )
+    with pytest.raises(error) as err:
+        run_training(config)
+    assert not list((Path(config.output_dir) / config.name).rglob("*.ckpt"))
+    assert message in str(err.value)
+    assert "No checkpoint with finite weights was written in" in str(err.value)
+
+
+class FailingWriter:
+    """A file that takes ``limit`` bytes, then fails as a full disk does."""
+
+    def __init__(self, fh: Any, limit: int) -> None:
+        self.fh, self.left = fh, limit
+
+    def write(self, data: Any) -> int:
+        data = memoryview(data).cast("B")
+        if len(data) > self.left:
+            self.fh.write(data[: self.left])
+            self.fh.flush()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.left -= len(data)
+        return self.fh.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fh, name)
+
+    def __enter__(self) -> FailingWriter:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.fh.close()
+
+
+def test_failed_checkpoint_write_keeps_the_previous_last(
+    run_copy: tuple[Path, Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Case 3 (fault injection): the write of the new last.ckpt fails half-way; the previous one
+    still loads and --resume works from it."""
+    run, config = run_copy
+    last = run / "checkpoints" / "last.ckpt"
+    before = read_checkpoint(last)["global_step"]
+    real_fdopen = os.fdopen
+
+    def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        fh = real_fdopen(fd, mode, *args, **kwargs)
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        return FailingWriter(fh, 4096) if ".last.ckpt." in target and "w" in mode else fh
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    with pytest.raises(OutputError, match="No space left on device"):
+        run_training(config, resume=True, run_dir=run)
+    monkeypatch.undo()
+    assert read_checkpoint(last)["global_step"] == before
+    assert sorted(p.name for p in last.parent.iterdir()) == ["best.ckpt", "last.ckpt"]
+
+    run_training(config, resume=True, run_dir=run)
+    assert read_checkpoint(last)["global_step"] > before
+
+
+def test_resume_and_best_validation_read_weights_only(
+    run_copy: tuple[Path, Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Case 7: --resume and the validation of the best checkpoint load with weights_only=True."""
+    run, config = run_copy
+    real_load = torch.load
+    calls: list[tuple[str, Any]] = []
+
+    def load(path: Any, *args: Any, **kwargs: Any) -> Any:
+        name = Path(str(getattr(path, "path", path))).name  # Lightning passes an fsspec file
+        calls.append((name, kwargs.get("weights_only")))
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", load)
+    run_training(config, resume=True, run_dir=run)
+    names = {name for name, _ in calls}
+    assert {"last.ckpt", "best.ckpt"} <= names
+    assert all(weights_only is True for _, weights_only in calls), calls
+
+
+class Unsafe:
+    """An object a weights-only read must refuse."""
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not_tensors"])
+def test_resume_from_a_damaged_last_is_a_clear_error(
+    run_copy: tuple[Path, Config], damage: str
+) -> None:
+    """Case 9: one message naming the file and what to do."""
+    run, config = run_copy
+    last = run / "checkpoints" / "last.ckpt"
+    if damage == "truncated":
+        last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])
+    else:
+        torch.save({"state_dict": {}, "note": Unsafe()}, last)
+    with pytest.raises(WeightsError) as err:
+        run_training(config, resume=True, run_dir=run)
+    message = str(err.value)
+    assert f"checkpoint '{last}'" in message
+    assert f"copy '{run / 'checkpoints' / 'best.ckpt'}' to '{last}'" in message
+    assert "without --resume" in message
+
+
+def test_ctrl_c_raises_keyboard_interrupt(tmp_path: Path, make_tiny, keep_sigint: None) -> None:
+    """Case 10: Lightning's SystemExit(1) after a Ctrl-C becomes KeyboardInterrupt again, and
+    SIGINT is handled as before."""
+    handler = signal.getsignal(signal.SIGINT)
+
+    class CtrlC(Callback):
+        def on_train_batch_end(self, *args: Any) -> None:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_training(tiny_config(tmp_path, make_tiny), callbacks=[CtrlC()])
+    assert signal.getsignal(signal.SIGINT) == handler
+
+
+def test_output_dir_under_a_file_is_a_clear_error(tmp_path: Path, make_tiny) -> None:
+    """Case 12: an output folder that cannot be a folder."""
+    (tmp_path / "blocker").write_text("a file")
+    config = tiny_config(tmp_path, make_tiny, f"output_dir={tmp_path / 'blocker' / 'runs'}")
+    with pytest.raises(OutputError, match="'.*blocker' is a file, not a folder"):
+        run_training(config)
+
+
+def test_full_disk_is_a_clear_error(
+    tmp_path: Path, make_tiny, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Case 12: a full disk while writing into the run folder names the folder."""
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    config = tiny_config(tmp_path, make_tiny)
+    with pytest.raises(OutputError) as err:
+        run_training(config)
+    run = Path(config.output_dir) / config.name
+    assert str(err.value).startswith(f"cannot write to output folder '{run}': No space left")
+    assert "Free disk space" in str(err.value)
