@@ -54,10 +54,14 @@ def read_checkpoint(path: str | Path, advice: str = "") -> dict[str, Any]:
             f"checkpoint '{path}' holds objects other than tensors and plain data, so it is not "
             f"loaded (unpickling could run arbitrary code): {first}.{tail}"
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError) as exc:
         first = str(exc).split(". ")[0].rstrip(".")  # torch adds a paragraph of guesses
         raise WeightsError(
             f"checkpoint '{path}' is corrupt or truncated ({first}).{tail}"
+        ) from None
+    except OSError as exc:
+        raise WeightsError(
+            f"checkpoint '{path}' could not be read ({exc.strerror or exc}).{tail}"
         ) from None
 
 
