@@ -84,7 +84,8 @@ def _baseline(args: argparse.Namespace) -> None:
 def baseline_main(argv: Sequence[str] | None = None) -> int:
     """``tools/baseline.py CONFIG [key=value ...]``: metrics of the task's constant prediction."""
     parser = argparse.ArgumentParser(
-        description="Score a constant prediction on a config's validation data: the mean depth "
+        description="Score a constant prediction on a config's validation data (test data for "
+        "depth when data.test_split is set): each image's geometric-mean ground-truth depth "
         "(depth), the majority class (segmentation, classification)."
     )
     parser.add_argument("config", help="depth, segmentation or classification YAML config")
