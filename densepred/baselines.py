@@ -1,11 +1,14 @@
 """Reference scores a model must beat: constant predictions, one per task (``BASELINES``).
 
-- depth: the training set's mean valid depth everywhere;
+- depth: each image's own constant, the geometric mean of its valid ground truth
+  (``exp(mean(log gt))``), which knows each image's true scale;
 - segmentation: the validation set's most frequent class everywhere;
 - classification: the validation set's most frequent label for every image.
 
-The two majority baselines pick the best constant on the very data they are scored on, so
-they are upper bounds for any constant prediction.
+Each reads only the split it scores (the test split when ``data.test_split`` is set for depth,
+else the validation split), so it runs on evaluation-only datasets. The two majority baselines
+pick the best constant on the very data they are scored on, so they are upper bounds for any
+constant prediction.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import torch
 
 from densepred.data.classification import label_counts
 from densepred.data.segmentation import pixel_counts
-from densepred.errors import ConfigError
+from densepred.errors import DataError
 from densepred.metrics.classification import majority_baseline as majority_label
 from densepred.metrics.depth import DepthMetrics, depth_valid_mask
 from densepred.metrics.segmentation import majority_baseline as majority_class
@@ -29,7 +32,7 @@ BASELINES: Registry[Callable[[Config], dict[str, float]]] = Registry("baseline")
 
 
 def _datamodule(config: Config, stage: str) -> Any:
-    """The task's data module for ``config``, set up for ``stage`` (``fit``: train and val)."""
+    """The task's data module for ``config``, set up for ``stage`` (``validate``, ``test``)."""
     datamodule = TASKS.get(config.task_name).build_datamodule(config)
     datamodule.prepare_data()
     datamodule.setup(stage)
@@ -38,32 +41,44 @@ def _datamodule(config: Config, stage: str) -> Any:
 
 @BASELINES.register("depth")
 @torch.no_grad()
-def mean_depth_baseline(config: Config) -> dict[str, float]:
-    """Validation metrics of predicting the training set's mean valid depth everywhere.
+def image_mean_depth_baseline(config: Config) -> dict[str, float]:
+    """Metrics of predicting, for each image, the geometric mean of its valid ground truth.
 
-    A constant prediction has a scale-invariant error equal to the per-image standard deviation
-    of log depth, so ``val/mai_si_rmse`` of this baseline is what "no depth cues learned" scores.
+    The constant ``exp(mean(log gt))`` over an image's valid pixels is the constant with the
+    smallest log error on that image; it uses the image's true scale, which a monocular model
+    must guess. Any constant has a scale-invariant error equal to the image's standard deviation
+    of log depth, so ``mai_si_rmse`` is what "no depth cues learned" scores. Only the evaluated
+    split is read (``data.test_split`` if set, else ``data.val_split``).
 
     Args:
         config: A depth config; its ``data`` and ``task`` sections select the data and depth range.
+
+    Returns:
+        ``<stage>/<metric>`` values and ``mean_image_depth_m``, the mean of the images' constants.
     """
-    task = config.task
-    datamodule = _datamodule(config, "fit")
-    total, count = 0.0, 0
-    for batch in datamodule.train_dataloader():
+    task, role = config.task, "test" if config.data.test_split else "val"
+    datamodule = _datamodule(config, "test" if role == "test" else "validate")
+    loader = datamodule.test_dataloader() if role == "test" else datamodule.val_dataloader()
+    metrics = DepthMetrics(min_depth=task.min_depth, max_depth=task.max_depth)
+    constants: list[float] = []
+    for batch in loader:
         gt = batch["depth"]  # B,1,H,W
         valid = depth_valid_mask(gt, task.min_depth, task.max_depth)
-        total += float(gt[valid].sum())
-        count += int(valid.sum())
-    if count == 0:
-        raise ConfigError(
-            "the training split has no valid depth pixel; check data.depth_scale and the data."
+        count = valid.sum(dim=(1, 2, 3))  # B
+        log_sum = torch.where(valid, gt.clamp_min(task.min_depth).log(), 0.0).sum(dim=(1, 2, 3))
+        constant = torch.exp(log_sum / count.clamp_min(1))  # B
+        constants += constant[count > 0].tolist()
+        metrics.update(constant.view(-1, 1, 1, 1).expand_as(gt), gt)
+    if not constants:
+        split = getattr(config.data, f"{role}_split")
+        raise DataError(
+            f"split '{split}' has no valid depth pixel (task.min_depth={task.min_depth} < depth < "
+            f"task.max_depth={task.max_depth}); check data.depth_scale and the depth files."
         )
-    mean = total / count
-    metrics = DepthMetrics(min_depth=task.min_depth, max_depth=task.max_depth)
-    for batch in datamodule.val_dataloader():
-        metrics.update(torch.full_like(batch["depth"], mean), batch["depth"])
-    return {"mean_depth_m": mean, **{f"val/{k}": float(v) for k, v in metrics.compute().items()}}
+    return {
+        "mean_image_depth_m": sum(constants) / len(constants),
+        **{f"{role}/{k}": float(v) for k, v in metrics.compute().items()},
+    }
 
 
 @BASELINES.register("segmentation")

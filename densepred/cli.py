@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from densepred.errors import DensepredError
 
@@ -83,7 +84,8 @@ def _baseline(args: argparse.Namespace) -> None:
 def baseline_main(argv: Sequence[str] | None = None) -> int:
     """``tools/baseline.py CONFIG [key=value ...]``: metrics of the task's constant prediction."""
     parser = argparse.ArgumentParser(
-        description="Score a constant prediction on a config's validation data: the mean depth "
+        description="Score a constant prediction on a config's validation data (test data for "
+        "depth when data.test_split is set): each image's geometric-mean ground-truth depth "
         "(depth), the majority class (segmentation, classification)."
     )
     parser.add_argument("config", help="depth, segmentation or classification YAML config")
@@ -124,7 +126,18 @@ def _predict(args: argparse.Namespace) -> None:
             args.checkpoint, args.num, args.out, device=args.device, seed=args.seed
         )
     else:
-        written = predict_files(args.checkpoint, args.images, args.out, device=args.device)
+        skipped: dict[Path, DensepredError] = {}
+        written = predict_files(
+            args.checkpoint,
+            args.images,
+            args.out,
+            device=args.device,
+            on_bad=skipped.__setitem__ if args.skip_bad else None,
+        )
+        if skipped:
+            print(f"skipped {len(skipped)} unreadable file(s):", file=sys.stderr)
+            for path, exc in skipped.items():
+                print(f"  {path}: {exc}", file=sys.stderr)
     print(f"wrote {len(written)} files to {args.out}")
 
 
@@ -139,4 +152,9 @@ def predict_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise for --num")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="go on past files that cannot be read (listed at the end) instead of stopping",
+    )
     return _run(_predict, parser, argv)

@@ -33,10 +33,13 @@ RESERVED_TRAINER_KEYS = ("callbacks", "logger", "default_root_dir")
 
 @functools.cache
 def trainer_schema() -> type[BaseModel]:
-    """A strict pydantic model of ``lightning.Trainer.__init__``'s arguments and annotations."""
+    """A strict pydantic model of ``lightning.Trainer.__init__``'s arguments and annotations,
+    without the arguments densepred sets itself (:data:`RESERVED_TRAINER_KEYS`)."""
     hints = typing.get_type_hints(lightning.Trainer.__init__)
     fields: dict[str, Any] = {
-        name: (hint, None) for name, hint in hints.items() if name not in ("return", "self")
+        name: (hint, None)
+        for name, hint in hints.items()
+        if name not in ("return", "self", *RESERVED_TRAINER_KEYS)
     }
     strict = ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True)
     return create_model("TrainerSection", __config__=strict, **fields)
@@ -87,7 +90,15 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     parts = key.strip().split(".")
     if not all(parts):
         raise ConfigError(f"override '{text}': empty key part in '{key}'.")
-    return parts, yaml.safe_load(value) if value.strip() else None
+    try:
+        return parts, yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(
+            f"override '{text}': the value '{value}' is not valid YAML ({problem}). Write lists "
+            "as [a, b] and mappings as {key: value}, and quote the whole override for the shell, "
+            "e.g. 'data.image_size=[64, 80]'."
+        ) from None
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
@@ -111,10 +122,19 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...])
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping, with errors that name the file."""
     path = Path(path)
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.yaml"))
+        inside = f" YAML files in it: {', '.join(found)}." if found else ""
+        raise ConfigError(f"config file '{path}' is a folder, not a YAML file.{inside}")
     if not path.is_file():
         raise ConfigError(f"config file '{path}' does not exist.")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file '{path}' is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start}); save it with UTF-8 encoding."
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file '{path}' is not valid YAML: {exc}") from None
     if not isinstance(data, dict):

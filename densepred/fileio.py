@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import tempfile
 import warnings
@@ -55,9 +56,31 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def finite_json(data: Any) -> Any:
+    """``data`` with every NaN or infinite float replaced by ``None`` (JSON ``null``), recursively
+    through dicts, lists and tuples; numbers that are not plain floats (numpy, torch) are left to
+    the JSON writer."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: finite_json(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [finite_json(value) for value in data]
+    return data
+
+
+def to_json(data: Any, indent: int | None = None) -> str:
+    """Strict JSON text of ``data``: non-finite floats become ``null`` (:func:`finite_json`), never
+    the bare ``NaN`` / ``Infinity`` tokens that JSON readers reject; other objects are written as
+    ``str``."""
+    return json.dumps(
+        finite_json(data), indent=indent, sort_keys=True, default=str, allow_nan=False
+    )
+
+
 def atomic_write_json(path: str | Path, data: Any) -> None:
-    """Write ``data`` as indented JSON to ``path`` atomically."""
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    """Write ``data`` as indented JSON to ``path`` atomically (NaN/infinity as ``null``)."""
+    atomic_write_text(path, to_json(data, indent=2) + "\n")
 
 
 def repair_jsonl(path: str | Path) -> None:
@@ -95,14 +118,15 @@ def repair_jsonl(path: str | Path) -> None:
 
 
 def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
-    """Append one JSON line and fsync, so a finished record survives a crash right after.
+    """Append one JSON line (NaN/infinity as ``null``) and fsync, so a finished record survives a
+    crash right after.
 
     A torn last line left by an earlier crash is repaired first (:func:`repair_jsonl`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     repair_jsonl(path)
-    line = json.dumps(record, sort_keys=True, default=str) + "\n"
+    line = to_json(record) + "\n"
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(line)
         fh.flush()

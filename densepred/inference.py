@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import lightning as L
@@ -15,7 +15,7 @@ from densepred.checkpoint import check_finite_weights, read_checkpoint
 from densepred.config import Config
 from densepred.data.io import read_image
 from densepred.data.layout import IMAGE_EXTS
-from densepred.errors import ConfigError, DensepredError
+from densepred.errors import ConfigError, DataError, DensepredError
 from densepred.fileio import atomic_write_json, ensure_folder, output_errors
 from densepred.task_registry import TASKS
 from densepred.tasks import BaseTask
@@ -45,7 +45,9 @@ def evaluate_checkpoint(
     """Evaluate a checkpoint on the data of ``config`` and save the metrics as JSON.
 
     The model and task settings come from the checkpoint; the data from ``config``. The test
-    split is used when ``data.test_split`` is set, the validation split otherwise.
+    split is used when ``data.test_split`` is set, the validation split otherwise; only that
+    split is read, and its files are checked before work starts (``data.check``, and the task's
+    :meth:`~densepred.tasks.base.BaseTask.check_data`).
 
     Args:
         config: Config whose ``data`` section selects the evaluation data.
@@ -61,6 +63,9 @@ def evaluate_checkpoint(
             f"is {config.task_name}."
         )
     datamodule = TASKS.get(config.task_name).build_datamodule(config)
+    roles = ("test",) if getattr(config.data, "test_split", None) else ("val",)
+    datamodule.preflight(roles)  # only the evaluated split's files (data.check)
+    task.check_data(datamodule, roles)
     trainer_args = {
         k: v for k, v in config.trainer.items() if k in ("accelerator", "devices", "precision")
     }
@@ -70,7 +75,7 @@ def evaluate_checkpoint(
         default_root_dir=Path(ckpt_path).parent,
         **trainer_args,
     )
-    if getattr(config.data, "test_split", None):
+    if roles == ("test",):
         results = trainer.test(task, datamodule=datamodule, verbose=False)
     else:
         results = trainer.validate(task, datamodule=datamodule, verbose=False)
@@ -121,7 +126,11 @@ def output_stems(files: list[Path]) -> list[str]:
 
 
 def predict_files(
-    ckpt_path: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, device: str = "cpu"
+    ckpt_path: str | Path,
+    inputs: Iterable[str | Path],
+    out_dir: str | Path,
+    device: str = "cpu",
+    on_bad: Callable[[Path, DataError], None] | None = None,
 ) -> list[Path]:
     """Run a checkpoint on images of any size and write the task's output files.
 
@@ -132,6 +141,8 @@ def predict_files(
         inputs: Image files and/or folders.
         out_dir: Output folder.
         device: Torch device.
+        on_bad: Called with the file and the error for each input that cannot be read, which
+            is then skipped; ``None`` (default): such a file stops the run with a ``DataError``.
 
     Returns:
         The distinct files written, each once.
@@ -148,7 +159,15 @@ def predict_files(
             desc="predict",
             unit="img",
         ):
-            rgb = read(path)
+            try:
+                rgb = read(path)
+            except DataError as exc:
+                if on_bad is None:
+                    raise DataError(
+                        f"{exc} (tools/predict.py --skip-bad skips such files)"
+                    ) from None
+                on_bad(path, exc)
+                continue
             written.update(
                 dict.fromkeys(task.save_prediction(task.predict_array(rgb), out_dir, stem, rgb))
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 from densepred.errors import ConfigError, unknown_name_message
@@ -11,18 +11,34 @@ from densepred.errors import ConfigError, unknown_name_message
 T = TypeVar("T")
 
 
-def check_kwargs(fn: Callable[..., Any], kwargs: Mapping[str, Any], where: str) -> None:
+def check_kwargs(
+    fn: Callable[..., Any],
+    kwargs: Mapping[str, Any],
+    where: str,
+    internal: Collection[str] = (),
+) -> None:
     """Fail with a clear message if ``kwargs`` holds a key that ``fn`` does not accept.
 
     Args:
         fn: The callable (function or class) the keyword arguments are meant for.
         kwargs: The keyword arguments, usually straight from a config file.
         where: The config key they came from, used in the message (e.g. ``"model.decoder_args"``).
+        internal: Parameters densepred fills in itself (e.g. a decoder's ``encoder_channels``):
+            never offered as valid keys, and an error when ``kwargs`` sets them.
     """
+    for key in kwargs:
+        if key in internal:
+            raise ConfigError(
+                f"{where}.{key} is set by densepred from the rest of the config; remove it."
+            )
     params = inspect.signature(fn).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
-    valid = [n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    valid = [
+        n
+        for n, p in params.items()
+        if p.kind is not inspect.Parameter.VAR_POSITIONAL and n not in internal
+    ]
     for key in kwargs:
         if key not in valid:
             raise ConfigError(f"{where}: " + unknown_name_message("key", key, valid))
@@ -63,17 +79,27 @@ class Registry(Generic[T]):
             raise ConfigError(unknown_name_message(self.kind, name, self._items))
         return self._items[name]
 
-    def build(self, name: str, where: str = "", **kwargs: Any) -> Any:
-        """Look up ``name`` and call it with ``kwargs``, checking the keys against its signature.
+    def build(
+        self,
+        name: str,
+        where: str = "",
+        internal: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Look up ``name`` and call it with ``internal`` and ``kwargs``, checking the keys of
+        ``kwargs`` against its signature.
 
         Args:
             name: Registered name.
             where: Config key the kwargs came from, for messages.
-            **kwargs: Arguments for the builder.
+            internal: Arguments densepred fills in (e.g. a decoder's ``encoder_channels``); not
+                offered to users, who may not set them (see :func:`check_kwargs`).
+            **kwargs: Arguments from the config.
         """
         fn: Any = self.get(name)
-        check_kwargs(fn, kwargs, where or f"{self.kind} '{name}'")
-        return fn(**kwargs)
+        internal = dict(internal or {})
+        check_kwargs(fn, kwargs, where or f"{self.kind} '{name}'", internal=internal)
+        return fn(**internal, **kwargs)
 
     def names(self) -> list[str]:
         """Registered names, sorted."""

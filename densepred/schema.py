@@ -63,7 +63,10 @@ def validate_section(model_cls: type[BaseModel], data: Any, prefix: str, source:
                 lines.append(f"{key}: " + unknown_name_message("key", str(err["loc"][-1]), valid))
             else:
                 msg = err["msg"].removeprefix("Value error, ")
-                lines.append(f"{key}: {msg} (got {err.get('input')!r})")
+                if err["loc"]:
+                    lines.append(f"{key}: {msg} (got {err.get('input')!r})")
+                else:  # a rule of the whole section: its message names the keys
+                    lines.append(msg if msg.startswith(f"{prefix}.") else f"{prefix}: {msg}")
         raise ConfigError(f"{source}: invalid config\n  " + "\n  ".join(lines)) from None
 
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from densepred.checkpoint import (
     read_checkpoint,
 )
 from densepred.config import Config
-from densepred.errors import ConfigError
+from densepred.errors import ConfigError, DataError
 from densepred.fileio import atomic_write_json, atomic_write_text, claim_folder, output_errors
 from densepred.task_registry import TASKS
 from densepred.tasks import NonFiniteLossError
@@ -133,7 +134,13 @@ def run_training(
     run_dir: str | Path | None = None,
     callbacks: list[Callback] | None = None,
 ) -> TrainResult:
-    """Validate the initial model, train ``config``, validate its best checkpoint, write ``metrics.json``.
+    """Check the data, validate the initial model, train ``config``, validate its best checkpoint,
+    write ``metrics.json``.
+
+    Before any work the data module's pre-flight check (``data.check``) reads every split's files
+    and the task checks its targets (:meth:`~densepred.tasks.base.BaseTask.check_data`). A run in
+    which no validation gave a finite monitored score writes no checkpoint and ends in a
+    ``DataError`` after writing ``metrics.json`` (non-finite values as ``null``).
 
     The initial validation (skipped when resuming) shows what training gained; it is logged at
     step 0 and its sample grid is ``samples/val_init.png``. The seed is set again after it, so
@@ -179,6 +186,8 @@ def _train(
     last = folder / "checkpoints" / "last.ckpt"
     if resume:  # a clear error naming the file and what to do, before any work
         read_checkpoint(last, advice=resume_advice(folder))
+    datamodule.preflight()  # every split's files, all problems at once (data.check)
+    task.check_data(datamodule, tuple(config.data.splits()))
     validate = trainer.limit_val_batches != 0
     with _stops_cleanly(trainer, last.parent):
         initial = _validate(trainer, task, datamodule) if validate and not resume else {}
@@ -189,6 +198,10 @@ def _train(
         metrics: dict[str, float] = {}
         if best_path is not None and validate:
             metrics = _validate(trainer, task, datamodule, ckpt_path=best_path)
+    monitor = config.task.monitor
+    unscored = monitor in metrics and not math.isfinite(metrics[monitor])
+    if unscored:  # the checkpoint cannot be chosen on a NaN score
+        best_path = None
     record = {
         "checkpoint": str(best_path) if best_path else None,
         "epochs": trainer.current_epoch,
@@ -197,6 +210,13 @@ def _train(
         "initial_val": initial,
     }
     atomic_write_json(folder / "metrics.json", record)
+    if unscored:
+        raise DataError(
+            f"no checkpoint was chosen: the validation gave a non-finite {monitor} (see "
+            f"'{folder / 'metrics.json'}'), so no model could be scored. The validation "
+            "split likely has no valid targets: check the data and its settings (depth: "
+            "data.depth_scale, task.min_depth / task.max_depth), and keep data.check on."
+        )
     return TrainResult(
         run_dir=folder, metrics=metrics, best_checkpoint=best_path, initial_metrics=initial
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -26,7 +28,7 @@ def _val_batches(cfg):
     return list(dm.val_dataloader())
 
 
-def test_mean_depth_baseline_si_rmse_is_per_image_log_std(tmp_path: Path, make_tiny) -> None:
+def test_depth_baseline_si_rmse_is_per_image_log_std(tmp_path: Path, make_tiny) -> None:
     cfg = load_config(CONFIGS / "depth_mbv3_unet.yaml", make_tiny(tmp_path))
     result = run_baseline(cfg)
     stds = []
@@ -35,7 +37,38 @@ def test_mean_depth_baseline_si_rmse_is_per_image_log_std(tmp_path: Path, make_t
             log = torch.log(gt[gt > 0.001].double())  # MAI validity: gt > 1 mm
             stds.append(float(log.std(unbiased=False)))
     assert result["val/mai_si_rmse"] == pytest.approx(sum(stds) / len(stds), rel=1e-4)
-    assert 0.5 < result["mean_depth_m"] < 10.0
+    assert 0.5 < result["mean_image_depth_m"] < 10.0
+
+
+def test_depth_baseline_on_an_evaluation_only_dataset(tmp_path: Path) -> None:
+    """Issue 17: a MAI layout holding only val/ is enough; each image is predicted as the
+    geometric mean of its own valid depth (0 = invalid pixels are ignored)."""
+    rng = np.random.default_rng(0)
+    depths = []
+    for i in range(3):
+        depth = rng.uniform(500 * (i + 1), 3000 * (i + 1), (24, 32)).astype(np.uint16)
+        depth[:4] = 0  # invalid rows
+        depths.append(depth.astype(np.float64)[4:] / 1000.0)
+        for sub, array in (("rgb", rng.integers(0, 255, (24, 32, 3), np.uint8)), ("depth", depth)):
+            (tmp_path / "val" / sub).mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(tmp_path / "val" / sub / f"{i:05d}.png"), array)
+    overrides = [
+        "data.format=mai",
+        f"data.root={tmp_path}",
+        "data.args={}",
+        "data.image_size=null",  # native size: the pixels written above
+        "data.num_workers=0",
+    ]
+    result = run_baseline(load_config(CONFIGS / "depth_mbv3_unet.yaml", overrides))
+    constants = [np.exp(np.log(d).mean()) for d in depths]
+    delta1 = np.mean(
+        [(np.maximum(d / c, c / d) < 1.25).mean() for d, c in zip(depths, constants, strict=True)]
+    )
+    abs_rel = np.mean([(np.abs(d - c) / d).mean() for d, c in zip(depths, constants, strict=True)])
+    assert result["mean_image_depth_m"] == pytest.approx(np.mean(constants), rel=1e-4)
+    assert result["val/delta1"] == pytest.approx(delta1, rel=1e-4)
+    assert result["val/abs_rel"] == pytest.approx(abs_rel, rel=1e-4)
+    assert result["val/mai_si_rmse"] == pytest.approx(np.mean([np.log(d).std() for d in depths]))
 
 
 def test_majority_pixel_baseline_scores_like_the_metrics(tmp_path: Path, make_tiny) -> None:

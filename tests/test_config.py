@@ -97,8 +97,13 @@ def test_trainer_value_types_are_checked_at_load(override: str, key: str) -> Non
 
 
 def test_valid_trainer_values_pass() -> None:
-    overrides = ["trainer.max_epochs=2", "trainer.precision=16-mixed", "trainer.devices=auto",
-                 "trainer.limit_val_batches=0.5", "trainer.gradient_clip_val=1"]
+    overrides = [
+        "trainer.max_epochs=2",
+        "trainer.precision=16-mixed",
+        "trainer.devices=auto",
+        "trainer.limit_val_batches=0.5",
+        "trainer.gradient_clip_val=1",
+    ]
     assert load_config(MAIN, overrides).trainer["precision"] == "16-mixed"
 
 
@@ -134,3 +139,38 @@ GAN_UNCONDITIONAL = CONFIGS / "gan_dcgan.yaml"
 def test_cross_section_rules_fail_at_load(path: Path, overrides: list[str], expected: str) -> None:
     with pytest.raises(ConfigError, match=expected):
         load_config(path, overrides)
+
+
+def test_broken_override_value_names_the_override() -> None:
+    """Issue 12, case 13: a YAML error in an override's value names the override."""
+    with pytest.raises(ConfigError) as err:
+        load_config(MAIN, ["data.image_size=[64,80"])
+    assert str(err.value).startswith(
+        "override 'data.image_size=[64,80': the value '[64,80' is not valid YAML"
+    )
+
+
+def test_non_utf8_config_names_the_file(tmp_path: Path) -> None:
+    """Issue 12, case 13: a config that is not UTF-8 is a ConfigError naming the file."""
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=rf"config file '{path}' is not UTF-8 text \(byte 0xe9"):
+        load_config(path)
+
+
+def test_folder_as_config_says_so(tmp_path: Path) -> None:
+    """Issue 12, case 13: a folder passed as the config is named as a folder, with its YAML files."""
+    (tmp_path / "a.yaml").write_text("task: {name: depth}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert str(err.value) == (
+        f"config file '{tmp_path}' is a folder, not a YAML file. YAML files in it: a.yaml."
+    )
+
+
+def test_section_rule_errors_do_not_repeat_the_section() -> None:
+    """A rule over the whole data section names its key once, without echoing the section."""
+    with pytest.raises(ConfigError) as err:
+        load_config(MAIN, ["data.args.roots=1"])
+    line = str(err.value).splitlines()[1].strip()
+    assert line.startswith("data.args: Unknown key 'roots'.") and "(got" not in line

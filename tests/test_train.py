@@ -4,6 +4,7 @@ corrupt resume points, Ctrl-C and unwritable output folders (issue 12)."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import signal
@@ -18,7 +19,8 @@ from lightning.pytorch.callbacks import Callback
 
 from densepred.checkpoint import NonFiniteWeightsError, non_finite_tensors, read_checkpoint
 from densepred.config import Config, load_config
-from densepred.errors import OutputError, WeightsError
+from densepred.errors import DataError, OutputError, WeightsError
+from densepred.task_registry import TASKS
 from densepred.tasks import NonFiniteLossError
 from densepred.train import choose_run_dir, run_training
 
@@ -262,3 +264,63 @@ def test_full_disk_is_a_clear_error(
     run = Path(config.output_dir) / config.name
     assert str(err.value).startswith(f"cannot write to output folder '{run}': No space left")
     assert "Free disk space" in str(err.value)
+
+
+def _strict_json(path: Path) -> Any:
+    """``path`` parsed as standard JSON (the tokens NaN and Infinity are errors)."""
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"{path} holds the non-standard JSON token {token}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_depth_without_valid_pixels_fails_before_training(tmp_path: Path, make_tiny) -> None:
+    """Case 6: a depth scale that leaves no pixel in range fails before any work, naming the
+    split, the count of valid pixels and the settings to check."""
+    config = tiny_config(tmp_path, make_tiny, "data.depth_scale=1e9")
+    with pytest.raises(DataError) as err:
+        run_training(config)
+    message = str(err.value)
+    assert "split 'train' has 0 valid depth pixels" in message
+    assert "data.depth_scale=1000000000.0" in message and "task.max_depth=10.0" in message
+    run = Path(config.output_dir) / config.name
+    assert not (run / "samples").exists() and not list(run.rglob("*.ckpt"))
+
+
+def test_all_nan_validation_is_an_error_and_metrics_json_is_valid(
+    tmp_path: Path, make_tiny
+) -> None:
+    """Case 6 with the data check off: every validation is NaN, so no checkpoint can be chosen:
+    the run ends in an error (not exit 0) and metrics.json holds null, never NaN."""
+    config = tiny_config(tmp_path, make_tiny, "data.depth_scale=1e9", "data.check=off")
+    with pytest.raises(
+        DataError,
+        match="no checkpoint was chosen: the validation gave a non-finite val/mai_si_rmse",
+    ):
+        run_training(config)
+    run = Path(config.output_dir) / config.name
+    record = _strict_json(run / "metrics.json")
+    assert record["checkpoint"] is None
+    assert record["initial_val"]["val/mai_si_rmse"] is None
+    assert not (run / "checkpoints" / "best.ckpt").exists()
+
+
+def test_bad_files_of_every_split_are_reported_before_the_initial_validation(
+    tmp_path: Path, make_tiny
+) -> None:
+    """Case 15: the pre-flight check names every bad file of every split at once, before the
+    initial validation (no sample grid) and before any step."""
+    config = tiny_config(tmp_path, make_tiny)
+    datamodule = TASKS.get("depth").build_datamodule(config)
+    bad = [datamodule.read_split(split)[1].image for split in ("train", "val")]
+    for path in bad:
+        path.write_bytes(path.read_bytes()[:40])  # truncated
+    with pytest.raises(DataError) as err:
+        run_training(config)
+    message = str(err.value)
+    assert message.startswith("data check (quick) found 2 problem(s)")
+    for split, path in zip(("train", "val"), bad, strict=True):
+        assert f"split '{split}': image file '{path}'" in message
+    run = Path(config.output_dir) / config.name
+    assert not (run / "samples").exists() and not list(run.rglob("*.ckpt"))

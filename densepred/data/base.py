@@ -85,6 +85,11 @@ class DataConfig(StrictModel):
         """The reader function of layout ``format`` for this task's target."""
         return cls.layout(format).read
 
+    @field_validator("check", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
+
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str) -> str:

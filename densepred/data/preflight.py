@@ -202,6 +202,6 @@ def check_valid_depth(
             f"split '{split}' has 0 valid depth pixels in {len(chosen)} of {len(samples)} depth "
             f"files (valid: task.min_depth={min_depth} < depth < task.max_depth={max_depth} m, "
             f"integer files divided by data.depth_scale={depth_scale}). Check data.depth_scale, "
-            "task.min_depth / task.max_depth and the depth files; training on it would learn nothing."
+            "task.min_depth / task.max_depth and the depth files; no loss or metric can use it."
         )
     return valid

@@ -120,9 +120,11 @@ class SegmentationLoss(WeightedLoss):
             name: SEG_LOSSES.build(
                 name,
                 where=f"task.loss_args.{name}",
-                mode=mode,
-                ignore_index=ignore_index,
-                class_weights=class_weights,
+                internal={
+                    "mode": mode,
+                    "ignore_index": ignore_index,
+                    "class_weights": class_weights,
+                },
                 **args.get(name, {}),
             )
             for name in weights

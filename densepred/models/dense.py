@@ -63,14 +63,16 @@ class DenseModel(nn.Module):
         self.decoder = DECODERS.build(
             decoder,
             where="model.decoder_args",
-            encoder_channels=list(encoder.channels),
-            encoder_reductions=list(encoder.reductions),
+            internal={
+                "encoder_channels": list(encoder.channels),
+                "encoder_reductions": list(encoder.reductions),
+            },
             **(decoder_args or {}),
         )
         self.head = HEADS.build(
             head,
             where="model.head_args",
-            in_channels=self.decoder.out_channels,
+            internal={"in_channels": self.decoder.out_channels},
             **(head_args or {}),
         )
 

@@ -176,7 +176,9 @@ def attach_head(model: SmpModel, head: str, head_args: dict[str, Any]) -> SmpMod
         )
     conv, upsampling = old[0], old[1]
     model.net.segmentation_head = nn.Sequential(
-        HEADS.build(head, where="model.head_args", in_channels=conv.in_channels, **head_args),
+        HEADS.build(
+            head, where="model.head_args", internal={"in_channels": conv.in_channels}, **head_args
+        ),
         upsampling,
     )
     return model

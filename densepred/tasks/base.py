@@ -95,6 +95,17 @@ class BaseTask(L.LightningModule, ABC):
         """The data module of ``config`` (its ``data`` section)."""
         return cls.datamodule_cls(config.data)
 
+    def check_data(self, datamodule: L.LightningDataModule, roles: tuple[str, ...]) -> None:
+        """Task-specific checks of the data before work starts (after the data module's
+        ``preflight``); raise ``DataError`` naming the split and the settings to check.
+
+        The default has none; e.g. depth fails on a split without a valid depth pixel.
+
+        Args:
+            datamodule: The data module of this task's config.
+            roles: Split roles the work reads (``train``, ``val``, ``test``).
+        """
+
     @abstractmethod
     def build_model(self) -> nn.Module:
         """Create the network from ``self.config.model``."""

@@ -75,6 +75,12 @@ class DepthTask(BaseTask):
     task_config_cls = DepthTaskConfig
     datamodule_cls = DepthDataModule
 
+    def check_data(self, datamodule: DepthDataModule, roles: tuple[str, ...]) -> None:
+        """Fail before work starts when a split has no depth pixel inside
+        ``task.min_depth``..``task.max_depth`` (:meth:`DepthDataModule.check_valid_depth`)."""
+        task = self.config.task
+        datamodule.check_valid_depth(task.min_depth, task.max_depth, roles)
+
     def build_model(self) -> nn.Module:
         task = self.config.task
         return build_dense_model(

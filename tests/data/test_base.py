@@ -8,8 +8,9 @@ from pathlib import Path
 
 import lightning as L
 import pytest
+import yaml
 
-from densepred.config import config_from_dict
+from densepred.config import apply_overrides, config_from_dict
 from densepred.data.depth import DepthDataConfig, DepthDataModule, folder_reader, synthetic_reader
 from densepred.data.layout import read_samples, validate_reader_args
 from densepred.data.synthetic import (
@@ -127,3 +128,12 @@ def test_unknown_check_mode_fails_at_load() -> None:
     raw = {"task": {"name": "depth"}, "data": {"check": "thorough"}}
     with pytest.raises(ConfigError, match="data.check"):
         config_from_dict(raw, source="check.yaml")
+
+
+def test_yaml_off_is_check_off() -> None:
+    """``data.check: off`` in a YAML file (read as false) and the override ``data.check=off``
+    select the mode ``off``."""
+    raw = yaml.safe_load("task: {name: depth}\ndata: {check: off}")
+    assert config_from_dict(raw, source="off.yaml").data.check == "off"
+    raw = apply_overrides({"task": {"name": "depth"}}, ["data.check=off"])
+    assert config_from_dict(raw, source="override").data.check == "off"

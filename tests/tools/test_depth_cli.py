@@ -313,3 +313,82 @@ def test_crafted_checkpoint_runs_nothing(
     err = capsys.readouterr().err
     assert err.count(f"checkpoint '{crafted}' holds objects other than tensors") == 2
     assert not marker.exists()
+
+
+def _mai_val_only(root: Path, depth_mm: int = 2000) -> list[Path]:
+    """An evaluation-only MAI layout (``val/`` only, no ``train/``) of three 24x32 pairs."""
+    rng = np.random.default_rng(0)
+    images = []
+    for i in range(3):
+        for sub in ("rgb", "depth"):
+            (root / "val" / sub).mkdir(parents=True, exist_ok=True)
+        image = root / "val" / "rgb" / f"{i:05d}.png"
+        cv2.imwrite(str(image), rng.integers(0, 255, (24, 32, 3), dtype=np.uint8))
+        depth = np.full((24, 32), depth_mm * (i + 1), dtype=np.uint16)
+        cv2.imwrite(str(root / "val" / "depth" / f"{i:05d}.png"), depth)
+        images.append(image)
+    return images
+
+
+def _evaluate_on(run: Path, root: Path, out: Path) -> int:
+    data = ["data.format=mai", f"data.root={root}", "data.args={}", "data.num_workers=0"]
+    ckpt = str(run / "checkpoints" / "best.ckpt")
+    return evaluate_main([str(MAIN), ckpt, *data, "--out", str(out)])
+
+
+def test_evaluate_checks_only_the_evaluated_split_before_work(
+    trained: tuple[Path, list[str]], tmp_path: Path, capsys
+) -> None:
+    """Issue 12, case 15: evaluate reads only the evaluated split, and reports all its bad files
+    at once before any work (here a truncated image and an 8-bit depth map)."""
+    run, _ = trained
+    images = _mai_val_only(tmp_path / "mai")
+    assert _evaluate_on(run, tmp_path / "mai", tmp_path / "good.json") == 0
+    images[0].write_bytes(images[0].read_bytes()[:40])
+    eight_bit = tmp_path / "mai" / "val" / "depth" / "00002.png"
+    cv2.imwrite(str(eight_bit), np.full((24, 32), 7, dtype=np.uint8))
+    capsys.readouterr()
+    assert _evaluate_on(run, tmp_path / "mai", tmp_path / "bad.json") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: data check (quick) found 2 problem(s) in 3 record(s)")
+    assert f"split 'val': image file '{images[0]}'" in err
+    assert f"split 'val': depth file '{eight_bit}' is a L image" in err
+    assert not (tmp_path / "bad.json").exists()
+
+
+def test_evaluate_on_depth_without_valid_pixels_exits_2(
+    trained: tuple[Path, list[str]], tmp_path: Path, capsys
+) -> None:
+    """Issue 12, case 6: evaluation data whose depth is all out of range is an error naming the
+    split and the settings, not NaN metrics with exit 0."""
+    run, _ = trained
+    _mai_val_only(tmp_path / "mai", depth_mm=0)
+    assert _evaluate_on(run, tmp_path / "mai", tmp_path / "m.json") == 2
+    err = capsys.readouterr().err
+    assert "error: split 'val' has 0 valid depth pixels in 3 of 3 depth files" in err
+    assert "Check data.depth_scale, task.min_depth / task.max_depth" in err
+
+
+def test_predict_skip_bad_goes_on_past_undecodable_files(
+    trained: tuple[Path, list[str]], tmp_path: Path, capsys
+) -> None:
+    """Issue 12, case 15: by default an undecodable file in a folder stops predict with an error
+    naming it and --skip-bad; with --skip-bad the others are predicted and the bad one listed."""
+    run, _ = trained
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a.png", "c.png"):
+        cv2.imwrite(str(folder / name), rng.integers(0, 255, (24, 32, 3), dtype=np.uint8))
+    (folder / "b.png").write_bytes(b"not an image")
+    ckpt = str(run / "checkpoints" / "best.ckpt")
+    assert predict_main([ckpt, str(folder), "--out", str(tmp_path / "stop")]) == 2
+    err = capsys.readouterr().err
+    assert f"image file '{folder / 'b.png'}' is empty, truncated or not an image" in err
+    assert "--skip-bad" in err
+    out = tmp_path / "pred"
+    assert predict_main([ckpt, str(folder), "--out", str(out), "--skip-bad"]) == 0
+    captured = capsys.readouterr()
+    assert sorted(p.name for p in out.glob("*_depth.png")) == ["a_depth.png", "c_depth.png"]
+    assert f"skipped 1 unreadable file(s):\n  {folder / 'b.png'}: image file" in captured.err
+    assert f"wrote 4 files to {out}" in captured.out

@@ -80,9 +80,9 @@ def _dcgan_generator(
             "model.generator: dcgan generates from noise and takes no condition; set "
             "data.condition: none, or use model.generator: dense for image-to-image translation."
         )
-    check_kwargs(DCGANGenerator, cfg.generator_args, "model.generator_args")
-    args = {"out_channels": image_channels, **cfg.generator_args}
-    generator = DCGANGenerator(image_size=tuple(image_size), **args)
+    internal = {"out_channels": image_channels, "image_size": tuple(image_size)}
+    check_kwargs(DCGANGenerator, cfg.generator_args, "model.generator_args", internal=internal)
+    generator = DCGANGenerator(**internal, **cfg.generator_args)
     return generator, generator.latent_dim
 
 

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from densepred.encoders import create_encoder, resolve_encoder_name
 from densepred.errors import ConfigError, unknown_name_message
 from densepred.models.gan.layers import add_spectral_norm, conv_block, dcgan_init, dcgan_map_size
-from densepred.registry import Registry
+from densepred.registry import Registry, check_kwargs
 
 DISCRIMINATORS: Registry = Registry("discriminator")
 
@@ -226,9 +226,10 @@ def build_discriminator(
     """
     check_discriminator_name(name)
     where = "model.discriminator_args"
-    common = {"in_channels": in_channels, "image_size": tuple(image_size), **(args or {})}
+    internal = {"in_channels": in_channels, "image_size": tuple(image_size)}
     if name in DISCRIMINATORS:
-        disc = DISCRIMINATORS.build(name, where=where, **common)
+        disc = DISCRIMINATORS.build(name, where=where, internal=internal, **(args or {}))
     else:
-        disc = BackboneDiscriminator(encoder=name, **common)
+        check_kwargs(BackboneDiscriminator, args or {}, where, internal=[*internal, "encoder"])
+        disc = BackboneDiscriminator(encoder=name, **internal, **(args or {}))
     return add_spectral_norm(disc) if spectral_norm else disc
