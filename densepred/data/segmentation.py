@@ -22,7 +22,7 @@ from densepred.data.depth import folder_reader
 from densepred.data.io import read_image, read_mask
 from densepred.data.layout import IMAGE_EXTS, Sample, format_reader, register_format
 from densepred.data.synthetic import MASK_CLASSES, synthetic_layout
-from densepred.data.transforms import build_dense_transform
+from densepred.data.transforms import apply_dense_transform, build_dense_transform
 from densepred.errors import DataError
 
 CAMVID_CLASSES = (
@@ -157,6 +157,8 @@ class SegmentationDataset(Dataset):
         void_value: Label value of void pixels on disk (``None``: no void).
         ignore_index: Value void pixels get in ``mask``.
         transform: Pipeline called as ``transform(image=..., mask=...)``; default: normalise only.
+        native_target: Keep ``mask`` at the file's own size (native-resolution evaluation);
+            only the image is resized.
     """
 
     def __init__(
@@ -166,12 +168,14 @@ class SegmentationDataset(Dataset):
         void_value: int | None = None,
         ignore_index: int = 255,
         transform: Callable[..., dict[str, Any]] | None = None,
+        native_target: bool = False,
     ) -> None:
         self.samples = samples
         self.num_classes = num_classes
         self.void_value = void_value
         self.ignore_index = ignore_index
         self.transform = transform or build_dense_transform(train=False)
+        self.native_target = native_target
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -199,12 +203,13 @@ class SegmentationDataset(Dataset):
                 f"mask '{sample.target}' is {mask.shape[0]}x{mask.shape[1]} but its image '{sample.image}' "
                 f"is {image.shape[0]}x{image.shape[1]} (HxW); they must have the same size."
             )
-        out = self.transform(image=image, mask=mask)
-        return {"image": out["image"], "mask": out["mask"].long(), "path": str(sample.image)}
+        image_t, mask_t = apply_dense_transform(self.transform, image, mask, self.native_target)
+        return {"image": image_t, "mask": mask_t.long(), "path": str(sample.image)}
 
 
 def pixel_counts(dataset: SegmentationDataset) -> np.ndarray:
-    """Non-void pixels per class over a dataset, at the resolution the model sees."""
+    """Non-void pixels per class over a dataset, at the resolution of its items
+    (the native one for an evaluation split with ``data.eval_size: native``)."""
     counts = np.zeros(dataset.num_classes, dtype=np.int64)
     for i in range(len(dataset)):
         mask = dataset[i]["mask"].numpy()
@@ -276,6 +281,7 @@ class SegmentationDataModule(BaseDataModule):
             cfg.void_value,
             cfg.ignore_index,
             cfg.augment.transform(train, cfg.image_size),
+            native_target=cfg.native_targets(train),
         )
 
     def file_kinds(self) -> dict[str, str]:

@@ -134,6 +134,31 @@ class AugmentConfig(StrictModel):
         )
 
 
+def apply_dense_transform(
+    transform: Callable[..., dict[str, Any]],
+    image: np.ndarray,
+    target: np.ndarray,
+    native_target: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Apply a dense pipeline to an image and its target.
+
+    Args:
+        transform: Pipeline called as ``transform(image=..., mask=...)``.
+        image: HxWx3 uint8 RGB.
+        target: HxW depth map or class-id mask of the image's size.
+        native_target: Transform the image only and return the target untouched at its own
+            size (native-resolution evaluation; the pipeline must then be geometric-deterministic,
+            i.e. an evaluation pipeline).
+
+    Returns:
+        The image tensor 3xhxw and the target tensor (HxW when ``native_target``, else hxw).
+    """
+    if native_target:
+        return transform(image=image)["image"], torch.from_numpy(np.ascontiguousarray(target))
+    out = transform(image=image, mask=target)
+    return out["image"], out["mask"]
+
+
 def build_pair_transform(
     kinds: dict[str, str], image_size: tuple[int, int], hflip: bool
 ) -> Callable[..., dict[str, Any]]:

@@ -26,6 +26,7 @@ from torchmetrics import MetricCollection
 from densepred.errors import ConfigError, DensepredError
 from densepred.schema import Config, assemble_config
 from densepred.tasks.optim import build_optimizer, build_scheduler
+from densepred.tasks.samples import SpreadSamples
 from densepred.viz.depth import save_png
 
 STAGES = ("train", "val", "test")
@@ -137,6 +138,15 @@ class BaseTask(L.LightningModule, ABC):
     def sample_grid(self) -> np.ndarray | None:
         """The picture of the validation samples kept this epoch; ``None`` (the default): none."""
         return None
+
+    def on_validation_epoch_start(self) -> None:
+        """Pick the items of this pass drawn in the sample grid: ``task.num_samples`` evenly
+        spaced over the validation set (:class:`~densepred.tasks.samples.SpreadSamples`)."""
+        loader = self.trainer.val_dataloaders
+        batches = self.trainer.num_val_batches
+        batches = batches[0] if isinstance(batches, list) else batches
+        total = min(len(loader.dataset), batches * (loader.batch_size or 1))
+        self.val_samples = SpreadSamples(int(total), getattr(self.config.task, "num_samples", 0))
 
     def on_validation_epoch_end(self) -> None:
         """Log the validation metrics; outside the sanity check the main process saves

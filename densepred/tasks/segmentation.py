@@ -28,6 +28,7 @@ from densepred.metrics.segmentation import segmentation_metrics
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.schema import Config
 from densepred.tasks.base import BaseTask
+from densepred.tasks.native import at_target_size, targets_at, weighted_mean
 from densepred.tasks.task_config import LossTaskConfig
 from densepred.viz.depth import save_png
 from densepred.viz.segmentation import colorize_mask, overlay_mask, segmentation_sample_grid
@@ -112,15 +113,19 @@ class SegmentationTask(BaseTask):
         return logits.argmax(dim=1)
 
     def _step(self, batch: dict[str, Any], stage: str) -> tuple[Tensor, Tensor]:
-        logits = self(batch["image"])  # B,C,H,W
-        total, parts = self.loss(logits, batch["mask"])
-        pred = self.to_classes(logits)  # B,H,W
-        self.stage_metrics(stage).update(pred, batch["mask"])
+        logits = self(batch["image"])  # B,C,h,w at data.image_size
+        losses = []
+        # logits upsampled to each mask's size before the argmax (native-size evaluation)
+        for scored, mask in at_target_size(logits, batch["mask"]):  # b,C,H,W / b,H,W
+            total, parts = self.loss(scored, mask)
+            losses.append((total, mask.shape[0]))
+            self.stage_metrics(stage).update(self.to_classes(scored), mask)
+        total = weighted_mean(losses)
         bs, train = logits.shape[0], stage == "train"
         self.log(f"{stage}/loss", total, prog_bar=train, batch_size=bs, sync_dist=not train)
         if train:
             self.log_dict({f"train/loss_{k}": v for k, v in parts.items()}, batch_size=bs)
-        return total, pred
+        return total, self.to_classes(logits)
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
         total, _ = self._step(batch, "train")
@@ -128,10 +133,9 @@ class SegmentationTask(BaseTask):
         return total
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        _, pred = self._step(batch, "val")
-        if batch_idx == 0:
-            n = self.config.task.num_samples
-            self._samples = (batch["image"][:n].cpu(), batch["mask"][:n].cpu(), pred[:n].cpu())
+        _, pred = self._step(batch, "val")  # pred: B,h,w at data.image_size
+        image = batch["image"]
+        self.val_samples.add(image, targets_at(batch["mask"], image.shape[-2:]), pred)
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._step(batch, "test")
@@ -140,8 +144,8 @@ class SegmentationTask(BaseTask):
         self.log_epoch_metrics("train")
 
     def sample_grid(self) -> np.ndarray | None:
-        samples = getattr(self, "_samples", None)
-        if samples is None or samples[0].shape[0] == 0:
+        samples = self.val_samples.result()
+        if samples is None:
             return None
         return segmentation_sample_grid(*samples, ignore_index=self.ignore_index)
 
