@@ -25,6 +25,13 @@ from torchmetrics import MetricCollection
 
 from densepred.errors import ConfigError, DensepredError
 from densepred.schema import Config, assemble_config
+from densepred.tasks.finetune import (
+    encoder_modules,
+    encoder_parameters,
+    keep_norms_frozen,
+    require_encoder,
+    set_encoder_trainable,
+)
 from densepred.tasks.optim import build_optimizer, build_scheduler
 from densepred.tasks.samples import SpreadSamples
 from densepred.viz.depth import save_png
@@ -63,6 +70,9 @@ class BaseTask(L.LightningModule, ABC):
         self.save_hyperparameters({"config": config.to_dict()})
         self.config: Config = config
         self.model = self.build_model()
+        self.encoder_frozen = False
+        if getattr(config.model, "freeze_encoder", False):
+            self.set_encoder_frozen(True)
         self.build_losses()
         base = self.build_metrics()
         # keys get a suffix: "train" would clash with nn.Module.train
@@ -90,6 +100,32 @@ class BaseTask(L.LightningModule, ABC):
 
         The default has none; subclasses extend it.
         """
+
+    def encoder_modules(self) -> list[nn.Module]:
+        """The modules of the model's encoder (:func:`densepred.tasks.finetune.encoder_modules`)."""
+        return encoder_modules(self.model)
+
+    def set_encoder_frozen(self, frozen: bool) -> None:
+        """Freeze the encoder (no gradients, normalisation layers in eval mode) or unfreeze it."""
+        set_encoder_trainable(require_encoder(self.model, "model.freeze_encoder"), not frozen)
+        self.encoder_frozen = frozen
+        if not frozen and self.training:
+            self.train()
+
+    def train(self, mode: bool = True) -> BaseTask:
+        """``nn.Module.train``, keeping a frozen encoder's normalisation layers in eval mode."""
+        super().train(mode)
+        if self.encoder_frozen:
+            for module in self.encoder_modules():
+                keep_norms_frozen(module)
+        return self
+
+    def on_train_epoch_start(self) -> None:
+        """Unfreeze a frozen encoder at ``model.unfreeze_at_epoch`` (gradual unfreezing)."""
+        epoch = getattr(self.config.model, "unfreeze_at_epoch", None)
+        if self.encoder_frozen and epoch is not None and self.current_epoch >= epoch:
+            self.set_encoder_frozen(False)
+            print(f"epoch {self.current_epoch}: encoder unfrozen (model.unfreeze_at_epoch={epoch})")
 
     @classmethod
     def build_datamodule(cls, config: Config) -> L.LightningDataModule:
@@ -192,7 +228,7 @@ class BaseTask(L.LightningModule, ABC):
     def configure_optimizers(self) -> dict[str, Any]:
         """Optimizer and per-step schedule from ``task.optimizer`` and ``task.scheduler``."""
         task = self.config.task
-        optimizer = build_optimizer(self, task.optimizer)
+        optimizer = build_optimizer(self, task.optimizer, encoder_parameters(self.model))
         total = int(self.trainer.estimated_stepping_batches)
         scheduler = build_scheduler(optimizer, max(1, total), task.scheduler)
         return {

@@ -56,8 +56,10 @@ def targets_at(targets: Tensor | list[Tensor], size: Sequence[int]) -> Tensor:
     for t in items:  # t: ...,H,W
         if tuple(t.shape[-2:]) != tuple(size):
             flat = t.reshape(1, -1, *t.shape[-2:]).float()  # 1,C,H,W
-            t = F.interpolate(flat, size=tuple(size), mode="nearest").reshape(
-                *t.shape[:-2], *size
-            ).to(t.dtype)
+            t = (
+                F.interpolate(flat, size=tuple(size), mode="nearest")
+                .reshape(*t.shape[:-2], *size)
+                .to(t.dtype)
+            )
         out.append(t)
     return torch.stack(out)

@@ -90,7 +90,9 @@ def test_depth_exact_at_native_size_scores_perfectly(tmp_path: Path) -> None:
 def test_segmentation_logits_are_upsampled_before_argmax(tmp_path: Path) -> None:
     torch.manual_seed(0)
     logits = torch.randn(2, 3, *INPUT)
-    masks = [resize_to(logits[i : i + 1], size)[0].argmax(0).numpy() for i, size in enumerate(NATIVE)]
+    masks = [
+        resize_to(logits[i : i + 1], size)[0].argmax(0).numpy() for i, size in enumerate(NATIVE)
+    ]
     _write_split(tmp_path, "mask", masks)
     extra = {"classes": ["a", "b", "c"]}
     native = _score("segmentation", tmp_path, "native", logits, extra)
