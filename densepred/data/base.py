@@ -29,7 +29,7 @@ from densepred.data.layout import (
     validate_reader_args,
 )
 from densepred.data.preflight import preflight_check
-from densepred.data.transforms import AugmentConfig
+from densepred.data.transforms import AugmentConfig, NormalizeConfig
 from densepred.errors import DataError
 from densepred.schema import StrictModel
 
@@ -108,7 +108,20 @@ class DataConfig(StrictModel):
         return roles | ({"test": self.test_split} if self.test_split else {})
 
 
-class DenseDataConfig(DataConfig):
+class ImageDataConfig(DataConfig):
+    """Keys of tasks whose network reads a normalised RGB image (depth, segmentation, classification).
+
+    Attributes:
+        normalize: Mean and std of the input normalisation; unset, the encoder's pretrained
+            config gives them when the config is loaded (see
+            :class:`~densepred.data.transforms.NormalizeConfig`), and the resolved values are
+            saved with the run.
+    """
+
+    normalize: NormalizeConfig | None = None
+
+
+class DenseDataConfig(ImageDataConfig):
     """Keys of tasks whose images keep an optional native size (depth, segmentation).
 
     Attributes:

@@ -246,7 +246,7 @@ class DepthDataModule(BaseDataModule):
         return DepthDataset(
             samples,
             cfg.depth_scale,
-            cfg.augment.transform(train, cfg.image_size),
+            cfg.augment.transform(train, cfg.image_size, cfg.normalize),
             native_target=cfg.native_targets(train),
         )
 

@@ -280,7 +280,7 @@ class SegmentationDataModule(BaseDataModule):
             len(cfg.classes),
             cfg.void_value,
             cfg.ignore_index,
-            cfg.augment.transform(train, cfg.image_size),
+            cfg.augment.transform(train, cfg.image_size, cfg.normalize),
             native_target=cfg.native_targets(train),
         )
 

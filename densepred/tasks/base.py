@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from torch import nn
 from torchmetrics import MetricCollection
 
+from densepred.data.transforms import prepare_image
 from densepred.errors import ConfigError, DensepredError
 from densepred.schema import Config, assemble_config
 from densepred.tasks.finetune import (
@@ -32,6 +33,7 @@ from densepred.tasks.finetune import (
     require_encoder,
     set_encoder_trainable,
 )
+from densepred.tasks.normalization import fill_normalization, legacy_normalization
 from densepred.tasks.optim import build_optimizer, build_scheduler
 from densepred.tasks.samples import SpreadSamples
 from densepred.viz.depth import save_png
@@ -66,7 +68,10 @@ class BaseTask(L.LightningModule, ABC):
     def __init__(self, config: Config | dict[str, Any]) -> None:
         super().__init__()
         if not isinstance(config, Config):  # a checkpoint's hyper-parameters
-            config = self.config_from_dict(config, source="checkpoint config")
+            has_key = "normalize" in self.data_config_cls.model_fields
+            config = self.config_from_dict(
+                legacy_normalization(config, has_key), source="checkpoint config"
+            )
         self.save_hyperparameters({"config": config.to_dict()})
         self.config: Config = config
         self.model = self.build_model()
@@ -88,6 +93,7 @@ class BaseTask(L.LightningModule, ABC):
         """
         sections = (cls.model_config_cls, cls.data_config_cls, cls.task_config_cls)
         config = assemble_config(raw, sections, source)
+        fill_normalization(config)
         try:
             cls.check_config(config)
         except ConfigError as exc:
@@ -143,6 +149,12 @@ class BaseTask(L.LightningModule, ABC):
     @abstractmethod
     def build_metrics(self) -> MetricCollection:
         """The metric collection of one stage (cloned for train/val/test)."""
+
+    def prepare_input(self, rgb: np.ndarray) -> torch.Tensor:
+        """One HxWx3 uint8 RGB image as the network's 1x3xhxw input on the task's device: resized
+        to ``data.image_size`` and normalised with ``data.normalize`` (as in training)."""
+        data = self.config.data
+        return prepare_image(rgb, data.image_size, data.normalize).to(self.device)
 
     @abstractmethod
     def predict_array(self, rgb: np.ndarray) -> Any:

@@ -14,7 +14,6 @@ from torchmetrics import MetricCollection
 
 from densepred.data.depth import DepthDataConfig, DepthDataModule
 from densepred.data.io import write_depth
-from densepred.data.transforms import prepare_image
 from densepred.losses.depth import DEPTH_LOSSES, DepthLoss
 from densepred.metrics.depth import DepthMetrics
 from densepred.models.config import DenseModelConfig, build_dense_model
@@ -133,7 +132,10 @@ class DepthTask(BaseTask):
         samples = self.val_samples.result()
         if samples is None:
             return None
-        return depth_sample_grid(*samples, max_depth=self.config.task.max_depth)
+        norm = self.config.data.normalize
+        return depth_sample_grid(
+            *samples, max_depth=self.config.task.max_depth, mean=norm.mean, std=norm.std
+        )
 
     def on_train_epoch_end(self) -> None:
         self.stage_metrics("train").reset()
@@ -142,7 +144,7 @@ class DepthTask(BaseTask):
     def predict_array(self, rgb: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 RGB -> HxW float32 depth in metres at the image's own size."""
         height, width = rgb.shape[:2]
-        x = prepare_image(rgb, self.config.data.image_size).to(self.device)  # 1,3,h,w
+        x = self.prepare_input(rgb)  # 1,3,h,w
         depth = self(x)  # 1,1,h,w
         depth = F.interpolate(depth, size=(height, width), mode="bilinear", align_corners=False)
         return depth[0, 0].float().cpu().numpy()

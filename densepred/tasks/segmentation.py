@@ -21,7 +21,6 @@ from torchmetrics import MetricCollection
 
 from densepred.data.io import write_mask
 from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
-from densepred.data.transforms import prepare_image
 from densepred.errors import ConfigError
 from densepred.losses.segmentation import SEG_LOSSES, SegmentationLoss
 from densepred.metrics.segmentation import segmentation_metrics
@@ -147,13 +146,16 @@ class SegmentationTask(BaseTask):
         samples = self.val_samples.result()
         if samples is None:
             return None
-        return segmentation_sample_grid(*samples, ignore_index=self.ignore_index)
+        norm = self.config.data.normalize
+        return segmentation_sample_grid(
+            *samples, ignore_index=self.ignore_index, mean=norm.mean, std=norm.std
+        )
 
     @torch.no_grad()
     def predict_array(self, rgb: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 RGB -> HxW uint8 class ids at the image's own size."""
         height, width = rgb.shape[:2]
-        x = prepare_image(rgb, self.config.data.image_size).to(self.device)  # 1,3,h,w
+        x = self.prepare_input(rgb)  # 1,3,h,w
         logits = self(x)  # 1,C,h,w
         logits = F.interpolate(
             logits.float(), size=(height, width), mode="bilinear", align_corners=False
