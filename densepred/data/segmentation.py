@@ -219,6 +219,35 @@ def pixel_counts(dataset: SegmentationDataset) -> np.ndarray:
     return counts
 
 
+def median_frequency_weights(dataset: SegmentationDataset) -> list[float]:
+    """Class weights by median frequency balancing (Eigen & Fergus 2015, SegNet on CamVid).
+
+    ``freq(c)`` = pixels of class ``c`` / non-void pixels of the images in which ``c`` appears;
+    ``weight(c) = median(freq) / freq(c)``, the median over the classes that appear. Masks are
+    read at their own size; a class that never appears gets weight 0 (it has no pixel to weigh).
+
+    Args:
+        dataset: The training split's dataset (only its masks are read).
+    """
+    pixels = np.zeros(dataset.num_classes, dtype=np.float64)
+    present_in = np.zeros(dataset.num_classes, dtype=np.float64)
+    for sample in dataset.samples:
+        mask = dataset.read_mask(sample)
+        counts = np.bincount(
+            mask[mask != dataset.ignore_index].ravel(), minlength=dataset.num_classes
+        )
+        pixels += counts
+        present_in += (counts > 0) * counts.sum()
+    seen = pixels > 0
+    if not seen.any():
+        raise DataError(
+            "median_frequency class weights: the training masks hold no labelled pixel."
+        )
+    freq = np.where(seen, pixels / np.maximum(present_in, 1), 0.0)
+    median = float(np.median(freq[seen]))
+    return [median / f if f > 0 else 0.0 for f in freq.tolist()]
+
+
 class SegmentationDataConfig(DenseDataConfig):
     """The ``data`` section of a segmentation config.
 
@@ -286,3 +315,9 @@ class SegmentationDataModule(BaseDataModule):
 
     def file_kinds(self) -> dict[str, str]:
         return {"image": "image", "target": "mask"}
+
+    def median_frequency_weights(self) -> list[float]:
+        """:func:`median_frequency_weights` of the training split (``data.limit_train`` applies)."""
+        cfg = self.config
+        samples = self.samples(cfg.train_split, cfg.limit_train)
+        return median_frequency_weights(self._dataset(samples, train=False))

@@ -40,14 +40,16 @@ class SegmentationTaskConfig(LossTaskConfig):
         mode: ``multiclass`` (softmax over ``data.classes``) or ``binary`` (one sigmoid logit for
             class 1 of exactly two classes).
         losses: Loss name -> weight, names from ``SEG_LOSSES`` (cross_entropy, dice, focal, lovasz).
-        class_weights: One weight per class for cross_entropy, dice and focal (multiclass only).
+        class_weights: One weight per class for cross_entropy, dice and focal (multiclass only),
+            or ``median_frequency``: computed from the training masks when training or
+            evaluation starts (SegNet's median frequency balancing) and saved as the list.
         overlay_alpha: Mask opacity of the overlays written by ``tools/predict.py``.
     """
 
     loss_registry = SEG_LOSSES
     mode: Literal["multiclass", "binary"] = "multiclass"
     losses: dict[str, float] = Field(default_factory=lambda: {"cross_entropy": 1.0})
-    class_weights: list[float] | None = None
+    class_weights: list[float] | Literal["median_frequency"] | None = None
     monitor: str = "val/miou"
     monitor_mode: Literal["min", "max"] = "max"
     overlay_alpha: float = Field(0.5, ge=0, le=1)
@@ -69,7 +71,8 @@ class SegmentationTask(BaseTask):
             raise ConfigError(
                 f"task.mode binary needs exactly two data.classes (background, foreground), got {classes}."
             )
-        if task.class_weights is not None and len(task.class_weights) != len(classes):
+        weights = task.class_weights
+        if isinstance(weights, list) and len(weights) != len(classes):
             raise ConfigError(
                 f"task.class_weights has {len(task.class_weights)} values for {len(classes)} data.classes."
             )
@@ -89,14 +92,33 @@ class SegmentationTask(BaseTask):
         return build_dense_model(self.config.model, head="segmentation", num_classes=outputs)
 
     def build_losses(self) -> None:
+        """The weighted losses; ``median_frequency`` weights are set in :meth:`setup`."""
         task = self.config.task
+        weights = task.class_weights
         self.loss = SegmentationLoss(
             weights=task.losses,
             mode=task.mode,
             ignore_index=self.ignore_index,
-            class_weights=task.class_weights,
+            class_weights=weights if isinstance(weights, list) else None,
             args=task.loss_args,
         )
+
+    def setup(self, stage: str) -> None:
+        """Resolve ``task.class_weights: median_frequency`` from the data module's training masks
+        into the list of weights (the losses, the config and the saved hyper-parameters)."""
+        if self.config.task.class_weights != "median_frequency":
+            return
+        datamodule = self.trainer.datamodule
+        if not isinstance(datamodule, SegmentationDataModule):
+            raise ConfigError(
+                "task.class_weights: median_frequency is computed from the training masks of the "
+                "data module; pass the SegmentationDataModule to the Trainer, or give the weights."
+            )
+        weights = datamodule.median_frequency_weights()
+        self.config.task = self.config.task.model_copy(update={"class_weights": weights})
+        self.hparams["config"]["task"]["class_weights"] = weights
+        self.build_losses()
+        print("median-frequency class weights: " + ", ".join(f"{w:.3f}" for w in weights))
 
     def build_metrics(self) -> MetricCollection:
         return segmentation_metrics(self.classes, self.ignore_index)
@@ -174,4 +196,3 @@ class SegmentationTask(BaseTask):
             out_dir / f"{stem}_overlay.png", overlay_mask(rgb, prediction, alpha, None)
         )
         return [mask, color, overlay]
-
