@@ -28,6 +28,7 @@ from densepred.errors import ConfigError, DataError
 from densepred.fileio import atomic_write_json, atomic_write_text, claim_folder, output_errors
 from densepred.task_registry import TASKS
 from densepred.tasks import NonFiniteLossError
+from densepred.tasks.finetune import parameter_counts
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "max_epochs": 10,
@@ -181,6 +182,8 @@ def _train(
     atomic_write_text(folder / "config.yaml", config.to_yaml())
     task_cls = TASKS.get(config.task_name)
     task = task_cls(config)
+    params = parameter_counts(task)
+    print(f"parameters: {params['trainable']:,} trainable of {params['total']:,}")
     datamodule = task_cls.build_datamodule(config)
     trainer = build_trainer(config, folder, callbacks)
     last = folder / "checkpoints" / "last.ckpt"
@@ -208,6 +211,7 @@ def _train(
         "global_step": trainer.global_step,
         "val": metrics,
         "initial_val": initial,
+        "parameters": params,
     }
     atomic_write_json(folder / "metrics.json", record)
     if unscored:

@@ -19,6 +19,7 @@ import torch
 from pydantic import Field, field_validator, model_validator
 from torch.utils.data import DataLoader, Dataset
 
+from densepred.data.collate import collate_native
 from densepred.data.layout import (
     FormatReader,
     Sample,
@@ -28,7 +29,7 @@ from densepred.data.layout import (
     validate_reader_args,
 )
 from densepred.data.preflight import preflight_check
-from densepred.data.transforms import AugmentConfig
+from densepred.data.transforms import AugmentConfig, NormalizeConfig
 from densepred.errors import DataError
 from densepred.schema import StrictModel
 
@@ -112,16 +113,38 @@ class DataConfig(StrictModel):
         return roles | ({"test": self.test_split} if self.test_split else {})
 
 
-class DenseDataConfig(DataConfig):
+class ImageDataConfig(DataConfig):
+    """Keys of tasks whose network reads a normalised RGB image (depth, segmentation, classification).
+
+    Attributes:
+        normalize: Mean and std of the input normalisation; unset, the encoder's pretrained
+            config gives them when the config is loaded (see
+            :class:`~densepred.data.transforms.NormalizeConfig`), and the resolved values are
+            saved with the run.
+    """
+
+    normalize: NormalizeConfig | None = None
+
+
+class DenseDataConfig(ImageDataConfig):
     """Keys of tasks whose images keep an optional native size (depth, segmentation).
 
     Attributes:
         image_size: (H, W) fed to the network, ``None`` = native size.
         augment: Training augmentations (dense targets move with the image).
+        eval_size: Where validation and test are scored: ``native`` (default) at each target's
+            own size, the prediction upsampled to it (as the MAI, NYU, KITTI, CamVid and VOC
+            evaluations do), or ``input`` at ``image_size``, the target resized (nearest).
     """
 
     image_size: tuple[int, int] | None = (128, 160)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    eval_size: Literal["native", "input"] = "native"
+
+    def native_targets(self, train: bool) -> bool:
+        """Whether a split's items keep their target at its own size (evaluation splits with
+        ``eval_size: native``)."""
+        return not train and self.eval_size == "native"
 
     @model_validator(mode="after")
     def _crop_needs_size(self) -> DenseDataConfig:
@@ -257,6 +280,7 @@ class BaseDataModule(L.LightningDataModule, ABC):
             num_workers=cfg.num_workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=cfg.num_workers > 0,
+            collate_fn=collate_native,
         )
 
     def train_dataloader(self) -> DataLoader:

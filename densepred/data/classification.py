@@ -18,7 +18,7 @@ import torch
 from pydantic import Field, field_validator, model_validator
 from torch.utils.data import Dataset
 
-from densepred.data.base import BaseDataModule, DataConfig
+from densepred.data.base import BaseDataModule, ImageDataConfig
 from densepred.data.io import read_image
 from densepred.data.layout import (
     IMAGE_EXTS,
@@ -143,7 +143,7 @@ class ClassificationDataset(Dataset):
         }
 
 
-class ClassificationDataConfig(DataConfig):
+class ClassificationDataConfig(ImageDataConfig):
     """The ``data`` section of a classification config.
 
     The keys of :class:`~densepred.data.base.DataConfig` (``format``: a layout with label
@@ -197,4 +197,4 @@ class ClassificationDataModule(BaseDataModule):
 
     def _dataset(self, samples: list[Sample], train: bool) -> ClassificationDataset:
         cfg = self.config
-        return ClassificationDataset(samples, cfg.augment.transform(train, cfg.image_size))
+        return ClassificationDataset(samples, cfg.augment.transform(train, cfg.image_size, cfg.normalize))

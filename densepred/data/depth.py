@@ -20,7 +20,7 @@ from densepred.data.io import read_depth, read_image
 from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format, split_dir
 from densepred.data.preflight import check_valid_depth
 from densepred.data.synthetic import synthetic_layout
-from densepred.data.transforms import build_dense_transform
+from densepred.data.transforms import apply_dense_transform, build_dense_transform
 from densepred.errors import DataError
 
 LEGACY_RANGE = {"min_depth": 1e-3, "max_depth": 10.0}
@@ -168,6 +168,8 @@ class DepthDataset(Dataset):
         depth_scale: Stored units per metre of integer depth files (1000 = millimetres).
         transform: Pipeline called as ``transform(image=..., mask=depth)``
             (see :func:`~densepred.data.transforms.build_dense_transform`); default: normalise only.
+        native_target: Keep ``depth`` at the file's own size (native-resolution evaluation);
+            only the image is resized.
     """
 
     def __init__(
@@ -175,10 +177,12 @@ class DepthDataset(Dataset):
         samples: list[Sample],
         depth_scale: float = 1000.0,
         transform: Callable[..., dict[str, Any]] | None = None,
+        native_target: bool = False,
     ) -> None:
         self.samples = samples
         self.depth_scale = depth_scale
         self.transform = transform or build_dense_transform(train=False)
+        self.native_target = native_target
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -194,8 +198,8 @@ class DepthDataset(Dataset):
                 f"depth '{sample.target}' is {depth.shape[0]}x{depth.shape[1]} but its image '{sample.image}' "
                 f"is {image.shape[0]}x{image.shape[1]} (HxW); they must have the same size."
             )
-        out = self.transform(image=image, mask=depth)
-        return {"image": out["image"], "depth": out["mask"].unsqueeze(0), "path": str(sample.image)}
+        image_t, depth_t = apply_dense_transform(self.transform, image, depth, self.native_target)
+        return {"image": image_t, "depth": depth_t.unsqueeze(0), "path": str(sample.image)}
 
 
 class DepthDataConfig(DenseDataConfig):
@@ -239,7 +243,12 @@ class DepthDataModule(BaseDataModule):
 
     def _dataset(self, samples: list[Sample], train: bool) -> DepthDataset:
         cfg = self.config
-        return DepthDataset(samples, cfg.depth_scale, cfg.augment.transform(train, cfg.image_size))
+        return DepthDataset(
+            samples,
+            cfg.depth_scale,
+            cfg.augment.transform(train, cfg.image_size, cfg.normalize),
+            native_target=cfg.native_targets(train),
+        )
 
     def file_kinds(self) -> dict[str, str]:
         return {"image": "image", "target": "depth"}

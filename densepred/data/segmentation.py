@@ -22,7 +22,7 @@ from densepred.data.depth import folder_reader
 from densepred.data.io import read_image, read_mask
 from densepred.data.layout import IMAGE_EXTS, Sample, format_reader, register_format
 from densepred.data.synthetic import MASK_CLASSES, synthetic_layout
-from densepred.data.transforms import build_dense_transform
+from densepred.data.transforms import apply_dense_transform, build_dense_transform
 from densepred.errors import DataError
 
 CAMVID_CLASSES = (
@@ -157,6 +157,8 @@ class SegmentationDataset(Dataset):
         void_value: Label value of void pixels on disk (``None``: no void).
         ignore_index: Value void pixels get in ``mask``.
         transform: Pipeline called as ``transform(image=..., mask=...)``; default: normalise only.
+        native_target: Keep ``mask`` at the file's own size (native-resolution evaluation);
+            only the image is resized.
     """
 
     def __init__(
@@ -166,12 +168,14 @@ class SegmentationDataset(Dataset):
         void_value: int | None = None,
         ignore_index: int = 255,
         transform: Callable[..., dict[str, Any]] | None = None,
+        native_target: bool = False,
     ) -> None:
         self.samples = samples
         self.num_classes = num_classes
         self.void_value = void_value
         self.ignore_index = ignore_index
         self.transform = transform or build_dense_transform(train=False)
+        self.native_target = native_target
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -199,12 +203,13 @@ class SegmentationDataset(Dataset):
                 f"mask '{sample.target}' is {mask.shape[0]}x{mask.shape[1]} but its image '{sample.image}' "
                 f"is {image.shape[0]}x{image.shape[1]} (HxW); they must have the same size."
             )
-        out = self.transform(image=image, mask=mask)
-        return {"image": out["image"], "mask": out["mask"].long(), "path": str(sample.image)}
+        image_t, mask_t = apply_dense_transform(self.transform, image, mask, self.native_target)
+        return {"image": image_t, "mask": mask_t.long(), "path": str(sample.image)}
 
 
 def pixel_counts(dataset: SegmentationDataset) -> np.ndarray:
-    """Non-void pixels per class over a dataset, at the resolution the model sees."""
+    """Non-void pixels per class over a dataset, at the resolution of its items
+    (the native one for an evaluation split with ``data.eval_size: native``)."""
     counts = np.zeros(dataset.num_classes, dtype=np.int64)
     for i in range(len(dataset)):
         mask = dataset[i]["mask"].numpy()
@@ -212,6 +217,35 @@ def pixel_counts(dataset: SegmentationDataset) -> np.ndarray:
             mask[mask != dataset.ignore_index].ravel(), minlength=dataset.num_classes
         )
     return counts
+
+
+def median_frequency_weights(dataset: SegmentationDataset) -> list[float]:
+    """Class weights by median frequency balancing (Eigen & Fergus 2015, SegNet on CamVid).
+
+    ``freq(c)`` = pixels of class ``c`` / non-void pixels of the images in which ``c`` appears;
+    ``weight(c) = median(freq) / freq(c)``, the median over the classes that appear. Masks are
+    read at their own size; a class that never appears gets weight 0 (it has no pixel to weigh).
+
+    Args:
+        dataset: The training split's dataset (only its masks are read).
+    """
+    pixels = np.zeros(dataset.num_classes, dtype=np.float64)
+    present_in = np.zeros(dataset.num_classes, dtype=np.float64)
+    for sample in dataset.samples:
+        mask = dataset.read_mask(sample)
+        counts = np.bincount(
+            mask[mask != dataset.ignore_index].ravel(), minlength=dataset.num_classes
+        )
+        pixels += counts
+        present_in += (counts > 0) * counts.sum()
+    seen = pixels > 0
+    if not seen.any():
+        raise DataError(
+            "median_frequency class weights: the training masks hold no labelled pixel."
+        )
+    freq = np.where(seen, pixels / np.maximum(present_in, 1), 0.0)
+    median = float(np.median(freq[seen]))
+    return [median / f if f > 0 else 0.0 for f in freq.tolist()]
 
 
 class SegmentationDataConfig(DenseDataConfig):
@@ -275,8 +309,15 @@ class SegmentationDataModule(BaseDataModule):
             len(cfg.classes),
             cfg.void_value,
             cfg.ignore_index,
-            cfg.augment.transform(train, cfg.image_size),
+            cfg.augment.transform(train, cfg.image_size, cfg.normalize),
+            native_target=cfg.native_targets(train),
         )
 
     def file_kinds(self) -> dict[str, str]:
         return {"image": "image", "target": "mask"}
+
+    def median_frequency_weights(self) -> list[float]:
+        """:func:`median_frequency_weights` of the training split (``data.limit_train`` applies)."""
+        cfg = self.config
+        samples = self.samples(cfg.train_split, cfg.limit_train)
+        return median_frequency_weights(self._dataset(samples, train=False))

@@ -27,6 +27,25 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+class NormalizeConfig(StrictModel):
+    """``data.normalize``: per-channel mean and std (of 0..1 RGB) the image is normalised with.
+
+    Unset in a config, it is taken from the encoder's pretrained config when the config is
+    loaded (:func:`densepred.encoders.normalization.pretrained_normalization`) and saved with the
+    run's config and checkpoint, so evaluate, predict and export normalise the same way.
+    """
+
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+
+    @field_validator("std")
+    @classmethod
+    def _positive(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if min(value) <= 0:
+            raise ValueError(f"every std must be positive, got {list(value)}")
+        return value
+
+
 def _geometry(
     train: bool, image_size: tuple[int, int] | None, crop_scale: tuple[float, float]
 ) -> list[A.BasicTransform]:
@@ -59,10 +78,12 @@ def build_dense_transform(
     hflip: bool = True,
     color_jitter: float = 0.2,
     crop_scale: tuple[float, float] = (1.0, 1.0),
+    normalize: NormalizeConfig | None = None,
 ) -> A.Compose:
     """Pipeline for ``transform(image=rgb_uint8, mask=target)``.
 
-    Output: ``image`` float32 tensor 3xHxW normalised with ImageNet mean/std; ``mask`` (when given)
+    Output: ``image`` float32 tensor 3xHxW normalised with ``normalize`` (default ImageNet's
+    mean/std); ``mask`` (when given)
     a tensor HxW of the target's dtype, resized/cropped with nearest-neighbour interpolation.
 
     Args:
@@ -74,6 +95,7 @@ def build_dense_transform(
         crop_scale: Area fraction range of a random crop, resized back to ``image_size`` with the
             same aspect (training). ``(1.0, 1.0)`` disables it. For metric depth a zoom changes the
             apparent distance, so keep it off unless the loss is scale-invariant.
+        normalize: Mean and std of the normalisation (``None``: ImageNet's).
     """
     steps = _geometry(train, image_size, tuple(crop_scale))
     if train and hflip:
@@ -88,7 +110,8 @@ def build_dense_transform(
                 p=0.8,
             )
         )
-    steps += [A.Normalize(mean=IMAGENET_MEAN, std=IMAGENET_STD), ToTensorV2()]
+    norm = normalize or NormalizeConfig()
+    steps += [A.Normalize(mean=norm.mean, std=norm.std), ToTensorV2()]
     return A.Compose(steps)
 
 
@@ -117,13 +140,17 @@ class AugmentConfig(StrictModel):
         return value
 
     def transform(
-        self, train: bool, image_size: tuple[int, int] | None
+        self,
+        train: bool,
+        image_size: tuple[int, int] | None,
+        normalize: NormalizeConfig | None = None,
     ) -> Callable[..., dict[str, Any]]:
         """A split's pipeline: these augmentations when ``train`` (and enabled), else resize + normalise.
 
         Args:
             train: Whether the split is the training split.
             image_size: (H, W) fed to the network, ``None`` = native size.
+            normalize: Mean and std of the normalisation (``None``: ImageNet's).
         """
         return build_dense_transform(
             train=train and self.enabled,
@@ -131,7 +158,33 @@ class AugmentConfig(StrictModel):
             hflip=self.hflip,
             color_jitter=self.color_jitter,
             crop_scale=self.crop_scale,
+            normalize=normalize,
         )
+
+
+def apply_dense_transform(
+    transform: Callable[..., dict[str, Any]],
+    image: np.ndarray,
+    target: np.ndarray,
+    native_target: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Apply a dense pipeline to an image and its target.
+
+    Args:
+        transform: Pipeline called as ``transform(image=..., mask=...)``.
+        image: HxWx3 uint8 RGB.
+        target: HxW depth map or class-id mask of the image's size.
+        native_target: Transform the image only and return the target untouched at its own
+            size (native-resolution evaluation; the pipeline must then be geometric-deterministic,
+            i.e. an evaluation pipeline).
+
+    Returns:
+        The image tensor 3xhxw and the target tensor (HxW when ``native_target``, else hxw).
+    """
+    if native_target:
+        return transform(image=image)["image"], torch.from_numpy(np.ascontiguousarray(target))
+    out = transform(image=image, mask=target)
+    return out["image"], out["mask"]
 
 
 def build_pair_transform(
@@ -163,12 +216,17 @@ def build_pair_transform(
     return transform
 
 
-def prepare_image(rgb: np.ndarray, image_size: tuple[int, int] | None = None) -> torch.Tensor:
+def prepare_image(
+    rgb: np.ndarray,
+    image_size: tuple[int, int] | None = None,
+    normalize: NormalizeConfig | None = None,
+) -> torch.Tensor:
     """Turn one HxWx3 uint8 RGB image into a normalised 1x3xHxW float32 batch for inference.
 
     Args:
         rgb: HxWx3 uint8 RGB image (e.g. from :func:`densepred.data.io.read_image`).
         image_size: (H, W) to resize to, or ``None`` to keep the native size.
+        normalize: Mean and std (the config's ``data.normalize``; ``None``: ImageNet's).
     """
-    transform = build_dense_transform(train=False, image_size=image_size)
+    transform = build_dense_transform(train=False, image_size=image_size, normalize=normalize)
     return transform(image=rgb)["image"].unsqueeze(0)

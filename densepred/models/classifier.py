@@ -9,10 +9,10 @@ from torch import nn
 
 from densepred.encoders import create_encoder
 from densepred.models.config import EncoderName
-from densepred.schema import StrictModel
+from densepred.models.finetune import FinetuneConfig
 
 
-class ClassifierConfig(StrictModel):
+class ClassifierConfig(FinetuneConfig):
     """``model``: the classifier network (a timm classifier from the encoder registry).
 
     Attributes:
@@ -21,6 +21,8 @@ class ClassifierConfig(StrictModel):
             The classifier layer is re-initialised when the class counts differ.
         in_channels: Input channels (3 for RGB).
         encoder_args: Extra keyword arguments for ``timm.create_model`` (e.g. ``drop_rate``).
+        freeze_encoder, unfreeze_at_epoch: Transfer learning (:class:`FinetuneConfig`); the
+            encoder is everything but the classifier layer.
     """
 
     encoder: EncoderName = "mobilenet_v2"

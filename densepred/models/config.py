@@ -10,6 +10,7 @@ from torch import nn
 from densepred.decoders import DECODERS
 from densepred.encoders import resolve_encoder_name
 from densepred.models.dense import DenseModel
+from densepred.models.finetune import FinetuneConfig
 from densepred.models.smp_models import (
     SMP_DECODER_PREFIX,
     SmpModel,
@@ -17,7 +18,6 @@ from densepred.models.smp_models import (
     create_smp_model,
     smp_architecture,
 )
-from densepred.schema import StrictModel
 
 
 def _known_encoder(name: str) -> str:
@@ -29,7 +29,7 @@ EncoderName = Annotated[str, AfterValidator(_known_encoder)]
 """A config value naming an encoder: a friendly name (``list_encoders()``) or any timm model name."""
 
 
-class DenseModelConfig(StrictModel):
+class DenseModelConfig(FinetuneConfig):
     """``model``: encoder, decoder and head options of a dense prediction network.
 
     Attributes:
@@ -42,6 +42,7 @@ class DenseModelConfig(StrictModel):
             segmentation-models-pytorch architecture (``smp.FPN``, ``smp.DeepLabV3Plus``, ...).
         decoder_args: Options of the decoder (checked against its signature).
         head_args: Options of the head (checked against its signature).
+        freeze_encoder, unfreeze_at_epoch: Transfer learning (:class:`FinetuneConfig`).
     """
 
     encoder: EncoderName = "mobilenet_v3_large"

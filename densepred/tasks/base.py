@@ -23,9 +23,19 @@ from pydantic import BaseModel
 from torch import nn
 from torchmetrics import MetricCollection
 
+from densepred.data.transforms import prepare_image
 from densepred.errors import ConfigError, DensepredError
 from densepred.schema import Config, assemble_config
+from densepred.tasks.finetune import (
+    encoder_modules,
+    encoder_parameters,
+    keep_norms_frozen,
+    require_encoder,
+    set_encoder_trainable,
+)
+from densepred.tasks.normalization import fill_normalization, legacy_normalization
 from densepred.tasks.optim import build_optimizer, build_scheduler
+from densepred.tasks.samples import SpreadSamples
 from densepred.viz.depth import save_png
 
 STAGES = ("train", "val", "test")
@@ -58,10 +68,16 @@ class BaseTask(L.LightningModule, ABC):
     def __init__(self, config: Config | dict[str, Any]) -> None:
         super().__init__()
         if not isinstance(config, Config):  # a checkpoint's hyper-parameters
-            config = self.config_from_dict(config, source="checkpoint config")
+            has_key = "normalize" in self.data_config_cls.model_fields
+            config = self.config_from_dict(
+                legacy_normalization(config, has_key), source="checkpoint config"
+            )
         self.save_hyperparameters({"config": config.to_dict()})
         self.config: Config = config
         self.model = self.build_model()
+        self.encoder_frozen = False
+        if getattr(config.model, "freeze_encoder", False):
+            self.set_encoder_frozen(True)
         self.build_losses()
         base = self.build_metrics()
         # keys get a suffix: "train" would clash with nn.Module.train
@@ -77,6 +93,7 @@ class BaseTask(L.LightningModule, ABC):
         """
         sections = (cls.model_config_cls, cls.data_config_cls, cls.task_config_cls)
         config = assemble_config(raw, sections, source)
+        fill_normalization(config)
         try:
             cls.check_config(config)
         except ConfigError as exc:
@@ -89,6 +106,32 @@ class BaseTask(L.LightningModule, ABC):
 
         The default has none; subclasses extend it.
         """
+
+    def encoder_modules(self) -> list[nn.Module]:
+        """The modules of the model's encoder (:func:`densepred.tasks.finetune.encoder_modules`)."""
+        return encoder_modules(self.model)
+
+    def set_encoder_frozen(self, frozen: bool) -> None:
+        """Freeze the encoder (no gradients, normalisation layers in eval mode) or unfreeze it."""
+        set_encoder_trainable(require_encoder(self.model, "model.freeze_encoder"), not frozen)
+        self.encoder_frozen = frozen
+        if not frozen and self.training:
+            self.train()
+
+    def train(self, mode: bool = True) -> BaseTask:
+        """``nn.Module.train``, keeping a frozen encoder's normalisation layers in eval mode."""
+        super().train(mode)
+        if self.encoder_frozen:
+            for module in self.encoder_modules():
+                keep_norms_frozen(module)
+        return self
+
+    def on_train_epoch_start(self) -> None:
+        """Unfreeze a frozen encoder at ``model.unfreeze_at_epoch`` (gradual unfreezing)."""
+        epoch = getattr(self.config.model, "unfreeze_at_epoch", None)
+        if self.encoder_frozen and epoch is not None and self.current_epoch >= epoch:
+            self.set_encoder_frozen(False)
+            print(f"epoch {self.current_epoch}: encoder unfrozen (model.unfreeze_at_epoch={epoch})")
 
     @classmethod
     def build_datamodule(cls, config: Config) -> L.LightningDataModule:
@@ -117,6 +160,12 @@ class BaseTask(L.LightningModule, ABC):
     @abstractmethod
     def build_metrics(self) -> MetricCollection:
         """The metric collection of one stage (cloned for train/val/test)."""
+
+    def prepare_input(self, rgb: np.ndarray) -> torch.Tensor:
+        """One HxWx3 uint8 RGB image as the network's 1x3xhxw input on the task's device: resized
+        to ``data.image_size`` and normalised with ``data.normalize`` (as in training)."""
+        data = self.config.data
+        return prepare_image(rgb, data.image_size, data.normalize).to(self.device)
 
     @abstractmethod
     def predict_array(self, rgb: np.ndarray) -> Any:
@@ -148,6 +197,15 @@ class BaseTask(L.LightningModule, ABC):
     def sample_grid(self) -> np.ndarray | None:
         """The picture of the validation samples kept this epoch; ``None`` (the default): none."""
         return None
+
+    def on_validation_epoch_start(self) -> None:
+        """Pick the items of this pass drawn in the sample grid: ``task.num_samples`` evenly
+        spaced over the validation set (:class:`~densepred.tasks.samples.SpreadSamples`)."""
+        loader = self.trainer.val_dataloaders
+        batches = self.trainer.num_val_batches
+        batches = batches[0] if isinstance(batches, list) else batches
+        total = min(len(loader.dataset), batches * (loader.batch_size or 1))
+        self.val_samples = SpreadSamples(int(total), getattr(self.config.task, "num_samples", 0))
 
     def on_validation_epoch_end(self) -> None:
         """Log the validation metrics; outside the sanity check the main process saves
@@ -193,7 +251,7 @@ class BaseTask(L.LightningModule, ABC):
     def configure_optimizers(self) -> dict[str, Any]:
         """Optimizer and per-step schedule from ``task.optimizer`` and ``task.scheduler``."""
         task = self.config.task
-        optimizer = build_optimizer(self, task.optimizer)
+        optimizer = build_optimizer(self, task.optimizer, encoder_parameters(self.model))
         total = int(self.trainer.estimated_stepping_batches)
         scheduler = build_scheduler(optimizer, max(1, total), task.scheduler)
         return {

@@ -12,7 +12,6 @@ from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
 from densepred.data.classification import ClassificationDataConfig, ClassificationDataModule
-from densepred.data.transforms import prepare_image
 from densepred.fileio import append_jsonl
 from densepred.metrics.classification import classification_metrics
 from densepred.models.classifier import ClassifierConfig, build_classifier
@@ -90,7 +89,7 @@ class ClassificationTask(BaseTask):
     @torch.no_grad()
     def predict_array(self, rgb: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 RGB of any size -> K class probabilities (float32)."""
-        x = prepare_image(rgb, self.config.data.image_size).to(self.device)  # 1,3,h,w
+        x = self.prepare_input(rgb)  # 1,3,h,w
         return self(x).float().softmax(dim=1)[0].cpu().numpy()
 
     def top_classes(self, probs: np.ndarray) -> list[dict[str, Any]]:

@@ -14,11 +14,11 @@ from torchmetrics import MetricCollection
 
 from densepred.data.depth import DepthDataConfig, DepthDataModule
 from densepred.data.io import write_depth
-from densepred.data.transforms import prepare_image
 from densepred.losses.depth import DEPTH_LOSSES, DepthLoss
 from densepred.metrics.depth import DepthMetrics
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.tasks.base import BaseTask
+from densepred.tasks.native import at_target_size, targets_at, weighted_mean
 from densepred.tasks.task_config import LossTaskConfig
 from densepred.viz.depth import colorize_depth, depth_sample_grid, save_png
 
@@ -116,32 +116,32 @@ class DepthTask(BaseTask):
         return total
 
     def _eval_step(self, batch: dict[str, Any], stage: str) -> torch.Tensor:
-        pred = self(batch["image"])  # B,1,H,W
-        gt = batch["depth"]  # B,1,H,W
-        total, _ = self.loss(pred, gt)
+        pred = self(batch["image"])  # B,1,h,w at data.image_size
+        losses = []
+        for scored, gt in at_target_size(pred, batch["depth"]):  # b,1,H,W at the target's size
+            losses.append((self.loss(scored, gt)[0], gt.shape[0]))
+            crop = eval_crop_mask(gt.shape[-2], gt.shape[-1], self.config.task.eval_crop, gt.device)
+            self.stage_metrics(stage).update(scored, gt if crop is None else gt * crop)
+        total = weighted_mean(losses)
         self.log(f"{stage}/loss", total, batch_size=pred.shape[0], sync_dist=True)
-        crop = eval_crop_mask(gt.shape[-2], gt.shape[-1], self.config.task.eval_crop, gt.device)
-        self.stage_metrics(stage).update(pred, gt if crop is None else gt * crop)
         return pred
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         pred = self._eval_step(batch, "val")
-        if batch_idx == 0:
-            n = self.config.task.num_samples
-            self._samples = (
-                batch["image"][:n].cpu(),
-                batch["depth"][:n].cpu(),
-                pred[:n].float().cpu(),
-            )
+        image = batch["image"]
+        self.val_samples.add(image, targets_at(batch["depth"], image.shape[-2:]), pred.float())
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._eval_step(batch, "test")
 
     def sample_grid(self) -> np.ndarray | None:
-        samples = getattr(self, "_samples", None)
-        if samples is None or samples[0].shape[0] == 0:
+        samples = self.val_samples.result()
+        if samples is None:
             return None
-        return depth_sample_grid(*samples, max_depth=self.config.task.max_depth)
+        norm = self.config.data.normalize
+        return depth_sample_grid(
+            *samples, max_depth=self.config.task.max_depth, mean=norm.mean, std=norm.std
+        )
 
     def on_train_epoch_end(self) -> None:
         self.stage_metrics("train").reset()
@@ -150,7 +150,7 @@ class DepthTask(BaseTask):
     def predict_array(self, rgb: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 RGB -> HxW float32 depth in metres at the image's own size."""
         height, width = rgb.shape[:2]
-        x = prepare_image(rgb, self.config.data.image_size).to(self.device)  # 1,3,h,w
+        x = self.prepare_input(rgb)  # 1,3,h,w
         depth = self(x)  # 1,1,h,w
         depth = F.interpolate(depth, size=(height, width), mode="bilinear", align_corners=False)
         return depth[0, 0].float().cpu().numpy()

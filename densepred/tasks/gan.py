@@ -39,6 +39,7 @@ from densepred.metrics.image import image_metrics, to_unit
 from densepred.models.gan import GANModelConfig, build_gan_model
 from densepred.schema import Config
 from densepred.tasks.base import BaseTask
+from densepred.tasks.finetune import encoder_parameters
 from densepred.tasks.optim import OptimizerConfig, SchedulerConfig, build_optimizer, build_scheduler
 from densepred.tasks.task_config import TaskConfig
 from densepred.viz.depth import colorize_depth, save_png
@@ -147,7 +148,11 @@ class GANTask(BaseTask):
         task = self.config.task
         total = max(1, int(self.trainer.estimated_stepping_batches))
         optimizers = [
-            build_optimizer(self.model.generator, task.generator_optimizer),
+            build_optimizer(
+                self.model.generator,
+                task.generator_optimizer,
+                encoder_parameters(self.model.generator),
+            ),
             build_optimizer(self.model.discriminator, task.discriminator_optimizer),
         ]
         schedulers = [

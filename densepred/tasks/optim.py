@@ -2,18 +2,20 @@
 
 The optimizer comes from timm's factory (:func:`timm.optim.create_optimizer_v2`) over the parameter
 groups of :func:`build_param_groups`: norm layers, biases and other 1-D parameters get no weight
-decay.
+decay, and the encoder's parameters may get a learning-rate multiplier.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import torch
 from pydantic import Field
-from timm.optim import create_optimizer_v2, param_groups_weight_decay
+from timm.optim import create_optimizer_v2
 from torch import nn
 
+from densepred.errors import ConfigError
 from densepred.schema import StrictModel
 
 TIMM_OPTIMIZERS: dict[str, str] = {"adamw": "adamw", "adam": "adam", "sgd": "momentum"}
@@ -21,13 +23,18 @@ TIMM_OPTIMIZERS: dict[str, str] = {"adamw": "adamw", "adam": "adam", "sgd": "mom
 
 
 class OptimizerConfig(StrictModel):
-    """``task.optimizer``: which optimizer and its settings."""
+    """``task.optimizer``: which optimizer and its settings.
+
+    ``encoder_lr_mult`` scales the learning rate of the encoder's parameters (transfer learning:
+    e.g. 0.1 for a pretrained encoder under a fresh decoder).
+    """
 
     name: Literal["adamw", "adam", "sgd"] = "adamw"
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
     betas: tuple[float, float] = (0.9, 0.999)
     momentum: float = Field(0.9, ge=0)
+    encoder_lr_mult: float = Field(1.0, ge=0)
 
 
 class SchedulerConfig(StrictModel):
@@ -43,25 +50,67 @@ class SchedulerConfig(StrictModel):
     power: float = Field(0.9, gt=0)
 
 
-def build_param_groups(module: nn.Module, cfg: OptimizerConfig) -> list[dict[str, Any]]:
-    """The optimizer's parameter groups: trainable parameters with ``cfg.weight_decay``, and
-    norm weights, biases and other 1-D parameters with none.
+def build_param_groups(
+    module: nn.Module, cfg: OptimizerConfig, encoder: Iterable[nn.Parameter] = ()
+) -> list[dict[str, Any]]:
+    """The optimizer's parameter groups: weights with ``cfg.weight_decay``; norm weights, biases
+    and other 1-D parameters (timm's rule) with none; the ``encoder`` parameters in groups of their
+    own with learning rate ``cfg.lr * cfg.encoder_lr_mult``.
 
-    The one place parameter groups are made: per-group options (e.g. a learning-rate multiplier
-    for the encoder) belong here.
+    The one place parameter groups are made. Parameters without ``requires_grad`` are left out,
+    except the encoder's: a frozen encoder stays in the optimizer, where it gets no gradient, so
+    no update and no weight decay, until it is unfrozen at an epoch. Each group
+    has a ``name`` (``encoder``, ``encoder_no_decay``, ``rest``, ``rest_no_decay``); empty groups
+    are left out.
 
     Args:
-        module: The module whose trainable parameters are optimized.
+        module: The module whose parameters are optimized.
         cfg: Optimizer settings.
+        encoder: The parameters of ``module`` that form its encoder.
     """
-    return param_groups_weight_decay(module, weight_decay=cfg.weight_decay)
+    encoder_ids = {id(p) for p in encoder}
+    groups: dict[str, dict[str, Any]] = {}
+    for name, param in module.named_parameters():
+        part = "encoder" if id(param) in encoder_ids else "rest"
+        if part == "rest" and not param.requires_grad:
+            continue
+        no_decay = param.ndim <= 1 or name.endswith(".bias")
+        key = f"{part}_no_decay" if no_decay else part
+        group = groups.setdefault(
+            key,
+            {
+                "name": key,
+                "params": [],
+                "weight_decay": 0.0 if no_decay else cfg.weight_decay,
+                "lr": cfg.lr * (cfg.encoder_lr_mult if part == "encoder" else 1.0),
+            },
+        )
+        group["params"].append(param)
+    return list(groups.values())
 
 
-def build_optimizer(module: nn.Module, cfg: OptimizerConfig) -> torch.optim.Optimizer:
-    """Create the optimizer named in ``cfg`` for the trainable parameters of ``module``."""
+def build_optimizer(
+    module: nn.Module, cfg: OptimizerConfig, encoder: Iterable[nn.Parameter] = ()
+) -> torch.optim.Optimizer:
+    """Create the optimizer named in ``cfg`` for the parameters of ``module``.
+
+    Args:
+        module: The module whose parameters are optimized.
+        cfg: Optimizer settings.
+        encoder: The encoder's parameters (:func:`build_param_groups`).
+
+    Raises:
+        ConfigError: ``encoder_lr_mult`` is set but ``module`` has no encoder parameters.
+    """
+    encoder = list(encoder)
+    if cfg.encoder_lr_mult != 1.0 and not encoder:
+        raise ConfigError(
+            f"task.optimizer.encoder_lr_mult={cfg.encoder_lr_mult} but {type(module).__name__} "
+            "has no encoder to apply it to; remove the key."
+        )
     kwargs: dict[str, Any] = {"momentum": cfg.momentum} if cfg.name == "sgd" else {"betas": cfg.betas}
     return create_optimizer_v2(
-        build_param_groups(module, cfg),
+        build_param_groups(module, cfg, encoder),
         opt=TIMM_OPTIMIZERS[cfg.name],
         lr=cfg.lr,
         weight_decay=cfg.weight_decay,

@@ -21,13 +21,13 @@ from torchmetrics import MetricCollection
 
 from densepred.data.io import write_mask
 from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
-from densepred.data.transforms import prepare_image
 from densepred.errors import ConfigError
 from densepred.losses.segmentation import SEG_LOSSES, SegmentationLoss
 from densepred.metrics.segmentation import segmentation_metrics
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.schema import Config
 from densepred.tasks.base import BaseTask
+from densepred.tasks.native import at_target_size, targets_at, weighted_mean
 from densepred.tasks.task_config import LossTaskConfig
 from densepred.viz.depth import save_png
 from densepred.viz.segmentation import colorize_mask, overlay_mask, segmentation_sample_grid
@@ -40,14 +40,16 @@ class SegmentationTaskConfig(LossTaskConfig):
         mode: ``multiclass`` (softmax over ``data.classes``) or ``binary`` (one sigmoid logit for
             class 1 of exactly two classes).
         losses: Loss name -> weight, names from ``SEG_LOSSES`` (cross_entropy, dice, focal, lovasz).
-        class_weights: One weight per class for cross_entropy, dice and focal (multiclass only).
+        class_weights: One weight per class for cross_entropy, dice and focal (multiclass only),
+            or ``median_frequency``: computed from the training masks when training or
+            evaluation starts (SegNet's median frequency balancing) and saved as the list.
         overlay_alpha: Mask opacity of the overlays written by ``tools/predict.py``.
     """
 
     loss_registry = SEG_LOSSES
     mode: Literal["multiclass", "binary"] = "multiclass"
     losses: dict[str, float] = Field(default_factory=lambda: {"cross_entropy": 1.0})
-    class_weights: list[float] | None = None
+    class_weights: list[float] | Literal["median_frequency"] | None = None
     monitor: str = "val/miou"
     monitor_mode: Literal["min", "max"] = "max"
     overlay_alpha: float = Field(0.5, ge=0, le=1)
@@ -69,7 +71,8 @@ class SegmentationTask(BaseTask):
             raise ConfigError(
                 f"task.mode binary needs exactly two data.classes (background, foreground), got {classes}."
             )
-        if task.class_weights is not None and len(task.class_weights) != len(classes):
+        weights = task.class_weights
+        if isinstance(weights, list) and len(weights) != len(classes):
             raise ConfigError(
                 f"task.class_weights has {len(task.class_weights)} values for {len(classes)} data.classes."
             )
@@ -89,14 +92,33 @@ class SegmentationTask(BaseTask):
         return build_dense_model(self.config.model, head="segmentation", num_classes=outputs)
 
     def build_losses(self) -> None:
+        """The weighted losses; ``median_frequency`` weights are set in :meth:`setup`."""
         task = self.config.task
+        weights = task.class_weights
         self.loss = SegmentationLoss(
             weights=task.losses,
             mode=task.mode,
             ignore_index=self.ignore_index,
-            class_weights=task.class_weights,
+            class_weights=weights if isinstance(weights, list) else None,
             args=task.loss_args,
         )
+
+    def setup(self, stage: str) -> None:
+        """Resolve ``task.class_weights: median_frequency`` from the data module's training masks
+        into the list of weights (the losses, the config and the saved hyper-parameters)."""
+        if self.config.task.class_weights != "median_frequency":
+            return
+        datamodule = self.trainer.datamodule
+        if not isinstance(datamodule, SegmentationDataModule):
+            raise ConfigError(
+                "task.class_weights: median_frequency is computed from the training masks of the "
+                "data module; pass the SegmentationDataModule to the Trainer, or give the weights."
+            )
+        weights = datamodule.median_frequency_weights()
+        self.config.task = self.config.task.model_copy(update={"class_weights": weights})
+        self.hparams["config"]["task"]["class_weights"] = weights
+        self.build_losses()
+        print("median-frequency class weights: " + ", ".join(f"{w:.3f}" for w in weights))
 
     def build_metrics(self) -> MetricCollection:
         return segmentation_metrics(self.classes, self.ignore_index)
@@ -112,15 +134,19 @@ class SegmentationTask(BaseTask):
         return logits.argmax(dim=1)
 
     def _step(self, batch: dict[str, Any], stage: str) -> tuple[Tensor, Tensor]:
-        logits = self(batch["image"])  # B,C,H,W
-        total, parts = self.loss(logits, batch["mask"])
-        pred = self.to_classes(logits)  # B,H,W
-        self.stage_metrics(stage).update(pred, batch["mask"])
+        logits = self(batch["image"])  # B,C,h,w at data.image_size
+        losses = []
+        # logits upsampled to each mask's size before the argmax (native-size evaluation)
+        for scored, mask in at_target_size(logits, batch["mask"]):  # b,C,H,W / b,H,W
+            total, parts = self.loss(scored, mask)
+            losses.append((total, mask.shape[0]))
+            self.stage_metrics(stage).update(self.to_classes(scored), mask)
+        total = weighted_mean(losses)
         bs, train = logits.shape[0], stage == "train"
         self.log(f"{stage}/loss", total, prog_bar=train, batch_size=bs, sync_dist=not train)
         if train:
             self.log_dict({f"train/loss_{k}": v for k, v in parts.items()}, batch_size=bs)
-        return total, pred
+        return total, self.to_classes(logits)
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
         total, _ = self._step(batch, "train")
@@ -128,10 +154,9 @@ class SegmentationTask(BaseTask):
         return total
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        _, pred = self._step(batch, "val")
-        if batch_idx == 0:
-            n = self.config.task.num_samples
-            self._samples = (batch["image"][:n].cpu(), batch["mask"][:n].cpu(), pred[:n].cpu())
+        _, pred = self._step(batch, "val")  # pred: B,h,w at data.image_size
+        image = batch["image"]
+        self.val_samples.add(image, targets_at(batch["mask"], image.shape[-2:]), pred)
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._step(batch, "test")
@@ -140,16 +165,19 @@ class SegmentationTask(BaseTask):
         self.log_epoch_metrics("train")
 
     def sample_grid(self) -> np.ndarray | None:
-        samples = getattr(self, "_samples", None)
-        if samples is None or samples[0].shape[0] == 0:
+        samples = self.val_samples.result()
+        if samples is None:
             return None
-        return segmentation_sample_grid(*samples, ignore_index=self.ignore_index)
+        norm = self.config.data.normalize
+        return segmentation_sample_grid(
+            *samples, ignore_index=self.ignore_index, mean=norm.mean, std=norm.std
+        )
 
     @torch.no_grad()
     def predict_array(self, rgb: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 RGB -> HxW uint8 class ids at the image's own size."""
         height, width = rgb.shape[:2]
-        x = prepare_image(rgb, self.config.data.image_size).to(self.device)  # 1,3,h,w
+        x = self.prepare_input(rgb)  # 1,3,h,w
         logits = self(x)  # 1,C,h,w
         logits = F.interpolate(
             logits.float(), size=(height, width), mode="bilinear", align_corners=False
@@ -168,4 +196,3 @@ class SegmentationTask(BaseTask):
             out_dir / f"{stem}_overlay.png", overlay_mask(rgb, prediction, alpha, None)
         )
         return [mask, color, overlay]
-

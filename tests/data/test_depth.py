@@ -248,9 +248,10 @@ def test_datamodule_on_synthetic(tmp_path: Path) -> None:
     module.prepare_data()
     module.setup("fit")
     assert len(module.datasets["train"]) == 3 and len(module.datasets["val"]) == 2
-    batch = next(iter(module.val_dataloader()))
-    assert batch["depth"].shape == (2, 1, 32, 40) and (batch["depth"] <= 10.0).all()
-    assert (batch["depth"] > 0).float().mean() > 0.5
+    batch = next(iter(module.val_dataloader()))  # eval_size native: depth at the files' size
+    assert batch["image"].shape == (2, 3, 32, 40) and batch["depth"].shape == (2, 1, 48, 64)
+    assert (batch["depth"] <= 10.0).all() and (batch["depth"] > 0).float().mean() > 0.5
+    assert next(iter(module.train_dataloader()))["depth"].shape == (2, 1, 32, 40)
 
 
 @pytest.mark.parametrize("key", ["min_depth", "max_depth"])

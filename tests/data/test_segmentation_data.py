@@ -173,7 +173,8 @@ def test_datamodule_batches(tmp_path: Path) -> None:
     assert batch["image"].shape == (2, 3, 16, 24)
     assert batch["mask"].shape == (2, 16, 24) and batch["mask"].dtype == torch.int64
     assert len(batch["path"]) == 2
-    assert next(iter(dm.val_dataloader()))["mask"].shape == (2, 16, 24)
+    val = next(iter(dm.val_dataloader()))  # eval_size native: masks at the files' size
+    assert val["image"].shape == (2, 3, 16, 24) and val["mask"].shape == (2, *SIZE)
 
 
 # --- bad input: each error names the file -------------------------------------------------
