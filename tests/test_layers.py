@@ -34,7 +34,6 @@ LAYERS: dict[str, int] = {
     "densepred.tasks": 2,
     "densepred.task_registry": 3,
     "densepred.config": 3,
-    "densepred.checkpoint": 4,
     "densepred.train": 4,
     "densepred.inference": 4,
     "densepred.baselines": 4,
