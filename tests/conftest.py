@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -49,3 +52,18 @@ def void_mask() -> torch.Tensor:
     mask = torch.randint(0, 3, (2, 8, 10))
     mask[:, :3] = 255
     return mask
+
+
+def _strict_json(text: str) -> Any:
+    """``text`` parsed as standard JSON: the tokens NaN, Infinity and -Infinity are errors."""
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture(scope="session")
+def strict_json() -> Callable[[str], Any]:
+    """A JSON parser that rejects NaN and Infinity, as standard JSON readers do."""
+    return _strict_json

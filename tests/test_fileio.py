@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import math
 import os
 import threading
@@ -50,23 +49,16 @@ def test_jsonl_round_trip(tmp_path: Path) -> None:
     assert read_jsonl(tmp_path / "r.jsonl") == [{"a": 1}, {"b": [2, 3]}]
 
 
-def _strict_json(text: str) -> object:
-    """Parse ``text`` as standard JSON: the tokens NaN, Infinity and -Infinity are errors."""
-
-    def refuse(token: str) -> None:
-        raise ValueError(f"non-standard JSON token {token}")
-
-    return json.loads(text, parse_constant=refuse)
-
-
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
-def test_json_writers_write_null_for_non_finite_floats(tmp_path: Path, bad: float) -> None:
+def test_json_writers_write_null_for_non_finite_floats(
+    tmp_path: Path, bad: float, strict_json
+) -> None:
     record = {"val": {"a": bad, "b": 0.5}, "list": [1.0, bad], "tuple": (bad,)}
     expected = {"val": {"a": None, "b": 0.5}, "list": [1.0, None], "tuple": [None]}
     atomic_write_json(tmp_path / "m.json", record)
     append_jsonl(tmp_path / "r.jsonl", record)
-    assert _strict_json((tmp_path / "m.json").read_text()) == expected
-    assert [_strict_json(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()] == [
+    assert strict_json((tmp_path / "m.json").read_text()) == expected
+    assert [strict_json(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()] == [
         expected
     ]
 

@@ -4,7 +4,6 @@ corrupt resume points, Ctrl-C and unwritable output folders (issue 12)."""
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import signal
@@ -266,15 +265,6 @@ def test_full_disk_is_a_clear_error(
     assert "Free disk space" in str(err.value)
 
 
-def _strict_json(path: Path) -> Any:
-    """``path`` parsed as standard JSON (the tokens NaN and Infinity are errors)."""
-
-    def refuse(token: str) -> None:
-        raise ValueError(f"{path} holds the non-standard JSON token {token}")
-
-    return json.loads(path.read_text(), parse_constant=refuse)
-
-
 def test_depth_without_valid_pixels_fails_before_training(tmp_path: Path, make_tiny) -> None:
     """Case 6: a depth scale that leaves no pixel in range fails before any work, naming the
     split, the count of valid pixels and the settings to check."""
@@ -289,7 +279,7 @@ def test_depth_without_valid_pixels_fails_before_training(tmp_path: Path, make_t
 
 
 def test_all_nan_validation_is_an_error_and_metrics_json_is_valid(
-    tmp_path: Path, make_tiny
+    tmp_path: Path, make_tiny, strict_json
 ) -> None:
     """Case 6 with the data check off: every validation is NaN, so no checkpoint can be chosen:
     the run ends in an error (not exit 0) and metrics.json holds null, never NaN."""
@@ -300,7 +290,7 @@ def test_all_nan_validation_is_an_error_and_metrics_json_is_valid(
     ):
         run_training(config)
     run = Path(config.output_dir) / config.name
-    record = _strict_json(run / "metrics.json")
+    record = strict_json((run / "metrics.json").read_text())
     assert record["checkpoint"] is None
     assert record["initial_val"]["val/mai_si_rmse"] is None
     assert not (run / "checkpoints" / "best.ckpt").exists()
