@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import lightning as L
@@ -39,6 +40,15 @@ def load_task(path: str | Path, device: str | torch.device = "cpu") -> BaseTask:
     return task.eval().to(device)
 
 
+def evaluation_config(config: Config, task: BaseTask) -> Config:
+    """``config`` with the checkpoint's ``data.normalize`` (the images are normalised as in
+    training, whatever the evaluation config's encoder would give)."""
+    if "normalize" not in type(config.data).model_fields:
+        return config
+    normalize = task.config.data.normalize
+    return replace(config, data=config.data.model_copy(update={"normalize": normalize}))
+
+
 def evaluate_checkpoint(
     config: Config, ckpt_path: str | Path, out: str | Path | None = None
 ) -> dict[str, float]:
@@ -62,7 +72,7 @@ def evaluate_checkpoint(
             f"checkpoint '{ckpt_path}' is a {task.config.task_name} model but the config's task.name "
             f"is {config.task_name}."
         )
-    datamodule = TASKS.get(config.task_name).build_datamodule(config)
+    datamodule = TASKS.get(config.task_name).build_datamodule(evaluation_config(config, task))
     roles = ("test",) if getattr(config.data, "test_split", None) else ("val",)
     datamodule.preflight(roles)  # only the evaluated split's files (data.check)
     task.check_data(datamodule, roles)

@@ -11,7 +11,7 @@ import torch
 
 from densepred.checkpoint import read_checkpoint
 from densepred.config import load_config
-from densepred.inference import load_task
+from densepred.inference import evaluation_config, load_task
 from densepred.task_registry import TASKS
 from densepred.train import run_training
 
@@ -31,6 +31,8 @@ def test_tf_encoder_gets_its_mean_and_std_and_the_checkpoint_keeps_them(
     task = load_task(result.best_checkpoint)
     grey = np.full((8, 8, 3), 255, np.uint8)
     assert torch.allclose(task.prepare_input(grey), torch.ones(1, 3, 32, 48))  # (1 - 0.5) / 0.5
+    other = load_config(CONFIGS / "depth_mbv3_unet.yaml", overrides[:-1])  # ImageNet encoder
+    assert evaluation_config(other, task).data.normalize.mean == (0.5, 0.5, 0.5)
 
 
 def test_imagenet_encoder_and_explicit_setting() -> None:
