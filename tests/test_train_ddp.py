@@ -21,6 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 MAIN = ROOT / "configs" / "depth_mbv3_unet.yaml"
 # Per-image means summed in another order (2 x 2 images instead of 4): float32 rounding only.
 REL_TOL = 1e-5
+# The validation loss is a mean of per-batch losses whose normalisation spans the batch (e.g.
+# the scale-invariant log term); the DistributedSampler batches other images together
+# (0 and 2 on rank 0, not 0 and 1), so it differs at about 1e-3 and is not compared.
+BATCH_DEPENDENT = {"val/loss"}
 
 
 def test_other_ranks_share_the_folder_rank_zero_claimed(
@@ -114,10 +118,12 @@ def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     assert record["global_step"] == 4 and record["val"]
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
 
-    config = load_config(run / "config.yaml")
+    config = load_config(run / "config.yaml", ["trainer.devices=1"])  # one process: no padding
     single = evaluate_checkpoint(config, record["checkpoint"], tmp_path / "eval.json")
     assert single.keys() == record["val"].keys()
     for key, value in record["val"].items():
+        if key in BATCH_DEPENDENT:
+            continue
         assert single[key] == pytest.approx(value, rel=REL_TOL, abs=1e-6), key
     image = next((tmp_path / "data").rglob("*.png"))
     assert predict_files(record["checkpoint"], [image], tmp_path / "pred")
