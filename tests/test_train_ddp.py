@@ -129,7 +129,13 @@ def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     assert predict_files(record["checkpoint"], [image], tmp_path / "pred")
 
     _train_cli(
-        tmp_path, 2, "trainer.max_steps=6", "trainer.max_epochs=3", "--resume", "--run-dir", str(run)
+        tmp_path,
+        2,
+        "trainer.max_steps=6",
+        "trainer.max_epochs=3",
+        "--resume",
+        "--run-dir",
+        str(run),
     )
     assert [r.name for r in (tmp_path / "runs").iterdir()] == ["ddp"]
     resumed = json.loads((run / "metrics.json").read_text())

@@ -67,7 +67,7 @@ def ablate_main(argv: Sequence[str] | None = None) -> int:
         "--launcher",
         default="local",
         choices=["local", "ray"],
-        help="where trials run: local processes (default) or a Ray cluster (pip install -e \".[ray]\")",
+        help='where trials run: local processes (default) or a Ray cluster (pip install -e ".[ray]")',
     )
     parser.add_argument(
         "--jobs", type=int, default=None, help="local: trials run in parallel processes (default 1)"

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from lightning.pytorch.callbacks import Callback
 
-from densepred.ablation.runner import Runner, fresh_folder, prepare_data
+from densepred.ablation.launcher import Runner, fresh_folder, prepare_data
 from densepred.ablation.sweep import BenchmarkSettings, Trial
 from densepred.ablation.trial import STAGE_PREFIX, run_trial
 from densepred.errors import ConfigError
@@ -41,7 +41,7 @@ def import_ray() -> Any:
         from ray import tune  # noqa: F401
     except ImportError:
         raise ConfigError(
-            "--launcher ray needs Ray Tune, an optional extra: pip install -e \".[ray]\""
+            '--launcher ray needs Ray Tune, an optional extra: pip install -e ".[ray]"'
         ) from None
     return ray
 
@@ -143,7 +143,7 @@ class RayRunner(Runner):
         scheduler: ``fifo`` (every trial runs to the end) or ``asha`` (stop hopeless trials).
         grace_period: ASHA: epochs every trial trains before it may be stopped.
         reduction_factor: ASHA: 1/reduction_factor of the trials go on at each rung.
-        **kwargs: See :class:`~densepred.ablation.runner.Runner`.
+        **kwargs: See :class:`~densepred.ablation.launcher.Runner`.
     """
 
     def __init__(
