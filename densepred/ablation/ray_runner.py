@@ -178,7 +178,12 @@ class RayRunner(Runner):
         self.trials_dir = self.trials_dir.resolve()
 
     def run(self, trials: Sequence[Trial]) -> None:
-        """Run ``trials`` on Ray; each record is appended as Tune reports its trial ended."""
+        """Run ``trials`` on Ray; each record is appended as Tune reports its trial ended.
+
+        Raises:
+            KeyboardInterrupt: Ctrl-C (Tune catches it, stops the running trials and returns;
+                those have no record and are trained again by the next run).
+        """
         ray = import_ray()
         from ray import tune
 
@@ -211,7 +216,13 @@ class RayRunner(Runner):
                 verbose=0,
             ),
         )
-        tuner.fit()
+        tuner.fit()  # Ctrl-C: Tune stops its trials and returns
+        if self.done < self.total:
+            self.log(
+                f"interrupted: {self.total - self.done} trials unfinished; "
+                "the same command continues the sweep"
+            )
+            raise KeyboardInterrupt
 
     def _scheduler(self) -> Any:
         if self.scheduler == "fifo":
@@ -232,8 +243,10 @@ class RayRunner(Runner):
             record = failed_record(trial, error, run_dir)
         elif result and RECORD_KEY in result:
             record = json.loads(result[RECORD_KEY])
-        else:
+        elif self.scheduler == "asha":
             record = stopped_record(trial, result or {}, run_dir)
+        else:
+            record = failed_record(trial, "the Ray trial ended without a result", run_dir)
         self._record(record)
 
 

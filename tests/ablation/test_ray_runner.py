@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -71,8 +73,17 @@ def local_ray() -> Iterator[None]:
     ray.shutdown()
 
 
+@pytest.fixture
+def keep_sigint() -> Iterator[None]:
+    """Give pytest its SIGINT handler back."""
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)
+
+
 class Interrupt:
-    """A log that presses Ctrl-C when the first trial's record is written."""
+    """A log that presses Ctrl-C (SIGINT to this process, which Ray Tune catches) when the first
+    trial's record is written."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -80,12 +91,12 @@ class Interrupt:
     def __call__(self, line: str) -> None:
         self.lines.append(line)
         if line.startswith("[1/"):
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)
 
 
 @pytest.mark.slow
 def test_ray_sweep_interrupted_then_rerun_finishes_without_retraining(
-    local_ray: None, lr_sweep: Callable[[int], Path]
+    local_ray: None, lr_sweep: Callable[[int], Path], keep_sigint: None
 ) -> None:
     sweep = load_sweep(lr_sweep(1))
     folder = Path(sweep.settings.output_dir)
