@@ -99,15 +99,15 @@ def _train_cli(tmp: Path, devices: int, *extra: str) -> subprocess.CompletedProc
     return done
 
 
-def _logged_steps(run: Path, version: int) -> list[int]:
+def _logged_epochs(run: Path, version: int) -> set[int]:
     with open(run / "logs" / f"version_{version}" / "metrics.csv", newline="") as f:
-        return [int(row["step"]) for row in csv.DictReader(f)]
+        return {int(row["epoch"]) for row in csv.DictReader(f)}
 
 
 @pytest.mark.slow
 def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     """2 gloo processes: one run folder and one metrics.json; the best checkpoint evaluated by one
-    process gives the 2-process validation metrics; --resume continues at step 4."""
+    process gives the 2-process validation metrics; --resume continues at step 4 (epoch 2)."""
     from densepred.inference import evaluate_checkpoint, predict_files
 
     done = _train_cli(tmp_path, 2, "trainer.max_epochs=2")
@@ -135,4 +135,4 @@ def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     assert [r.name for r in (tmp_path / "runs").iterdir()] == ["ddp"]
     resumed = json.loads((run / "metrics.json").read_text())
     assert resumed["global_step"] == 6 and resumed["epochs"] == 3
-    assert min(_logged_steps(run, 1)) >= 4  # the resumed run starts at step 4, not 0
+    assert 0 in _logged_epochs(run, 0) and 0 not in _logged_epochs(run, 1)  # not from scratch
