@@ -96,6 +96,22 @@ def _epochs(run_dir: Path) -> int:
         return 0
 
 
+def ended_record(
+    trial: Trial, run_dir: Path, status: str, error: str, **fields: Any
+) -> dict[str, Any]:
+    """The record of a trial that ended without a record of its own (stopped, or its worker died)."""
+    return {
+        "trial_id": trial.trial_id,
+        "label": trial.label,
+        **trial.values,
+        "status": status,
+        "error": error,
+        "run_dir": str(run_dir),
+        **fields,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
 def stopped_record(trial: Trial, result: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """The record of a trial the scheduler stopped: its last reported metrics, no measurements."""
     epoch = int(result.get(EPOCH_KEY, 0))
@@ -105,31 +121,15 @@ def stopped_record(trial: Trial, result: dict[str, Any], run_dir: Path) -> dict[
         if isinstance(v, float) and not k.startswith(("time_", "timestamp"))
     }
     best = run_dir / "checkpoints" / "best.ckpt"
-    return {
-        "trial_id": trial.trial_id,
-        "label": trial.label,
-        **trial.values,
-        "status": "stopped",
-        "error": f"stopped early at epoch {epoch} (ASHA)",
-        "run_dir": str(run_dir),
+    return ended_record(
+        trial,
+        run_dir,
+        "stopped",
+        f"stopped early at epoch {epoch} (ASHA)",
         **metrics,
-        "epochs": epoch,
-        "checkpoint": str(best) if best.is_file() else "",
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
-def failed_record(trial: Trial, error: str, run_dir: Path) -> dict[str, Any]:
-    """The record of a trial whose Ray worker failed outside :func:`run_trial` (e.g. it died)."""
-    return {
-        "trial_id": trial.trial_id,
-        "label": trial.label,
-        **trial.values,
-        "status": "failed",
-        "error": error,
-        "run_dir": str(run_dir),
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
+        epochs=epoch,
+        checkpoint=str(best) if best.is_file() else "",
+    )
 
 
 class RayRunner(Runner):
@@ -240,13 +240,13 @@ class RayRunner(Runner):
         """Append the record of a Tune trial that ended (finished, stopped or failed)."""
         run_dir = self.run_dir(trial)
         if error is not None:
-            record = failed_record(trial, error, run_dir)
+            record = ended_record(trial, run_dir, "failed", error)
         elif result and RECORD_KEY in result:
             record = json.loads(result[RECORD_KEY])
         elif self.scheduler == "asha":
             record = stopped_record(trial, result or {}, run_dir)
         else:
-            record = failed_record(trial, "the Ray trial ended without a result", run_dir)
+            record = ended_record(trial, run_dir, "failed", "the Ray trial ended without a result")
         self._record(record)
 
 
