@@ -271,6 +271,11 @@ def _make_collect() -> type:
             self.runner = runner
             self.trials = trials
 
+        def __getstate__(self) -> dict[str, Any]:
+            # Tune pickles the run config into tuner.pkl for its own restore, which the sweep
+            # does not use (results.jsonl is the resume state); the live object keeps the runner.
+            return {}
+
         def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             self.runner.collect(self.trials[trial.config["trial_id"]], trial.last_result, None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -146,3 +147,22 @@ def test_ray_options_are_checked() -> None:
             bench=BenchmarkSettings(),
             sweep=None,  # type: ignore[arg-type]
         )
+
+
+def test_tune_can_save_the_driver_callback_with_any_log(tmp_path: Path) -> None:
+    """Tune pickles its run config (tuner.pkl); a log that cannot be pickled (the CLI's print
+    once Ray has redirected it) must not fail the sweep."""
+    pytest.importorskip("ray.tune")
+    from ray import cloudpickle
+
+    from densepred.ablation.ray_runner import _make_collect
+
+    class LockedLog:
+        def __init__(self) -> None:
+            self.lock = threading.Lock()
+
+        def __call__(self, line: str) -> None:
+            pass
+
+    runner = RayRunner(folder=tmp_path, bench=BenchmarkSettings(), sweep=None, log=LockedLog())  # type: ignore[arg-type]
+    cloudpickle.dumps(_make_collect()(runner, {}))
