@@ -144,6 +144,8 @@ def build_trainer(
     )
     loggers = [CSVLogger(run_dir, name="logs"), TensorBoardLogger(run_dir, name="tensorboard")]
     kwargs = {**TRAINER_DEFAULTS, **config.trainer}
+    if kwargs.get("strategy") == "ddp" and TASKS.get(config.task_name).ddp_unused_parameters:
+        kwargs["strategy"] = "ddp_find_unused_parameters_true"
     all_callbacks: list[Callback] = [checkpoint, LearningRateMonitor(logging_interval="step")]
     return L.Trainer(
         default_root_dir=run_dir,

@@ -136,3 +136,20 @@ def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     resumed = json.loads((run / "metrics.json").read_text())
     assert resumed["global_step"] == 6 and resumed["epochs"] == 3
     assert 0 in _logged_epochs(run, 0) and 0 not in _logged_epochs(run, 1)  # not from scratch
+
+
+RUN_CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml") if "ablation" not in p.stem)
+
+
+@pytest.mark.parametrize("path", RUN_CONFIGS, ids=lambda p: p.stem)
+def test_ddp_strategy_fits_the_task(path: Path, tmp_path: Path, make_tiny) -> None:
+    """``trainer.strategy: ddp`` works for every task: GAN mode (a network idle in each
+    optimizer's step) gets DDP with find_unused_parameters, the others plain DDP."""
+    from densepred.task_registry import TASKS
+    from densepred.train import build_trainer
+
+    overrides = [*make_tiny(tmp_path), "trainer.strategy=ddp", "trainer.devices=2"]
+    config = load_config(path, overrides)
+    trainer = build_trainer(config, tmp_path / "run")
+    expected = TASKS.get(config.task_name).ddp_unused_parameters
+    assert trainer.strategy._ddp_kwargs.get("find_unused_parameters", False) is expected
