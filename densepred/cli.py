@@ -50,6 +50,8 @@ def _train(args: argparse.Namespace) -> None:
 
     config = load_config(args.config, args.overrides)
     result = run_training(config, resume=args.resume, run_dir=args.run_dir)
+    if not result.is_global_zero:  # under DDP the other ranks stay silent
+        return
     print(f"\nrun folder: {result.run_dir}")
     print(f"best checkpoint: {result.best_checkpoint}")
     if result.metrics:

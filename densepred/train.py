@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import Callback, LearningRateMonitor
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.utilities import rank_zero_only
 
 from densepred.checkpoint import (
     FiniteModelCheckpoint,
@@ -25,10 +27,19 @@ from densepred.checkpoint import (
 )
 from densepred.config import Config
 from densepred.errors import ConfigError, DataError
-from densepred.fileio import atomic_write_json, atomic_write_text, claim_folder, output_errors
+from densepred.fileio import (
+    atomic_write_json,
+    atomic_write_text,
+    claim_folder,
+    ensure_folder,
+    output_errors,
+)
 from densepred.task_registry import TASKS
 from densepred.tasks import NonFiniteLossError
 from densepred.tasks.finetune import parameter_counts
+
+RUN_DIR_ENV = "DENSEPRED_RUN_DIR"
+"""Environment variable naming the run folder that every process of one multi-process run shares."""
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "max_epochs": 10,
@@ -49,12 +60,15 @@ class TrainResult:
         best_checkpoint: Path of the best checkpoint, or None if none was written.
         initial_metrics: Validation metrics before the first step (``metrics.json``'s
             ``initial_val``; empty when resuming or without validation).
+        is_global_zero: This process is global rank 0 (always, without DDP): the one that
+            wrote the run's files.
     """
 
     run_dir: Path
     metrics: dict[str, float]
     best_checkpoint: Path | None
     initial_metrics: dict[str, float]
+    is_global_zero: bool = True
 
 
 def _validate(
@@ -70,6 +84,9 @@ def choose_run_dir(config: Config, resume: bool, run_dir: str | Path | None = No
 
     A new run claims its folder atomically: ``output_dir/name`` if that does not exist yet,
     else the first free ``name_1``, ``name_2``, ... (two runs started together get two folders).
+    Under DDP only global rank 0 claims; the other ranks take the folder named by
+    ``$DENSEPRED_RUN_DIR``, which rank 0 sets before Lightning starts them (under torchrun or
+    SLURM the job script sets it for every rank).
 
     Args:
         config: The run's config.
@@ -78,8 +95,18 @@ def choose_run_dir(config: Config, resume: bool, run_dir: str | Path | None = No
 
     Raises:
         ConfigError: ``resume`` without a ``last.ckpt``.
+        ConfigError: A rank other than 0 without ``$DENSEPRED_RUN_DIR``.
         OutputError: The output folder is a file, read-only or cannot be created.
     """
+    shared = os.environ.get(RUN_DIR_ENV)
+    if shared:
+        return ensure_folder(shared)
+    if rank_zero_only.rank != 0:
+        raise ConfigError(
+            f"process of global rank {rank_zero_only.rank} was started without ${RUN_DIR_ENV}: "
+            "ranks started by torchrun or SLURM must share one run folder. Set "
+            f"{RUN_DIR_ENV}=<new run folder> in the job script for every rank."
+        )
     base = Path(run_dir) if run_dir is not None else Path(config.output_dir) / config.name
     if resume:
         last = base / "checkpoints" / "last.ckpt"
@@ -119,6 +146,8 @@ def build_trainer(
     )
     loggers = [CSVLogger(run_dir, name="logs"), TensorBoardLogger(run_dir, name="tensorboard")]
     kwargs = {**TRAINER_DEFAULTS, **config.trainer}
+    if kwargs.get("strategy") == "ddp" and TASKS.get(config.task_name).ddp_unused_parameters:
+        kwargs["strategy"] = "ddp_find_unused_parameters_true"
     all_callbacks: list[Callback] = [checkpoint, LearningRateMonitor(logging_interval="step")]
     return L.Trainer(
         default_root_dir=run_dir,
@@ -155,8 +184,24 @@ def run_training(
     """
     L.seed_everything(config.seed, workers=True, verbose=False)
     folder = choose_run_dir(config, resume, run_dir)
-    with output_errors(folder):
+    with output_errors(folder), _shared_with_ranks(folder):
         return _train(config, folder, resume, callbacks)
+
+
+@contextmanager
+def _shared_with_ranks(folder: Path) -> Iterator[None]:
+    """``$DENSEPRED_RUN_DIR`` names ``folder`` while it trains: the ranks Lightning's DDP launcher
+    starts inherit it and use the same run folder. The earlier value comes back afterwards, so a
+    later run in this process (a sweep) claims its own folder."""
+    before = os.environ.get(RUN_DIR_ENV)
+    os.environ[RUN_DIR_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(RUN_DIR_ENV, None)
+        else:
+            os.environ[RUN_DIR_ENV] = before
 
 
 @contextmanager
@@ -178,12 +223,14 @@ def _stops_cleanly(trainer: L.Trainer, checkpoints: Path) -> Iterator[None]:
 def _train(
     config: Config, folder: Path, resume: bool, callbacks: list[Callback] | None
 ) -> TrainResult:
-    """:func:`run_training` in its claimed run ``folder``."""
-    atomic_write_text(folder / "config.yaml", config.to_yaml())
+    """:func:`run_training` in its claimed run ``folder``; only global rank 0 writes its files."""
+    if rank_zero_only.rank == 0:
+        atomic_write_text(folder / "config.yaml", config.to_yaml())
     task_cls = TASKS.get(config.task_name)
     task = task_cls(config)
     params = parameter_counts(task)
-    print(f"parameters: {params['trainable']:,} trainable of {params['total']:,}")
+    if rank_zero_only.rank == 0:
+        print(f"parameters: {params['trainable']:,} trainable of {params['total']:,}")
     datamodule = task_cls.build_datamodule(config)
     trainer = build_trainer(config, folder, callbacks)
     last = folder / "checkpoints" / "last.ckpt"
@@ -213,7 +260,8 @@ def _train(
         "initial_val": initial,
         "parameters": params,
     }
-    atomic_write_json(folder / "metrics.json", record)
+    if trainer.is_global_zero:
+        atomic_write_json(folder / "metrics.json", record)
     if unscored:
         raise DataError(
             f"no checkpoint was chosen: the validation gave a non-finite {monitor} (see "
@@ -222,5 +270,9 @@ def _train(
             "data.depth_scale, task.min_depth / task.max_depth), and keep data.check on."
         )
     return TrainResult(
-        run_dir=folder, metrics=metrics, best_checkpoint=best_path, initial_metrics=initial
+        run_dir=folder,
+        metrics=metrics,
+        best_checkpoint=best_path,
+        initial_metrics=initial,
+        is_global_zero=trainer.is_global_zero,
     )

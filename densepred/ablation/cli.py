@@ -1,4 +1,5 @@
-"""``tools/ablate.py SWEEP [key=value ...] [--jobs N] [--out DIR] [--retry-failed] [--remeasure]``."""
+"""``tools/ablate.py SWEEP [key=value ...] [--jobs N | --launcher ray ...] [--out DIR]
+[--trials-dir DIR] [--retry-failed] [--remeasure]``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from collections.abc import Sequence
 
 from densepred.cli import _run
+from densepred.errors import DensepredError
 
 
 def _ablate(args: argparse.Namespace) -> None:
@@ -17,7 +19,37 @@ def _ablate(args: argparse.Namespace) -> None:
     if args.remeasure:
         remeasure(sweep, out_dir=args.out)
     else:
-        run_sweep(sweep, out_dir=args.out, jobs=args.jobs, retry_failed=args.retry_failed)
+        run_sweep(
+            sweep,
+            out_dir=args.out,
+            retry_failed=args.retry_failed,
+            launcher=args.launcher,
+            trials_dir=args.trials_dir,
+            **_launcher_options(args),
+        )
+
+
+def _launcher_options(args: argparse.Namespace) -> dict[str, object]:
+    """The options of the chosen launcher; one meant for the other launcher is an error."""
+    ray_flags = {
+        "address": args.address,
+        "cpus_per_trial": args.cpus_per_trial,
+        "gpus_per_trial": args.gpus_per_trial,
+        "scheduler": args.scheduler,
+        "grace_period": args.grace_period,
+        "reduction_factor": args.reduction_factor,
+    }
+    if args.launcher == "local":
+        given = [f"--{k.replace('_', '-')}" for k, v in ray_flags.items() if v is not None]
+        if given:
+            raise DensepredError(f"{', '.join(given)} need --launcher ray.")
+        return {"jobs": args.jobs if args.jobs is not None else 1}
+    if args.jobs is not None:
+        raise DensepredError(
+            "--jobs is for --launcher local; with --launcher ray use --cpus-per-trial and "
+            "--gpus-per-trial (Ray runs as many trials at once as the cluster has room for)."
+        )
+    return {k: v for k, v in ray_flags.items() if v is not None}
 
 
 def ablate_main(argv: Sequence[str] | None = None) -> int:
@@ -32,10 +64,40 @@ def ablate_main(argv: Sequence[str] | None = None) -> int:
         help="dotted overrides of the sweep file, e.g. benchmark.repeats=3 grid.model.encoder=[resnet18]",
     )
     parser.add_argument(
-        "--jobs", type=int, default=1, help="trials run in parallel processes (default 1)"
+        "--launcher",
+        default="local",
+        choices=["local", "ray"],
+        help='where trials run: local processes (default) or a Ray cluster (pip install -e ".[ray]")',
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="local: trials run in parallel processes (default 1)"
     )
     parser.add_argument(
         "--out", default=None, help="sweep folder (default: output_dir of the sweep file)"
+    )
+    parser.add_argument(
+        "--trials-dir",
+        default=None,
+        help="parent of the trials' run folders (default <sweep folder>/trials; on a Ray "
+        "cluster a shared filesystem path every node can write)",
+    )
+    ray = parser.add_argument_group("--launcher ray")
+    ray.add_argument(
+        "--address", default=None, help="Ray cluster, e.g. auto or HEAD:6379 (default: local Ray)"
+    )
+    ray.add_argument("--cpus-per-trial", type=float, default=None, help="default 1")
+    ray.add_argument("--gpus-per-trial", type=float, default=None, help="default 0")
+    ray.add_argument(
+        "--scheduler",
+        default=None,
+        choices=["fifo", "asha"],
+        help="asha: stop trials whose per-epoch score.metric trails (default fifo: run all)",
+    )
+    ray.add_argument(
+        "--grace-period", type=int, default=None, help="asha: epochs before a stop (default 1)"
+    )
+    ray.add_argument(
+        "--reduction-factor", type=int, default=None, help="asha: keep 1/N per rung (default 2)"
     )
     parser.add_argument(
         "--retry-failed", action="store_true", help="run trials recorded as failed again"

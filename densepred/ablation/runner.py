@@ -1,17 +1,17 @@
-"""Local execution of a sweep: sequential or in parallel processes, resumable, Ctrl-C safe.
+"""Execution of a sweep by a launcher (``LAUNCHERS``: local processes or a Ray cluster),
+resumable and Ctrl-C safe.
 
 Each finished trial's record is appended (and fsynced) to ``results.jsonl`` by this process, the
 only writer, as soon as the trial ends (a line torn by a crash is repaired when the sweep starts); a rerun skips every trial that already has a record
-(failed ones too, unless ``retry_failed``). An interrupted trial has no record, so a rerun
-trains it again from scratch in a clean run folder. The report is rewritten after every run,
-including an interrupted one.
+(failed ones too, unless ``retry_failed``; trials stopped early by a scheduler always). An
+interrupted trial has no record, so a rerun trains it again from scratch in a clean run folder.
+The report is rewritten after every run, including an interrupted one.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -21,11 +21,12 @@ from typing import Any
 import torch
 import yaml
 
+from densepred.ablation.launcher import Log, Runner, prepare_data
 from densepred.ablation.report import RESULTS_JSONL, merge_records, write_report
-from densepred.ablation.sweep import BenchmarkSettings, Sweep, Trial, expand_grid
+from densepred.ablation.sweep import Sweep, Trial, expand_grid
 from densepred.ablation.trial import measure_model, run_trial
 from densepred.config import config_from_dict
-from densepred.errors import DensepredError
+from densepred.errors import ConfigError, DensepredError
 from densepred.fileio import (
     append_jsonl,
     atomic_write_text,
@@ -33,16 +34,14 @@ from densepred.fileio import (
     read_jsonl,
     repair_jsonl,
 )
-from densepred.task_registry import TASKS
-
-TRIALS_DIR = "trials"
-Log = Callable[[str], None]
+from densepred.registry import Registry
 
 
 def pending_trials(
     trials: Sequence[Trial], records: Sequence[dict[str, Any]], retry_failed: bool = False
 ) -> list[Trial]:
-    """Trials without a record; with ``retry_failed`` also those whose latest record failed.
+    """Trials without a record; with ``retry_failed`` also those whose latest record failed
+    (never those a scheduler stopped early: they were judged hopeless, not broken).
 
     Args:
         trials: The sweep's trials.
@@ -53,7 +52,7 @@ def pending_trials(
     return [
         t
         for t in trials
-        if t.trial_id not in latest or (retry_failed and latest[t.trial_id] != "ok")
+        if t.trial_id not in latest or (retry_failed and latest[t.trial_id] == "failed")
     ]
 
 
@@ -85,64 +84,19 @@ def _init_worker(devices: Any, threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def prepare_data(trials: Sequence[Trial]) -> None:
-    """Generate or download each distinct data set once, before parallel trials could race on it.
-
-    Trials whose config is invalid are skipped here; they record their error when they run.
-    """
-    seen: set[str] = set()
-    for trial in trials:
-        key = yaml.safe_dump(trial.config.get("data"), sort_keys=True)
-        if key in seen:
-            continue
-        seen.add(key)
-        try:
-            config = config_from_dict(trial.config, source=f"trial {trial.trial_id}")
-        except DensepredError:
-            continue
-        TASKS.get(config.task_name).build_datamodule(config).prepare_data()
-
-
-class LocalRunner:
+class LocalRunner(Runner):
     """Runs the pending trials of a sweep in this machine's processes.
 
     Args:
-        folder: The sweep folder.
-        bench: Measurement settings passed to every trial.
         jobs: Parallel worker processes (1: in this process).
-        log: Progress messages.
+        **kwargs: See :class:`Runner`.
     """
 
-    def __init__(
-        self, folder: Path, bench: BenchmarkSettings, jobs: int = 1, log: Log = print
-    ) -> None:
-        self.folder = folder
-        self.bench = bench
+    def __init__(self, *, jobs: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if jobs < 1:
+            raise DensepredError(f"--jobs must be at least 1, got {jobs}.")
         self.jobs = jobs
-        self.log = log
-        self.done = 0
-        self.total = 0
-
-    def run_dir(self, trial: Trial) -> Path:
-        """The trial's run folder inside the sweep folder."""
-        return self.folder / TRIALS_DIR / trial.trial_id
-
-    def _fresh_run_dir(self, trial: Trial) -> Path:
-        """The run folder, emptied of what an unfinished earlier attempt left there."""
-        run_dir = self.run_dir(trial)
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
-        return run_dir
-
-    def _record(self, record: dict[str, Any]) -> None:
-        append_jsonl(self.folder / RESULTS_JSONL, record)
-        self.done += 1
-        detail = (
-            f"({record['error'][:200]})"
-            if record["status"] != "ok"
-            else f"in {record['wall_s']:.0f} s"
-        )
-        self.log(f"[{self.done}/{self.total}] {record['trial_id']}: {record['status']} {detail}")
 
     def run(self, trials: Sequence[Trial]) -> None:
         """Run ``trials``, appending each record as soon as its trial ends."""
@@ -194,6 +148,31 @@ class LocalRunner:
                 self._record(future.result())
 
 
+def _ray_runner(**kwargs: Any) -> Runner:
+    """The Ray launcher, imported only when chosen (Ray is an optional extra)."""
+    from densepred.ablation.ray_runner import RayRunner
+
+    return RayRunner(**kwargs)
+
+
+LAUNCHERS: Registry[Callable[..., Runner]] = Registry("launcher")
+LAUNCHERS.add("local", LocalRunner)
+LAUNCHERS.add("ray", _ray_runner)
+
+
+def make_runner(name: str, options: dict[str, Any], **kwargs: Any) -> Runner:
+    """The launcher ``name`` with its own ``options`` (e.g. ``jobs`` or ``address``).
+
+    Raises:
+        ConfigError: An unknown launcher, or an option it does not take.
+    """
+    launcher = LAUNCHERS.get(name)
+    try:
+        return launcher(**options, **kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"--launcher {name}: {exc}") from None
+
+
 def sweep_folder(sweep: Sweep, out_dir: str | Path | None = None) -> Path:
     """``out_dir``, or the sweep file's ``output_dir``."""
     return Path(out_dir if out_dir is not None else sweep.settings.output_dir)
@@ -202,24 +181,27 @@ def sweep_folder(sweep: Sweep, out_dir: str | Path | None = None) -> Path:
 def run_sweep(
     sweep: Sweep,
     out_dir: str | Path | None = None,
-    jobs: int = 1,
     retry_failed: bool = False,
     log: Log = print,
+    launcher: str = "local",
+    trials_dir: str | Path | None = None,
+    **options: Any,
 ) -> list[dict[str, Any]]:
     """Run the trials of ``sweep`` that have no result yet and write the report.
 
     Args:
         sweep: The loaded sweep.
         out_dir: Sweep folder (default: the sweep file's ``output_dir``).
-        jobs: Parallel worker processes.
         retry_failed: Also rerun trials recorded as failed.
         log: Progress messages.
+        launcher: A name in ``LAUNCHERS``: ``local`` (processes of this machine) or ``ray``.
+        trials_dir: Parent of the trials' run folders (default ``<sweep folder>/trials``; on a
+            cluster a folder every node can write).
+        **options: The launcher's options, e.g. ``jobs`` (local) or ``address`` (ray).
 
     Returns:
         The ranked records of all finished trials of the sweep.
     """
-    if jobs < 1:
-        raise DensepredError(f"--jobs must be at least 1, got {jobs}.")
     folder = ensure_folder(sweep_folder(sweep, out_dir))
     repair_jsonl(folder / RESULTS_JSONL)  # a torn last line must not swallow the next record
     trials = expand_grid(sweep)
@@ -229,8 +211,17 @@ def run_sweep(
     log(
         f"{len(trials)} trials, {len(trials) - len(todo)} already finished, {len(todo)} to run in {folder}"
     )
+    runner = make_runner(
+        launcher,
+        options,
+        folder=folder,
+        bench=sweep.settings.benchmark,
+        sweep=sweep,
+        trials_dir=trials_dir,
+        log=log,
+    )
     try:
-        LocalRunner(folder, sweep.settings.benchmark, jobs, log).run(todo)
+        runner.run(todo)
     finally:
         records = write_report(folder, sweep, trials)
         log(f"report: {folder / 'results.md'}, {folder / 'results.csv'}, {folder / 'pareto.png'}")

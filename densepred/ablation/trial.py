@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from lightning.pytorch.callbacks import Callback
+
 from densepred.ablation.sweep import BenchmarkSettings, Trial, size_tag
 from densepred.benchmark import benchmark_module, count_parameters
 from densepred.config import Config, config_from_dict
@@ -67,13 +69,19 @@ def measure_model(config: Config, bench: BenchmarkSettings) -> dict[str, Any]:
     return out
 
 
-def run_trial(trial: Trial, run_dir: str | Path, bench: BenchmarkSettings) -> dict[str, Any]:
+def run_trial(
+    trial: Trial,
+    run_dir: str | Path,
+    bench: BenchmarkSettings,
+    callbacks: list[Callback] | None = None,
+) -> dict[str, Any]:
     """Train, evaluate and measure one trial.
 
     Args:
         trial: The trial (its raw config is validated here, so a bad value fails only this trial).
         run_dir: The trial's run folder (config, checkpoints, logs, metrics.json).
         bench: Measurement settings.
+        callbacks: Extra Lightning callbacks of the training (e.g. a launcher's progress report).
 
     Returns:
         A flat record: ``trial_id``, ``label``, the varied values, ``status`` (``ok`` or
@@ -87,7 +95,7 @@ def run_trial(trial: Trial, run_dir: str | Path, bench: BenchmarkSettings) -> di
     record.update(status="ok", error="", run_dir=str(run_dir))
     try:
         config = config_from_dict(trial.config, source=f"trial {trial.trial_id}")
-        result = run_training(config, run_dir=run_dir)
+        result = run_training(config, run_dir=run_dir, callbacks=callbacks)
         record["train_s"] = time.perf_counter() - start
         record.update({k.removeprefix(STAGE_PREFIX): v for k, v in result.metrics.items()})
         record["checkpoint"] = str(result.best_checkpoint) if result.best_checkpoint else ""

@@ -64,6 +64,9 @@ class BaseTask(L.LightningModule, ABC):
     """Pydantic model of the ``task`` section (without ``name``)."""
     datamodule_cls: ClassVar[type[L.LightningDataModule]]
     """The data module, constructed as ``datamodule_cls(config.data)``."""
+    ddp_unused_parameters: ClassVar[bool] = False
+    """Some parameters get no gradient in a step (e.g. the generator in a discriminator step):
+    ``trainer.strategy: ddp`` then runs DDP with ``find_unused_parameters=True``."""
 
     def __init__(self, config: Config | dict[str, Any]) -> None:
         super().__init__()

@@ -99,6 +99,7 @@ class GANTask(BaseTask):
     data_config_cls = PairedDataConfig
     task_config_cls = GANTaskConfig
     datamodule_cls = PairedDataModule
+    ddp_unused_parameters = True  # each optimizer's step leaves the other network idle
 
     def __init__(self, config: Config | dict[str, Any]) -> None:
         super().__init__(config)
@@ -320,4 +321,3 @@ class GANTask(BaseTask):
         write_depth(raw, prediction, scale=1000.0)
         save_png(color, colorize_depth(prediction, vmin=0.0, vmax=self.data.max_depth))
         return [raw, color]
-

@@ -126,7 +126,9 @@ def test_interrupted_sweep_resumes_without_retraining(
         )
 
     monkeypatch.setattr(
-        trial_module, "run_training", lambda c, run_dir: train(c, run_dir, second.trial_id)
+        trial_module,
+        "run_training",
+        lambda c, run_dir, callbacks=None: train(c, run_dir, second.trial_id),
     )
     with pytest.raises(KeyboardInterrupt):
         run_sweep(sweep, log=lambda _: None)
@@ -137,7 +139,9 @@ def test_interrupted_sweep_resumes_without_retraining(
     stamp = checkpoint.stat().st_mtime_ns
 
     trained.clear()
-    monkeypatch.setattr(trial_module, "run_training", lambda c, run_dir: train(c, run_dir))
+    monkeypatch.setattr(
+        trial_module, "run_training", lambda c, run_dir, callbacks=None: train(c, run_dir)
+    )
     ranked = run_sweep(
         load_sweep(tiny_sweep(["mobilenet_v3_small", "mobilenet_v2", "mobilenet_v3_small_minimal"]))
     )
