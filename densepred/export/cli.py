@@ -20,6 +20,9 @@ def _options(args: argparse.Namespace) -> ExportOptions:
     tolerance = Tolerance(
         max_rel_diff=args.max_rel_diff if args.max_rel_diff is not None else base.max_rel_diff,
         si_rmse=args.max_si_rmse if args.max_si_rmse is not None else base.si_rmse,
+        metric_rel_change=(
+            args.max_metric_change if args.max_metric_change is not None else base.metric_rel_change
+        ),
     )
     return ExportOptions(
         format=args.format,
@@ -118,14 +121,21 @@ def export_main(argv: Sequence[str] | None = None) -> int:
         "--max-rel-diff",
         type=float,
         default=None,
-        help=f"tolerance on max|diff| / max(1, max|torch|) (default {FLOAT_TOLERANCE.max_rel_diff:g}, "
-        f"int8 {INT8_TOLERANCE.max_rel_diff:g})",
+        help=f"tolerance on max|diff| / max(1, max|torch|) (default {FLOAT_TOLERANCE.max_rel_diff:g}; "
+        "not checked for int8)",
     )
     parser.add_argument(
         "--max-si-rmse",
         type=float,
         default=None,
-        help=f"depth: tolerance on the si-RMSE between the outputs (default {FLOAT_TOLERANCE.si_rmse:g}, "
-        f"int8 {INT8_TOLERANCE.si_rmse:g})",
+        help=f"depth: tolerance on the si-RMSE between the outputs (default {FLOAT_TOLERANCE.si_rmse:g}; "
+        "not checked for int8)",
+    )
+    parser.add_argument(
+        "--max-metric-change",
+        type=float,
+        default=None,
+        help="int8: tolerance on the relative change of the validation metric against the float "
+        f"file (default {INT8_TOLERANCE.metric_rel_change:g})",
     )
     return _run(_export, parser, argv)

@@ -22,6 +22,7 @@ from densepred.export.parity import (
     INT8_TOLERANCE,
     Tolerance,
     compare_outputs,
+    metric_failures,
 )
 from densepred.export.quantize import Int8
 from densepred.export.runtimes import RUNTIMES, Runner
@@ -138,11 +139,30 @@ def convert(
 
 
 def export_checkpoint(checkpoint: str | Path, opts: ExportOptions) -> dict[str, Any]:
-    """Export a checkpoint, check it against PyTorch in its own runtime, write ``<file>.json``.
+    """Export a checkpoint (loaded with :func:`densepred.inference.load_task`), see :func:`export_task`.
+
+    The file goes to ``opts.out`` or beside the checkpoint, named after it and the options.
+    """
+    EXPORT_FORMATS.get(opts.format).check_installed()  # before the slow loading
+    checkpoint = Path(checkpoint)
+    out = Path(opts.out) if opts.out else checkpoint.with_name(opts.file_name(checkpoint.stem))
+    return export_task(load_task(checkpoint), opts, out, source=str(checkpoint))
+
+
+def _report_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def export_task(
+    task: BaseTask, opts: ExportOptions, out: Path, source: str = "(built from its config)"
+) -> dict[str, Any]:
+    """Export a task's network, check the file against PyTorch in its own runtime, write ``<file>.json``.
 
     Args:
-        checkpoint: A densepred checkpoint (loaded with :func:`densepred.inference.load_task`).
-        opts: What to export.
+        task: A task in eval mode (from a checkpoint, or freshly built for a conversion check).
+        opts: What to export (``opts.out`` is ignored: the file is ``out``).
+        out: Output file.
+        source: Where the weights came from (the checkpoint), for the report.
 
     Returns:
         The report (also written beside the file). Raises :class:`ParityError` (after writing
@@ -150,16 +170,11 @@ def export_checkpoint(checkpoint: str | Path, opts: ExportOptions) -> dict[str, 
     """
     fmt = EXPORT_FORMATS.get(opts.format)
     fmt.check_installed()
-    task = load_task(checkpoint)
     config = _config_with(task, opts.data_overrides)
     check_exportable(config)
     size = _network_size(config, opts.size)
-    module, layout = wrap_for_export(task.model, config, opts, size)
-    path = (
-        Path(opts.out)
-        if opts.out
-        else Path(checkpoint).with_name(opts.file_name(Path(checkpoint).stem))
-    )
+    module, layout = wrap_for_export(task.model.eval(), config, opts, size)
+    path = Path(out)
 
     batches = eval_batches(config, opts.parity_images, image_size=size)
     inputs = [layout.model_input(b) for b in batches]
@@ -181,7 +196,7 @@ def export_checkpoint(checkpoint: str | Path, opts: ExportOptions) -> dict[str, 
     parity = compare_outputs([run(x) for x in inputs], references, layout.depth_scale)
     tolerance = opts.tolerance or (INT8_TOLERANCE if int8 else FLOAT_TOLERANCE)
     report: dict[str, Any] = {
-        "checkpoint": str(checkpoint),
+        "checkpoint": source,
         "file": str(path),
         "format": opts.format,
         "runtime": fmt.runtime,
@@ -205,11 +220,13 @@ def export_checkpoint(checkpoint: str | Path, opts: ExportOptions) -> dict[str, 
         "tolerance": tolerance.__dict__,
         "export_s": time.perf_counter() - start,
     }
-    if int8:
-        report["int8_check"] = _int8_check(task, module, config, opts, size, layout, run, path)
     failures = parity.failures(tolerance)
+    if int8:
+        check = _int8_check(task, module, config, opts, size, layout, run, path)
+        report["int8_check"] = check
+        failures += metric_failures(check["float_value"], check["int8_value"], tolerance)
     report["passed"] = not failures
-    atomic_write_json(path.with_name(path.name + ".json"), report)
+    atomic_write_json(_report_path(path), report)
     if failures:
         raise ParityError(
             f"{path} differs from PyTorch: {'; '.join(failures)} (report: {path.name}.json). "

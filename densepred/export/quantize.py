@@ -3,6 +3,11 @@
 TFLite goes through litert-torch's PT2E quantizer (symmetric int8, per-channel weights);
 ONNX through onnxruntime's quantiser (QDQ format for full integer). Full-integer quantisation
 observes activations on calibration images from the config's training data.
+
+In TFLite the prediction heads stay float: a depth head's bounded activation (``min + sigmoid(x)
+* (max - min)``) breaks the converter's int8 same-scale constraint ("'tfl.reshape' op
+quantization parameters violate the same scale constraint"), and the last layer is the one whose
+precision the output needs most. The head is one 3x3 convolution, so the file barely grows.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import torch
 from torch import nn
 
 from densepred.export.deps import require
+from densepred.heads import HEADS
 
 Int8Mode = Literal["dynamic", "full"]
 INT8_MODES: tuple[str, ...] = ("dynamic", "full")
@@ -58,6 +64,11 @@ def pt2e_quantized(module: nn.Module, sample: torch.Tensor, int8: Int8) -> tuple
             is_per_channel=True, is_dynamic=int8.mode == "dynamic"
         )
     )
+    for name in HEADS.names():  # heads stay float (see the module docstring)
+        head = HEADS.get(name)
+        # torch.export records module types as "module.QualName" strings, and litert-torch's
+        # filter compares them with `in`: give the string, or the filter never matches.
+        quantizer.set_module_type(f"{head.__module__}.{head.__qualname__}", None)
     graph = torch.export.export(module, (sample,)).module()
     graph = pt2e.prepare_pt2e(graph, quantizer)
     for x in int8.calibration or [sample.numpy()]:

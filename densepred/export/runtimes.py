@@ -52,18 +52,40 @@ def onnxruntime_runner(path: str | Path, threads: int) -> Runner:
     return run
 
 
+def _quantize(x: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
+    """Float input -> the integer type of a full-integer model's input (its scale and zero point)."""
+    dtype = detail["dtype"]
+    if dtype == np.float32:
+        return x
+    scale, zero = detail["quantization"]
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale + zero), info.min, info.max).astype(dtype)
+
+
+def _dequantize(y: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
+    """An integer output of a full-integer model -> float32."""
+    if detail["dtype"] == np.float32:
+        return y
+    scale, zero = detail["quantization"]
+    return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
+
+
 @RUNTIMES.register("tflite")
 def tflite_runner(path: str | Path, threads: int) -> Runner:
-    """A ``.tflite`` file in the LiteRT interpreter (XNNPACK delegate) with ``threads`` threads."""
+    """A ``.tflite`` file in the LiteRT interpreter (XNNPACK delegate) with ``threads`` threads.
+
+    Full-integer files take and give int8: float inputs are quantised and outputs dequantised
+    with the scale and zero point stored in the file, so callers always see float32.
+    """
     interpreter_module = require("ai_edge_litert.interpreter")
     interpreter = interpreter_module.Interpreter(model_path=str(path), num_threads=threads)
     interpreter.allocate_tensors()
-    source = interpreter.get_input_details()[0]["index"]
-    target = interpreter.get_output_details()[0]["index"]
+    source = interpreter.get_input_details()[0]
+    target = interpreter.get_output_details()[0]
 
     def run(x: np.ndarray) -> np.ndarray:
-        interpreter.set_tensor(source, x)
+        interpreter.set_tensor(source["index"], _quantize(x, source))
         interpreter.invoke()
-        return interpreter.get_tensor(target).copy()
+        return _dequantize(interpreter.get_tensor(target["index"]).copy(), target)
 
     return run
