@@ -112,8 +112,8 @@ def test_cli_prints_and_writes_tables(tmp_path: Path, capsys: pytest.CaptureFixt
     ]
     assert main([*args, "--csv", str(csv_path), "--md", str(md_path)]) == 0
     out = capsys.readouterr().out
-    assert "| name | input | params_m | macs_g | median_ms | p90_ms | threads |" in out
-    assert "| mobilenet_v3_small | 32x48 |" in out
+    assert "| name | input | params_m | macs_g | runtime | median_ms | p90_ms | threads |" in out
+    assert "| mobilenet_v3_small | 32x48 |" in out and "| torch |" in out
     assert md_path.read_text() in out
     assert next(csv.DictReader(csv_path.open()))["threads"] == "1"
     assert main(["--encoders", "mobilenet_v3_larg", "--size", "32", "32"]) == 2
