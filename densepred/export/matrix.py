@@ -23,6 +23,7 @@ from densepred.tasks import TASKS
 
 DECODER_SETTINGS: dict[str, list[str]] = {
     "aspp": ["model.output_stride=16", "model.decoder_args={channels: 96, separable: true}"],
+    "smp.DeepLabV3Plus": ["model.output_stride=16", "model.decoder_args={}"],
 }
 """Decoder name -> overrides beyond ``model.decoder=<name>`` (default: ``decoder_args={}``)."""
 
@@ -45,7 +46,8 @@ def decoder_variants() -> dict[str, list[str]]:
         else:
             variants[name] = [f"model.decoder={name}", *settings]
     for name in SMP_DECODERS:
-        variants[name] = [f"model.decoder={name}", "model.decoder_args={}"]
+        settings = DECODER_SETTINGS.get(name, ["model.decoder_args={}"])
+        variants[name] = [f"model.decoder={name}", *settings]
     return variants
 
 
