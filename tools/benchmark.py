@@ -3,7 +3,7 @@
 python tools/benchmark.py --encoders mobilenet_v2 resnet18 --size 480 640 --threads 2
 python tools/benchmark.py --config configs/depth_mbv3_unet.yaml model.encoder=resnet18
 python tools/benchmark.py --config configs/depth_mbv3_unet.yaml --config configs/depth_mbv3_unet.yaml model.decoder=smp.Unet "model.decoder_args={}"
-python tools/benchmark.py --config configs/depth_mbv3_unet.yaml --mai --runtime tflite --threads 1 2 4
+python tools/benchmark.py --config configs/depth_mbv3_unet.yaml --mai --runtime torch onnxruntime tflite --threads 1 2 4
 
 --runtime onnxruntime|tflite exports each model first (needs pip install -e ".[export]").
 --mai times the MAI contract: 1xHxWx3 RGB input at --size, the network at its training size.
@@ -84,7 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--include-top", action="store_true", help="benchmark the classifiers, not the encoders"
     )
     parser.add_argument(
-        "--runtime", default="torch", choices=RUNTIMES.names(), help="runtime that runs the model"
+        "--runtime",
+        nargs="+",
+        default=["torch"],
+        choices=RUNTIMES.names(),
+        help="runtimes that run the model, e.g. torch onnxruntime tflite (one row each)",
     )
     parser.add_argument(
         "--mai",
@@ -120,11 +124,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = [
             row
             for name, model, channels in models
+            for runtime in args.runtime
             for row in benchmark_runtime(
                 name,
                 model,
                 args.size,
-                args.runtime,
+                runtime,
                 threads,
                 in_channels=channels,
                 nhwc=isinstance(model, MaiDepth),
