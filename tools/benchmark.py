@@ -25,18 +25,12 @@ from densepred.benchmark import csv_table, markdown_table
 from densepred.encoders import create_encoder
 from densepred.errors import ConfigError, DensepredError
 from densepred.export.latency import benchmark_runtime
+from densepred.export.matrix import MATRIX_ENCODERS
 from densepred.export.runtimes import RUNTIMES
 from densepred.export.wrappers import MaiDepth
 from densepred.fileio import atomic_write_text
 
-DEFAULT_ENCODERS = (
-    "mobilenet_v1",
-    "mobilenet_v2",
-    "mobilenet_v3_large",
-    "efficientnet_b0",
-    "resnet18",
-    "mixnet_s",
-)
+DEFAULT_ENCODERS = MATRIX_ENCODERS
 COLUMNS = ("name", "input", "params_m", "macs_g", "runtime", "median_ms", "p90_ms", "threads")
 
 

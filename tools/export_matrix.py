@@ -10,17 +10,9 @@ import sys
 from pathlib import Path
 
 from densepred.benchmark import markdown_table
-from densepred.export.matrix import decoder_variants, run_matrix
+from densepred.export.matrix import MATRIX_ENCODERS, decoder_variants, run_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
-ENCODERS = (
-    "mobilenet_v1",
-    "mobilenet_v2",
-    "mobilenet_v3_large",
-    "efficientnet_b0",
-    "resnet18",
-    "mixnet_s",
-)
 
 
 def main() -> int:
@@ -43,7 +35,7 @@ def main() -> int:
     cells = {f"mobilenet_v3_large/{k}": v for k, v in decoder_variants().items()}
     cells |= {
         f"{e}/unet-transposed": [f"model.encoder={e}"]
-        for e in ENCODERS
+        for e in MATRIX_ENCODERS
         if e != "mobilenet_v3_large"
     }
     rows = run_matrix(

@@ -27,6 +27,16 @@ DECODER_SETTINGS: dict[str, list[str]] = {
 }
 """Decoder name -> overrides beyond ``model.decoder=<name>`` (default: ``decoder_args={}``)."""
 
+MATRIX_ENCODERS: tuple[str, ...] = (
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "efficientnet_b0",
+    "resnet18",
+    "mixnet_s",
+)
+"""The mission's encoder families: MobileNetV1/V2/V3, EfficientNet, ResNet, MixNet."""
+
 SMP_DECODERS: tuple[str, ...] = ("smp.Unet", "smp.FPN", "smp.DeepLabV3Plus")
 """segmentation-models-pytorch architectures in the matrix."""
 

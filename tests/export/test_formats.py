@@ -13,17 +13,9 @@ from pathlib import Path
 import pytest
 
 from densepred.export.formats import EXPORT_FORMATS
-from densepred.export.matrix import decoder_variants
+from densepred.export.matrix import MATRIX_ENCODERS, decoder_variants
 from densepred.export.pipeline import ExportOptions, export_task
 
-ENCODERS = (
-    "mobilenet_v1",
-    "mobilenet_v2",
-    "mobilenet_v3_large",
-    "efficientnet_b0",
-    "resnet18",
-    "mixnet_s",
-)
 REPRESENTATIVE = {"onnx": "unet-transposed", "tflite": "unet-transposed"}
 
 
@@ -67,6 +59,6 @@ def test_decoder_exports_match_pytorch(build_task, fmt: str, label: str, tmp_pat
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", EXPORT_FORMATS.names())
-@pytest.mark.parametrize("encoder", ENCODERS)
+@pytest.mark.parametrize("encoder", MATRIX_ENCODERS)
 def test_encoder_exports_match_pytorch(build_task, fmt: str, encoder: str, tmp_path: Path) -> None:
     _check(build_task, [f"model.encoder={encoder}"], fmt, tmp_path)
