@@ -11,7 +11,10 @@ from densepred.export.latency import format_for, runtime_latency
 from densepred.export.runtimes import RUNTIMES
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES.names())
+@pytest.mark.parametrize(
+    "runtime",
+    [pytest.param(r, marks=pytest.mark.slow) if r == "tflite" else r for r in RUNTIMES.names()],
+)  # TFLite conversion is slow; its parity test runs by default (test_formats)
 def test_every_runtime_times_each_thread_count(build_task, runtime: str) -> None:
     fmt = format_for(runtime)
     if fmt is not None:
