@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from densepred.config import Config, apply_overrides, config_from_dict
-from densepred.errors import ConfigError, DensepredError
+from densepred.errors import ConfigError, DataError, DensepredError
 from densepred.export.diagnose import check_known_limits, converter_error
 from densepred.export.formats import EXPORT_FORMATS
 from densepred.export.inputs import Layout, check_exportable, eval_batches, runtime_metrics
@@ -24,7 +24,7 @@ from densepred.export.parity import (
     compare_outputs,
     metric_failures,
 )
-from densepred.export.quantize import Int8
+from densepred.export.quantize import INT8_MODES, Int8
 from densepred.export.runtimes import RUNTIMES, Runner
 from densepred.export.wrappers import DEPTH_UNITS, MAI_INPUT_SIZE, ChannelsLast, MaiDepth
 from densepred.fileio import atomic_write_json
@@ -70,6 +70,17 @@ class ExportOptions:
     eval_images: int | None = None
     tolerance: Tolerance | None = None
     data_overrides: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        EXPORT_FORMATS.get(self.format)  # unknown names fail with the valid ones
+        if self.units not in DEPTH_UNITS:
+            raise ConfigError(f"units must be one of {', '.join(DEPTH_UNITS)}, got '{self.units}'.")
+        if self.int8 is not None and self.int8 not in INT8_MODES:
+            raise ConfigError(f"int8 must be one of {', '.join(INT8_MODES)}, got '{self.int8}'.")
+        for name in ("calibration", "parity_images", "eval_images"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be at least 1, got {value}.")
 
     def file_name(self, stem: str) -> str:
         """``<stem>[.mai][.nhwc][.int8-<mode>]<suffix>``."""
@@ -177,6 +188,11 @@ def export_task(
     path = Path(out)
 
     batches = eval_batches(config, opts.parity_images, image_size=size)
+    if not batches:
+        raise DataError(
+            f"the validation split '{config.data.val_split}' under '{config.data.root}' has no "
+            "images to check the export on; point data.root / data.val_split at validation data."
+        )
     inputs = [layout.model_input(b) for b in batches]
     inputs.append(layout.noise_input(inputs[0]))
     sample = torch.from_numpy(inputs[0])

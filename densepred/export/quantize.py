@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from densepred.errors import ConfigError, DataError
 from densepred.export.deps import require
 from densepred.heads import HEADS
 
@@ -43,9 +44,13 @@ class Int8:
 
     def __post_init__(self) -> None:
         if self.mode not in INT8_MODES:
-            raise ValueError(f"int8 mode must be one of {INT8_MODES}, got {self.mode!r}")
+            raise ConfigError(
+                f"int8 mode must be one of {', '.join(INT8_MODES)}, got {self.mode!r}."
+            )
         if self.mode == "full" and not self.calibration:
-            raise ValueError("full-integer quantisation needs calibration inputs")
+            raise DataError(
+                "full-integer quantisation needs calibration images; data.train_split has none."
+            )
 
 
 def pt2e_quantized(module: nn.Module, sample: torch.Tensor, int8: Int8) -> tuple[nn.Module, Any]:
