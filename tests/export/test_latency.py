@@ -35,8 +35,8 @@ def test_unknown_runtime_is_a_config_error() -> None:
 
 
 def test_sweep_mai_latency_in_onnxruntime(tiny_config) -> None:
-    pytest.importorskip("onnxruntime")
-    pytest.importorskip("onnxscript")
+    for module in ("onnxruntime", "onnxscript"):
+        pytest.importorskip(module, reason='needs the export extra: pip install -e ".[export]"')
     bench = BenchmarkSettings(
         sizes=[(96, 128)], threads=1, warmup=0, repeats=1, runtime="onnxruntime", mai=True
     )
