@@ -13,7 +13,7 @@ import io
 import math
 import statistics
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -71,6 +71,30 @@ def count_macs(model: nn.Module, input_size: Sequence[int]) -> int:
     return counter.get_total_flops() // 2
 
 
+def time_calls(run: Callable[[], Any], warmup: int = 3, repeats: int = 10) -> dict[str, float | int]:
+    """Wall-clock time of ``run()``: ``warmup`` untimed calls, then ``repeats`` timed ones.
+
+    Returns:
+        ``median_ms``, ``p90_ms`` (nearest rank), ``mean_ms``, ``min_ms`` and ``repeats``.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    times: list[float] = []
+    for i in range(warmup + repeats):
+        start = time.perf_counter()
+        run()
+        if i >= warmup:
+            times.append((time.perf_counter() - start) * 1000.0)
+    ordered = sorted(times)
+    return {
+        "median_ms": statistics.median(ordered),
+        "p90_ms": ordered[math.ceil(0.9 * len(ordered)) - 1],  # nearest-rank percentile
+        "mean_ms": statistics.fmean(ordered),
+        "min_ms": ordered[0],
+        "repeats": repeats,
+    }
+
+
 def measure_latency(
     model: nn.Module,
     input_size: Sequence[int],
@@ -89,27 +113,12 @@ def measure_latency(
             the current setting.
 
     Returns:
-        ``median_ms``, ``p90_ms``, ``mean_ms``, ``min_ms``, ``repeats`` and ``threads``.
+        The :func:`time_calls` fields and ``threads``.
     """
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, got {repeats}")
     x = _example(model, input_size)
-    times: list[float] = []
     with _inference(model, threads) as used_threads:
-        for i in range(warmup + repeats):
-            start = time.perf_counter()
-            model(x)
-            if i >= warmup:
-                times.append((time.perf_counter() - start) * 1000.0)
-    ordered = sorted(times)
-    return {
-        "median_ms": statistics.median(ordered),
-        "p90_ms": ordered[math.ceil(0.9 * len(ordered)) - 1],  # nearest-rank percentile
-        "mean_ms": statistics.fmean(ordered),
-        "min_ms": ordered[0],
-        "repeats": repeats,
-        "threads": used_threads,
-    }
+        stats = time_calls(lambda: model(x), warmup, repeats)
+    return {**stats, "threads": used_threads}
 
 
 def benchmark_module(

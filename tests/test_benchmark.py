@@ -112,8 +112,8 @@ def test_cli_prints_and_writes_tables(tmp_path: Path, capsys: pytest.CaptureFixt
     ]
     assert main([*args, "--csv", str(csv_path), "--md", str(md_path)]) == 0
     out = capsys.readouterr().out
-    assert "| name | input | params_m | macs_g | median_ms | p90_ms | threads |" in out
-    assert "| mobilenet_v3_small | 32x48 |" in out
+    assert "| name | input | params_m | macs_g | runtime | median_ms | p90_ms | threads |" in out
+    assert "| mobilenet_v3_small | 32x48 |" in out and "| torch |" in out
     assert md_path.read_text() in out
     assert next(csv.DictReader(csv_path.open()))["threads"] == "1"
     assert main(["--encoders", "mobilenet_v3_larg", "--size", "32", "32"]) == 2
@@ -133,3 +133,28 @@ def test_cli_compares_config_models_in_one_table(capsys: pytest.CaptureFixture[s
     assert "model.decoder=smp.Unet" in rows[1] and "smp" not in rows[0]
     macs = [float(row.split("|")[4]) for row in rows]
     assert macs[0] < macs[1]  # the default decoder is the lighter one
+
+
+def test_cli_times_the_mai_contract_in_each_runtime_and_thread_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--mai: RGB at --size in, the network at the training size; one row per runtime and thread count."""
+    pytest.importorskip("onnxruntime", reason='needs the export extra: pip install -e ".[export]"')
+    pytest.importorskip("onnxscript", reason='needs the export extra: pip install -e ".[export]"')
+    main = runpy.run_path(str(TOOL))["main"]
+    config = str(Path(__file__).resolve().parents[1] / "configs" / "depth_mbv3_unet.yaml")
+    args = ["--size", "96", "128", "--warmup", "0", "--repeats", "1", "--mai"]
+    runtimes = ["--runtime", "torch", "onnxruntime", "--threads", "1", "2"]
+    assert main([*args, *runtimes, "--config", config, "data.image_size=[32, 48]"]) == 0
+    rows = [
+        line.split("|")
+        for line in capsys.readouterr().out.splitlines()
+        if "(MAI 96x128 -> 32x48)" in line
+    ]
+    assert [(r[5].strip(), r[8].strip()) for r in rows] == [
+        ("torch", "1"),
+        ("torch", "2"),
+        ("onnxruntime", "1"),
+        ("onnxruntime", "2"),
+    ]
+    assert len({r[4] for r in rows}) == 1  # the same graph: the same MACs

@@ -1,8 +1,12 @@
-"""Parameters, MACs and CPU latency of encoders or of a config's full model.
+"""Parameters, MACs and CPU latency of encoders or of a config's full model, in a deployment runtime.
 
 python tools/benchmark.py --encoders mobilenet_v2 resnet18 --size 480 640 --threads 2
 python tools/benchmark.py --config configs/depth_mbv3_unet.yaml model.encoder=resnet18
 python tools/benchmark.py --config configs/depth_mbv3_unet.yaml --config configs/depth_mbv3_unet.yaml model.decoder=smp.Unet "model.decoder_args={}"
+python tools/benchmark.py --config configs/depth_mbv3_unet.yaml --mai --runtime torch onnxruntime tflite --threads 1 2 4
+
+--runtime onnxruntime|tflite exports each model first (needs pip install -e ".[export]").
+--mai times the MAI contract: 1xHxWx3 RGB input at --size, the network at its training size.
 """
 
 from __future__ import annotations
@@ -13,44 +17,43 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 import torch
+from torch import nn
 
-from densepred.benchmark import benchmark_encoders, benchmark_module, csv_table, markdown_table
-from densepred.errors import DensepredError
+from densepred.benchmark import csv_table, markdown_table
+from densepred.encoders import create_encoder
+from densepred.errors import ConfigError, DensepredError
+from densepred.export.latency import benchmark_runtime
+from densepred.export.matrix import MATRIX_ENCODERS
+from densepred.export.runtimes import RUNTIMES
+from densepred.export.wrappers import MaiDepth
 from densepred.fileio import atomic_write_text
 
-DEFAULT_ENCODERS = (
-    "mobilenet_v1",
-    "mobilenet_v2",
-    "mobilenet_v3_large",
-    "efficientnet_b0",
-    "resnet18",
-    "mixnet_s",
-)
-COLUMNS = ("name", "input", "params_m", "macs_g", "median_ms", "p90_ms", "threads")
+DEFAULT_ENCODERS = MATRIX_ENCODERS
+COLUMNS = ("name", "input", "params_m", "macs_g", "runtime", "median_ms", "p90_ms", "threads")
 
 
-def benchmark_config(
-    path: str, overrides: Sequence[str], args: argparse.Namespace
-) -> list[dict[str, Any]]:
-    """One row for the full model of a YAML config (after dotted overrides), named by both."""
+def config_model(
+    path: str, overrides: Sequence[str], mai: bool, size: Sequence[int]
+) -> tuple[str, nn.Module, int]:
+    """Name, module and input channels of a YAML config's model (MAI-wrapped with ``mai``)."""
     from densepred.config import load_config
     from densepred.task_registry import build_model
 
     config = load_config(path, list(overrides))
-    in_channels = getattr(config.model, "in_channels", 3)
-    row = benchmark_module(
-        " ".join([config.name, *overrides]),
-        build_model(config),
-        args.size,
-        in_channels=in_channels,
-        warmup=args.warmup,
-        repeats=args.repeats,
-        threads=args.threads,
+    model = build_model(config)
+    name = " ".join([config.name, *overrides])
+    if not mai:
+        return name, model, getattr(config.model, "in_channels", 3)
+    train_size = getattr(config.data, "image_size", None)
+    if config.task_name != "depth" or train_size is None:
+        raise ConfigError(f"--mai needs a depth config with data.image_size; '{path}' is not one.")
+    return (
+        f"{name} (MAI {size[0]}x{size[1]} -> {train_size[0]}x{train_size[1]})",
+        MaiDepth(model, train_size, size),
+        3,
     )
-    return [row]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,7 +78,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--include-top", action="store_true", help="benchmark the classifiers, not the encoders"
     )
     parser.add_argument(
-        "--threads", type=int, default=None, help="CPU threads (default: torch's current setting)"
+        "--runtime",
+        nargs="+",
+        default=["torch"],
+        choices=RUNTIMES.names(),
+        help="runtimes that run the model, e.g. torch onnxruntime tflite (one row each)",
+    )
+    parser.add_argument(
+        "--mai",
+        action="store_true",
+        help="configs: time the MAI contract (resize inside the graph)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=None,
+        help="CPU thread counts, e.g. 1 2 4 (default: torch's current setting)",
     )
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs before timing")
     parser.add_argument(
@@ -84,22 +103,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--csv", default=None, help="also write the table as CSV to this file")
     parser.add_argument("--md", default=None, help="also write the Markdown table to this file")
     args = parser.parse_args(argv)
+    threads = args.threads or [torch.get_num_threads()]
     try:
         if args.config:
-            rows = [
-                row
+            models = [
+                config_model(path, overrides, args.mai, args.size)
                 for path, *overrides in args.config
-                for row in benchmark_config(path, overrides, args)
             ]
         else:
-            rows = benchmark_encoders(
-                args.encoders,
+            models = [
+                (name, create_encoder(name, include_top=args.include_top), 3)
+                for name in args.encoders
+            ]
+        rows = [
+            row
+            for name, model, channels in models
+            for runtime in args.runtime
+            for row in benchmark_runtime(
+                name,
+                model,
                 args.size,
-                include_top=args.include_top,
+                runtime,
+                threads,
+                in_channels=channels,
+                nhwc=isinstance(model, MaiDepth),
                 warmup=args.warmup,
                 repeats=args.repeats,
-                threads=args.threads,
             )
+        ]
     except DensepredError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

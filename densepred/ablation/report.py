@@ -138,13 +138,15 @@ def markdown_report(
         row["status"] = record.get("status", "") + (f": {error[:ERROR_CHARS]}" if error else "")
         rows.append(row)
     threads = sorted({str(r["latency_threads"]) for r in records if "latency_threads" in r})
+    runtimes = sorted({str(r["latency_runtime"]) for r in records if "latency_runtime" in r})
     notes = [
         f"Ranked by score = {score.base:g}^(-{score.alpha:g} * {score.metric}) / "
         f"({score.C:g} * {score.runtime}^{score.runtime_power:g}) (UNVERIFIED challenge form, see docs/ablation.md).",
         "Best value per column in **bold**; `front`: on the Pareto front of "
         f"{score.metric} against {score.runtime}.",
         "Metrics are validation values; latency is the median CPU time in ms of one forward pass "
-        f"with {', '.join(threads) or '?'} thread(s); `train` columns are at the training resolution.",
+        f"in {', '.join(runtimes) or 'torch'} with {', '.join(threads) or '?'} thread(s); `train` "
+        "columns are at the training resolution.",
     ]
     header = f"# Ablation results ({len(records)} trials)\n\n"
     return header + markdown_table(rows) + "\n" + "\n".join(f"- {n}" for n in notes) + "\n"

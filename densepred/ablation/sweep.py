@@ -31,6 +31,7 @@ from pydantic import Field, PositiveInt, field_validator
 from densepred.ablation.score import ScoreSettings
 from densepred.config import apply_overrides, config_from_dict, read_yaml
 from densepred.errors import ConfigError, unknown_name_message
+from densepred.export.runtimes import RUNTIMES
 from densepred.metrics.depth import METRIC_DIRECTIONS
 from densepred.schema import StrictModel, validate_section
 
@@ -54,6 +55,11 @@ class BenchmarkSettings(StrictModel):
         threads: CPU threads for the latency runs (recorded with the results).
         warmup: Untimed runs before timing.
         repeats: Timed runs; the median is reported.
+        runtime: Runtime of the latency runs: ``torch`` (eager), or ``onnxruntime`` / ``tflite``,
+            which export each trial's model first (``pip install -e ".[export]"``); a trial whose
+            export fails keeps its training result and records ``export_error``.
+        mai: Time the MAI contract at each of ``sizes`` (depth): RGB in at that size, the
+            network at the training size, the resize inside the graph, as a submission runs.
     """
 
     sizes: list[tuple[PositiveInt, PositiveInt]] = Field(default_factory=lambda: [(480, 640)])
@@ -61,6 +67,14 @@ class BenchmarkSettings(StrictModel):
     threads: PositiveInt = 2
     warmup: int = Field(2, ge=0)
     repeats: PositiveInt = 5
+    runtime: str = "torch"
+    mai: bool = False
+
+    @field_validator("runtime")
+    @classmethod
+    def _known_runtime(cls, name: str) -> str:
+        RUNTIMES.get(name)
+        return name
 
     def tagged_sizes(self) -> dict[str, tuple[int, int]]:
         """``sizes`` keyed by their ``WxH`` tag, the suffix of the ``latency_ms_*`` columns."""

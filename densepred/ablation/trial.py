@@ -18,8 +18,11 @@ from typing import Any
 from lightning.pytorch.callbacks import Callback
 
 from densepred.ablation.sweep import BenchmarkSettings, Trial, size_tag
-from densepred.benchmark import benchmark_module, count_parameters
+from densepred.benchmark import count_macs, count_parameters
 from densepred.config import Config, config_from_dict
+from densepred.errors import ConfigError, DensepredError
+from densepred.export.latency import runtime_latency
+from densepred.export.wrappers import MaiDepth
 from densepred.fileio import atomic_write_text
 from densepred.task_registry import TASKS
 from densepred.train import run_training
@@ -38,10 +41,13 @@ def measure_model(config: Config, bench: BenchmarkSettings) -> dict[str, Any]:
     training resolution (``data.image_size``) gives ``macs_g_train`` and ``latency_ms_train``.
     The training resolution is skipped when the data is fed at native size (``image_size: null``).
     The model is freshly built on the CPU: its cost does not depend on the trained weights.
+    Latency is measured in ``bench.runtime``; with ``bench.mai`` the benchmark sizes time the MAI
+    contract (network at the training size). An export failure leaves the latency keys out and
+    records ``export_error``.
 
     Args:
         config: A validated config of a dense task.
-        bench: Sizes, threads, warmup and repeats.
+        bench: Sizes, threads, warmup, repeats, runtime and contract.
     """
     model = TASKS.get(config.task_name)(config).model.cpu()
     sizes = bench.tagged_sizes()
@@ -52,19 +58,23 @@ def measure_model(config: Config, bench: BenchmarkSettings) -> dict[str, Any]:
         "train_size": size_tag(*train_size) if train_size is not None else "native",
         "params_m": count_parameters(model) / 1e6,
         "latency_threads": bench.threads,
+        "latency_runtime": bench.runtime + (" (MAI contract)" if bench.mai else ""),
         "measured_at": _now(),
     }
     for tag, size in sizes.items():
-        row = benchmark_module(
-            tag,
-            model,
-            size,
-            in_channels=config.model.in_channels,
-            warmup=bench.warmup,
-            repeats=bench.repeats,
-            threads=bench.threads,
-        )
-        out[f"macs_g_{tag}"] = row["macs_g"]
+        mai = bench.mai and tag != "train"
+        if mai and (config.task_name != "depth" or train_size is None):
+            raise ConfigError("benchmark.mai times a depth model trained at a fixed data.image_size.")
+        module = MaiDepth(model, train_size, size) if mai else model
+        shape = (1, *size, 3) if mai else (1, config.model.in_channels, *size)
+        out[f"macs_g_{tag}"] = count_macs(module, shape) / 1e9
+        try:
+            (row,) = runtime_latency(
+                module, shape, bench.runtime, [bench.threads], bench.warmup, bench.repeats
+            )
+        except DensepredError as exc:  # the export failed: the training result stays
+            out["export_error"] = str(exc)
+            continue
         out[f"latency_ms_{tag}"] = row["median_ms"]
     return out
 

@@ -1,0 +1,141 @@
+"""``tools/export.py``: export a checkpoint to ONNX or TFLite and check it against PyTorch."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from densepred.cli import _run
+from densepred.export.formats import EXPORT_FORMATS
+from densepred.export.parity import FLOAT_TOLERANCE, INT8_TOLERANCE, Tolerance
+from densepred.export.pipeline import ExportOptions, export_checkpoint
+from densepred.export.quantize import INT8_MODES
+from densepred.export.wrappers import DEPTH_UNITS, MAI_INPUT_SIZE
+
+
+def _options(args: argparse.Namespace) -> ExportOptions:
+    base = INT8_TOLERANCE if args.int8 else FLOAT_TOLERANCE
+    tolerance = Tolerance(
+        max_rel_diff=args.max_rel_diff if args.max_rel_diff is not None else base.max_rel_diff,
+        si_rmse=args.max_si_rmse if args.max_si_rmse is not None else base.si_rmse,
+        metric_rel_change=(
+            args.max_metric_change if args.max_metric_change is not None else base.metric_rel_change
+        ),
+    )
+    return ExportOptions(
+        format=args.format,
+        size=tuple(args.size) if args.size else None,
+        out=Path(args.out) if args.out else None,
+        nhwc=args.nhwc,
+        mai=args.mai,
+        mai_size=tuple(args.mai_size),
+        units=args.units,
+        int8=args.int8,
+        calibration=args.calibration,
+        parity_images=args.parity_images,
+        eval_images=args.eval_images,
+        tolerance=tolerance,
+        data_overrides=list(args.overrides),
+    )
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """A few lines on what was written and how close it is to PyTorch."""
+    parity = report["parity"]
+    print(f"wrote {report['file']} ({report['size_bytes'] / 1e6:.2f} MB, {report['converter']})")
+    print(f"input {report['input_shape']} ({report['input']}), output {report['output_shape']}")
+    si = "" if parity["si_rmse"] is None else f", si-RMSE {parity['si_rmse']:.2e}"
+    print(
+        f"{report['runtime']} vs torch on {parity['inputs_used']}: max |diff| {parity['max_abs_diff']:.2e} "
+        f"(relative {parity['max_rel_diff']:.2e}){si}"
+    )
+    check = report.get("int8_check")
+    if check:
+        print(
+            f"int8 {report['int8']}: {check['metric']} {check['int8_value']:.4f} vs float "
+            f"{check['float_value']:.4f} on {check['images']} images; size "
+            f"{check['int8_size_bytes'] / 1e6:.2f} MB vs {check['float_size_bytes'] / 1e6:.2f} MB"
+        )
+    print(f"report: {report['file']}.json")
+
+
+def _export(args: argparse.Namespace) -> None:
+    print_report(export_checkpoint(args.checkpoint, _options(args)))
+
+
+def export_main(argv: Sequence[str] | None = None) -> int:
+    """``tools/export.py CKPT [data.key=value ...] --format onnx|tflite [options]``."""
+    parser = argparse.ArgumentParser(
+        description="Export a densepred checkpoint (depth, segmentation, classification) to ONNX or "
+        "TFLite, run the file at once in its runtime on validation images and compare it with "
+        'PyTorch. Needs the extra: pip install -e ".[export]". Exit code 2 on any error, '
+        "including differences above the tolerance."
+    )
+    parser.add_argument("checkpoint", help="checkpoint written by tools/train.py")
+    parser.add_argument(
+        "overrides", nargs="*", help="dotted data overrides, e.g. data.root=/data/mai"
+    )
+    parser.add_argument("--format", required=True, choices=EXPORT_FORMATS.names())
+    parser.add_argument(
+        "--size",
+        nargs=2,
+        type=int,
+        metavar=("H", "W"),
+        help="network input size (default: training size)",
+    )
+    parser.add_argument("--out", help="output file (default: beside the checkpoint)")
+    parser.add_argument("--nhwc", action="store_true", help="channels-last input and output")
+    parser.add_argument(
+        "--mai",
+        action="store_true",
+        help="MAI challenge contract: input 1xHxWx3 RGB 0..255, output 1xHxWx1 depth in --units; "
+        "normalisation and resizing to the network size inside the graph",
+    )
+    parser.add_argument(
+        "--mai-size",
+        nargs=2,
+        type=int,
+        default=list(MAI_INPUT_SIZE),
+        metavar=("H", "W"),
+        help="input/output size of --mai (default: 480 640)",
+    )
+    parser.add_argument(
+        "--units", default="mm", choices=list(DEPTH_UNITS), help="depth unit of --mai output"
+    )
+    parser.add_argument("--int8", choices=INT8_MODES, help="post-training int8 quantisation")
+    parser.add_argument(
+        "--calibration", type=int, default=16, help="training images for --int8 full (default 16)"
+    )
+    parser.add_argument(
+        "--parity-images", type=int, default=4, help="validation images compared with PyTorch"
+    )
+    parser.add_argument(
+        "--eval-images",
+        type=int,
+        default=None,
+        help="validation images for the int8 metric (default: all)",
+    )
+    parser.add_argument(
+        "--max-rel-diff",
+        type=float,
+        default=None,
+        help=f"tolerance on max|diff| / max(1, max|torch|) (default {FLOAT_TOLERANCE.max_rel_diff:g}; "
+        "not checked for int8)",
+    )
+    parser.add_argument(
+        "--max-si-rmse",
+        type=float,
+        default=None,
+        help=f"depth: tolerance on the si-RMSE between the outputs (default {FLOAT_TOLERANCE.si_rmse:g}; "
+        "not checked for int8)",
+    )
+    parser.add_argument(
+        "--max-metric-change",
+        type=float,
+        default=None,
+        help="int8: tolerance on the relative change of the validation metric against the float "
+        f"file (default {INT8_TOLERANCE.metric_rel_change:g})",
+    )
+    return _run(_export, parser, argv)

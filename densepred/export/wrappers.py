@@ -1,0 +1,82 @@
+"""Modules wrapped around a network before export: channels-last I/O and the MAI contract."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from densepred.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from densepred.errors import ConfigError, unknown_name_message
+
+MAI_INPUT_SIZE = (480, 640)
+"""(H, W) of the MAI challenge's input and output (640x480 images)."""
+
+DEPTH_UNITS: dict[str, float] = {"mm": 1000.0, "cm": 100.0, "m": 1.0}
+"""Unit name -> units per metre of the exported depth (the network predicts metres)."""
+
+
+class ChannelsLast(nn.Module):
+    """NHWC in, NHWC out: ``1xHxWxC`` input, dense outputs ``1xHxWxC`` (other outputs as they are).
+
+    Args:
+        model: A network taking and returning NCHW tensors.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.model(x.permute(0, 3, 1, 2))  # B x C x H x W (or B x K logits)
+        return y.permute(0, 2, 3, 1) if y.dim() == 4 else y  # B x H x W x C
+
+
+class MaiDepth(nn.Module):
+    """The MAI challenge's I/O contract around a depth network, as LiteDepth exports it.
+
+    Input ``1xHxWx3`` float RGB in 0..255 (NHWC, ``H x W`` = ``input_size``, 480x640 by
+    default); the graph divides by 255 and applies the ImageNet mean/std of training (one
+    multiply and one add per channel), resizes bilinearly to the network's ``model_size``, runs
+    the network (depth in metres), resizes the depth back to ``input_size`` and scales it to
+    ``units``. Output ``1xHxWx1`` float depth.
+
+    Args:
+        model: Depth network: normalised NCHW image -> ``Bx1xhxw`` metres.
+        model_size: (h, w) the network runs at, normally the training size.
+        input_size: (H, W) of the contract's input and output.
+        units: Output unit, one of ``DEPTH_UNITS`` (``mm`` as in the challenge's PNGs).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        model_size: Sequence[int],
+        input_size: Sequence[int] = MAI_INPUT_SIZE,
+        units: str = "mm",
+    ) -> None:
+        super().__init__()
+        if units not in DEPTH_UNITS:
+            raise ConfigError(unknown_name_message("depth unit", units, DEPTH_UNITS))
+        self.model = model
+        self.model_size = tuple(int(s) for s in model_size)
+        self.input_size = tuple(int(s) for s in input_size)
+        self.units = units
+        self.scale = DEPTH_UNITS[units]
+        std = torch.tensor(IMAGENET_STD)
+        # (x / 255 - mean) / std == x * a + b, per channel
+        self.register_buffer("mul", (1.0 / (255.0 * std)).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer(
+            "add", (-torch.tensor(IMAGENET_MEAN) / std).view(1, 3, 1, 1), persistent=False
+        )
+
+    def forward(self, rgb: Tensor) -> Tensor:
+        x = rgb.permute(0, 3, 1, 2) * self.mul + self.add  # B x 3 x H x W, normalised
+        if self.model_size != self.input_size:
+            x = F.interpolate(x, size=self.model_size, mode="bilinear", align_corners=False)
+        depth = self.model(x)  # B x 1 x h x w, metres
+        if self.model_size != self.input_size:
+            depth = F.interpolate(depth, size=self.input_size, mode="bilinear", align_corners=False)
+        return (depth * self.scale).permute(0, 2, 3, 1)  # B x H x W x 1, units

@@ -1,0 +1,65 @@
+"""Tiny depth models and data for export tests: 64x80 networks on a few synthetic images."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from densepred.config import Config, apply_overrides, config_from_dict, read_yaml
+from densepred.tasks import TASKS, BaseTask
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+MAIN = CONFIGS / "depth_mbv3_unet.yaml"
+SIZE = (64, 80)
+
+
+def tiny_data(root: Path) -> list[str]:
+    """Overrides for four tiny synthetic images per split, fed at 64x80."""
+    return [
+        f"data.root={root}",
+        "data.args={num_train: 4, num_val: 4, size: [96, 128], seed: 0}",
+        f"data.image_size=[{SIZE[0]}, {SIZE[1]}]",
+        "data.num_workers=0",
+    ]
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One synthetic data folder shared by the session's export tests."""
+    return tmp_path_factory.mktemp("export_data")
+
+
+@pytest.fixture(scope="session")
+def tiny_config(data_root: Path) -> Callable[[list[str]], Config]:
+    """``tiny_config(overrides)``: the main config on tiny data, with more overrides."""
+
+    def load(overrides: list[str]) -> Config:
+        raw = apply_overrides(read_yaml(MAIN), [*tiny_data(data_root), *overrides])
+        return config_from_dict(raw, source=str(MAIN))
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def build_task(tiny_config) -> Callable[[list[str]], BaseTask]:
+    """``build_task(overrides)``: the main config's task with fresh weights on tiny data."""
+
+    def build(overrides: list[str]) -> BaseTask:
+        config = tiny_config(overrides)
+        return TASKS.get(config.task_name).task_cls(config.to_dict()).eval()
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> Path:
+    """A tiny checkpoint of the main config trained through tools/train.py's entry point (one
+    full epoch of 3 steps, so that validation runs and best.ckpt exists)."""
+    from densepred.cli import train_main
+
+    tmp = tmp_path_factory.mktemp("export_ckpt")
+    overrides = [*make_tiny(tmp, max_steps=3), f"data.image_size=[{SIZE[0]}, {SIZE[1]}]"]
+    assert train_main([str(MAIN), *overrides]) == 0
+    return tmp / "runs" / "depth_mbv3_unet" / "checkpoints" / "best.ckpt"
