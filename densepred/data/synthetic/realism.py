@@ -2,8 +2,9 @@
 
 Generator v3 taught the main job shortcuts that do not exist in real photos (a strong uniform
 haze, checker and stripe textures, one light, a perfect camera). Each switch below replaces one
-of those with its v4 counterpart; with every switch off the renderer falls back to the v3 cue,
-on v4's room and object sampler. ``tools/synthetic_ablation.py`` trains one model per step.
+of those with its v4 counterpart; with a switch off the renderer falls back to the v3 cue, on
+v4's room and object sampler. ``data.args.realism`` (e.g. ``{camera: false}``) selects them, so an
+ablation trains one model per step (docs/depth.md).
 """
 
 from __future__ import annotations
