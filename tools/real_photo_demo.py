@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> None:
     if not names:
         raise DataError(f"no images under '{folder / 'rgb'}'; expected ROOT/SPLIT/rgb/NAME.png.")
     if args.image and args.image not in names:
-        raise DataError(f"--image '{args.image}' is not in '{folder / 'rgb'}'; choose from {names}.")
+        raise DataError(
+            f"--image '{args.image}' is not in '{folder / 'rgb'}'; choose from {names}."
+        )
     rows = []
     print("| image | " + " | ".join(f"model {m} | constant {m}" for m in METRICS) + " |")
     print("|---" * (1 + 2 * len(METRICS)) + "|")
