@@ -20,8 +20,9 @@ import cv2
 import numpy as np
 import torch
 
+from densepred.cli import _run
 from densepred.data.io import read_depth, read_image
-from densepred.errors import DataError, DensepredError
+from densepred.errors import DataError
 from densepred.inference import load_task
 from densepred.metrics.depth import compute_depth_metrics
 from densepred.viz.depth import colorize_depth, save_png
@@ -97,13 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="val", help="split subfolder (default: val)")
     parser.add_argument("--image", default=None, help="image name to draw (default: the first)")
     parser.add_argument("--out", default=None, help="PNG to write, e.g. docs/depth_real_photo.png")
-    args = parser.parse_args(argv)
-    try:
-        run(args)
-    except DensepredError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return _run(run, parser, argv)  # exit code 2 with the message on a DensepredError
 
 
 if __name__ == "__main__":
