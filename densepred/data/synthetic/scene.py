@@ -40,7 +40,7 @@ ROOM_SURFACES = ("floor", "ceiling", "wall -x", "wall +x", "wall -z", "wall +z")
 
 @dataclass(frozen=True)
 class Shape:
-    """An object standing on the floor.
+    """An object standing on the floor or resting on furniture, or a piece of furniture.
 
     Attributes:
         kind: One of :data:`LABEL_CLASSES`.
