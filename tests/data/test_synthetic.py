@@ -74,7 +74,8 @@ def test_objects_match_the_label(tiny_synthetic: Path) -> None:
         for row in csv.DictReader(fh):
             mask = read_mask(tiny_synthetic / "train" / "mask" / row["file"])
             kind = LABEL_CLASSES[int(row["label"])]
-            object_ids = set(np.unique(mask).tolist()) - {0, 1, 2}
+            room = {MASK_CLASSES.index(c) for c in ("floor", "wall", "ceiling", "furniture")}
+            object_ids = set(np.unique(mask).tolist()) - room
             assert object_ids == {MASK_CLASSES.index(kind)}
 
 
@@ -206,9 +207,16 @@ def test_prepare_script_generates_a_set(tmp_path: Path, capsys: pytest.CaptureFi
     assert (folder / "meta.json").is_file() and str(folder) in capsys.readouterr().out
 
 
+def _on_floor(shape: object) -> bool:
+    return bool(np.isclose(shape.center[1], shape.half[1]))
+
+
 def test_objects_keep_clear_of_the_camera() -> None:
-    """No object stands within a metre of the camera (small rooms included), so no image is a close-up
-    wall of near-zero depth. Generator v2 broke this when placement fell back to a random spot."""
+    """No object on the floor stands within a metre of the camera (small rooms included), and no
+    furniture within FURNITURE_CLEARANCE, so no image is a close-up wall of near-zero depth.
+    Generator v2 broke this when placement fell back to a random spot. Objects resting on
+    furniture keep the furniture's clearance."""
+    from densepred.data.synthetic.furniture import FURNITURE_CLEARANCE, box_gap
     from densepred.data.synthetic.scene import footprint_radius, sample_scene
 
     for seed in range(400):
@@ -219,7 +227,11 @@ def test_objects_keep_clear_of_the_camera() -> None:
             gap = np.linalg.norm(shape.center[[0, 2]] - camera) - footprint_radius(
                 shape.kind, shape.half
             )
-            assert gap > 1.0, f"seed {seed}: a {shape.kind} is {gap:.2f} m from the camera"
+            bound = 1.0 if _on_floor(shape) else FURNITURE_CLEARANCE - 0.01
+            assert gap > bound, f"seed {seed}: a {shape.kind} is {gap:.2f} m from the camera"
+        for piece in scene.furniture:
+            if _on_floor(piece):
+                assert box_gap(piece.center, piece.half, piece.yaw, camera) >= FURNITURE_CLEARANCE
 
 
 def test_valid_depth_is_never_implausibly_near(depths: np.ndarray) -> None:
@@ -234,9 +246,10 @@ def test_object_distance_places_the_aimed_object(distance: tuple[float, float]) 
     for seed in range(60):
         scene = sample_scene(np.random.default_rng(seed), 0, SIZE, object_distance=distance)
         camera = scene.camera.position[[0, 2]]
-        gaps = [np.linalg.norm(s.center[[0, 2]] - camera) for s in scene.shapes]
+        floor = [s for s in scene.shapes if _on_floor(s)]
+        gaps = [np.linalg.norm(s.center[[0, 2]] - camera) for s in floor]
         assert distance[0] <= gaps[0] <= distance[1]
-        for shape, gap in zip(scene.shapes, gaps, strict=True):
+        for shape, gap in zip(floor, gaps, strict=True):
             assert gap - footprint_radius(shape.kind, shape.half) > camera_clearance(distance)
 
 

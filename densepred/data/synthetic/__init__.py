@@ -1,10 +1,13 @@
 """Procedural indoor scenes rendered by numpy ray casting: the embedded default dataset.
 
-Rooms with textured floor, walls and ceiling and one to four objects (all boxes, all spheres or
-all cylinders), seen by a randomly placed and oriented pinhole camera. Each sample has an RGB
-image, a metric z-depth map (0 = invalid: windows, sensor holes, beyond 10 m), a class mask and
-an image-level label (the kind of its objects). Depth is carried by image cues (world-fixed
-texture scale and slant, inverse-square lighting, fog), not by pixel position.
+Generator v4: rooms and corridors with floor, walls and ceiling in natural materials, furniture
+of many sizes with things resting on it, and one to four objects (all boxes, all spheres or all
+cylinders), lit by one to three lights with soft shadows and highlights, seen by a randomly
+placed pinhole camera with exposure, white balance, blur, noise and JPEG artefacts. Each sample
+has an RGB image, a metric z-depth map (0 = invalid: windows, sensor holes, outside 0.3-10 m), a
+class mask and an image-level label (the kind of its objects). Depth is carried by the cues real
+photos have (perspective, texture gradients, occlusion, shading, object size), not by pixel
+position, brightness or colour (see :mod:`~densepred.data.synthetic.realism`).
 """
 
 from densepred.data.synthetic.dataset import (
@@ -18,7 +21,8 @@ from densepred.data.synthetic.dataset import (
     render_sample,
     synthetic_layout,
 )
-from densepred.data.synthetic.renderer import MAX_DEPTH, View, render
+from densepred.data.synthetic.realism import ALL_CUES, Realism
+from densepred.data.synthetic.renderer import MAX_DEPTH, MIN_DEPTH, View, render
 from densepred.data.synthetic.scene import (
     DEFAULT_OBJECT_DISTANCE,
     LABEL_CLASSES,
@@ -28,6 +32,7 @@ from densepred.data.synthetic.scene import (
 )
 
 __all__ = [
+    "ALL_CUES",
     "DEFAULT_NUM_TRAIN",
     "DEFAULT_NUM_VAL",
     "DEFAULT_OBJECT_DISTANCE",
@@ -37,6 +42,8 @@ __all__ = [
     "LABEL_CLASSES",
     "MASK_CLASSES",
     "MAX_DEPTH",
+    "MIN_DEPTH",
+    "Realism",
     "Scene",
     "View",
     "dataset_key",

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +26,8 @@ import numpy as np
 from tqdm import tqdm
 
 from densepred.data.io import write_depth, write_image, write_mask
-from densepred.data.synthetic.renderer import MAX_DEPTH, View, render
+from densepred.data.synthetic.realism import ALL_CUES, Realism
+from densepred.data.synthetic.renderer import MAX_DEPTH, MIN_DEPTH, View, render
 from densepred.data.synthetic.scene import (
     DEFAULT_OBJECT_DISTANCE,
     LABEL_CLASSES,
@@ -35,7 +37,7 @@ from densepred.data.synthetic.scene import (
 from densepred.errors import ConfigError, DataError
 from densepred.fileio import atomic_write_json
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 """Bumped whenever the renderer's output changes; part of the folder name, so old sets are not reused."""
 
 SPLITS = ("train", "val")
@@ -57,12 +59,13 @@ def dataset_key(
     size: tuple[int, int],
     seed: int,
     object_distance: Distance = DEFAULT_OBJECT_DISTANCE,
+    realism: Realism = ALL_CUES,
 ) -> str:
     """Folder name that identifies a synthetic set by all of its parameters."""
     key = f"v{GENERATOR_VERSION}_n{num_train}-{num_val}_{size[0]}x{size[1]}_s{seed}"
     if tuple(object_distance) != DEFAULT_OBJECT_DISTANCE:
         key += f"_d{object_distance[0]:g}-{object_distance[1]:g}"
-    return key
+    return key + realism.key()
 
 
 def render_sample(
@@ -71,6 +74,7 @@ def render_sample(
     index: int,
     size: tuple[int, int],
     object_distance: Distance = DEFAULT_OBJECT_DISTANCE,
+    realism: Realism = ALL_CUES,
 ) -> tuple[View, int]:
     """Render image ``index`` of ``split``; a pure function of its arguments.
 
@@ -81,21 +85,28 @@ def render_sample(
         size: Image size (H, W).
         object_distance: Distance range of the in-view object, see
             :func:`~densepred.data.synthetic.scene.sample_scene`.
+        realism: Which v4 cues to render (all by default; fewer for ablations).
 
     Returns:
         The rendered view and its image-level label.
     """
     label = index % len(LABEL_CLASSES)
     rng = np.random.default_rng([seed, SPLITS.index(split), index])
-    scene = sample_scene(rng, label, size, object_distance=object_distance)
+    scene = sample_scene(rng, label, size, object_distance=object_distance, realism=realism)
     return render(scene, size, rng), label
 
 
 def _write_sample(
-    folder: Path, seed: int, size: tuple[int, int], distance: Distance, split: str, index: int
+    folder: Path,
+    seed: int,
+    size: tuple[int, int],
+    distance: Distance,
+    realism: Realism,
+    split: str,
+    index: int,
 ) -> int:
     """Render one sample, write its three files and return its label."""
-    view, label = render_sample(seed, split, index, size, distance)
+    view, label = render_sample(seed, split, index, size, distance, realism)
     name = f"{index:05d}.png"
     write_image(folder / split / "rgb" / name, view.rgb)
     write_depth(folder / split / "depth" / name, view.depth, DEPTH_SCALE)
@@ -129,6 +140,7 @@ def write_dataset(
     seed: int,
     workers: int = 1,
     object_distance: Distance = DEFAULT_OBJECT_DISTANCE,
+    realism: Realism = ALL_CUES,
 ) -> None:
     """Render and write a whole synthetic set into ``folder``; ``meta.json`` comes last.
 
@@ -139,9 +151,10 @@ def write_dataset(
         seed: Dataset seed.
         workers: Processes rendering in parallel (1 = in this process).
         object_distance: Distance range of the in-view object.
+        realism: Which v4 cues to render.
     """
     jobs = [(split, i) for split in SPLITS for i in range(counts[split])]
-    write = partial(_write_sample, folder, seed, size, object_distance)
+    write = partial(_write_sample, folder, seed, size, object_distance, realism)
     labels: dict[str, list[int]] = {split: [] for split in SPLITS}
     results = _run(write, jobs, max(1, min(workers, len(jobs) // 32)))
     for (split, _), label in tqdm(
@@ -157,7 +170,9 @@ def write_dataset(
         "size": list(size),
         "counts": counts,
         "object_distance": list(object_distance),
+        "realism": asdict(realism),
         "depth_scale": DEPTH_SCALE,
+        "min_depth": MIN_DEPTH,
         "max_depth": MAX_DEPTH,
         "mask_classes": list(MASK_CLASSES),
         "label_classes": list(LABEL_CLASSES),
@@ -193,6 +208,7 @@ def ensure_synthetic(
     seed: int = DEFAULT_SEED,
     workers: int | None = None,
     object_distance: Distance = DEFAULT_OBJECT_DISTANCE,
+    realism: Realism = ALL_CUES,
 ) -> Path:
     """Return the folder of the synthetic set with these parameters, generating it if missing.
 
@@ -209,12 +225,13 @@ def ensure_synthetic(
         workers: Rendering processes (default: the number of CPUs, at most 8).
         object_distance: Range in metres of the distance between the camera and the object
             it is aimed at (default 1.5-5 m; nearer objects fill more of the image).
+        realism: Which v4 cues to render (all by default; a set with fewer gets its own folder).
     """
     size = (int(size[0]), int(size[1]))
     _check_params(num_train, num_val, size, tuple(object_distance))
     object_distance = (float(object_distance[0]), float(object_distance[1]))
     root = Path(root)
-    folder = root / dataset_key(num_train, num_val, size, seed, object_distance)
+    folder = root / dataset_key(num_train, num_val, size, seed, object_distance, realism)
     if (folder / "meta.json").is_file():
         return folder
     if folder.exists():
@@ -227,7 +244,7 @@ def ensure_synthetic(
     try:
         counts = {"train": num_train, "val": num_val}
         workers = workers or min(os.cpu_count() or 1, 8)
-        write_dataset(tmp, counts, size, seed, workers, object_distance)
+        write_dataset(tmp, counts, size, seed, workers, object_distance, realism)
         try:
             os.rename(tmp, folder)
         except OSError:
@@ -236,6 +253,20 @@ def ensure_synthetic(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def parse_realism(switches: dict[str, bool] | None) -> Realism:
+    """The :class:`Realism` of ``data.args.realism`` (``None``: all v4 cues)."""
+    switches = dict(switches or {})
+    unknown = sorted(set(switches) - set(Realism.names()))
+    if unknown:
+        raise ConfigError(
+            f"data.args.realism has unknown switches {unknown}; valid: {list(Realism.names())}."
+        )
+    bad = {k: v for k, v in switches.items() if not isinstance(v, bool)}
+    if bad:
+        raise ConfigError(f"data.args.realism switches must be true or false, got {bad}.")
+    return Realism(**switches)
 
 
 T = TypeVar("T")
@@ -249,8 +280,9 @@ def synthetic_layout(read: Callable[..., T]) -> Callable[..., T]:
 
     Returns:
         ``reader(root, split, *task_args, num_train=..., num_val=..., size=..., seed=...,
-        object_distance=...)``: generates the set under ``root`` on first use (see
-        :func:`ensure_synthetic` for the keywords, which come from ``data.args``) and returns
+        object_distance=..., realism=...)``: generates the set under ``root`` on first use (see
+        :func:`ensure_synthetic` for the keywords, which come from ``data.args``; ``realism`` is
+        a mapping of :class:`Realism` switches, e.g. ``{camera: false}``) and returns
         ``read(folder, split, *task_args)``.
     """
 
@@ -263,9 +295,16 @@ def synthetic_layout(read: Callable[..., T]) -> Callable[..., T]:
         size: tuple[int, int] = DEFAULT_SIZE,
         seed: int = DEFAULT_SEED,
         object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
+        realism: dict[str, bool] | None = None,
     ) -> T:
         folder = ensure_synthetic(
-            root, num_train, num_val, size, seed, object_distance=object_distance
+            root,
+            num_train,
+            num_val,
+            size,
+            seed,
+            object_distance=object_distance,
+            realism=parse_realism(realism),
         )
         return read(folder, split, *task_args)
 

@@ -49,7 +49,8 @@ class Hits:
     Attributes:
         t: (N,) ray parameter of the hit, equal to z-depth for primary rays.
         normal: (N, 3) unit surface normals facing the ray origin.
-        surface: (N,) surface index: 0..5 room surfaces, 6 + k for the k-th object.
+        surface: (N,) surface index: 0..5 room surfaces, 6 + k for the k-th of the scene's
+            objects followed by its furniture (:func:`solids`).
     """
 
     t: np.ndarray
@@ -193,22 +194,27 @@ def shape_normal(shape: Shape, points: np.ndarray) -> np.ndarray:
     return KINDS[shape.kind][1](shape, (points - shape.center) @ rot) @ rot.T
 
 
+def solids(scene: Scene) -> tuple[Shape, ...]:
+    """The scene's objects, then its furniture: the order of surface indices 6, 7, ..."""
+    return (*scene.shapes, *scene.furniture)
+
+
 def cast(scene: Scene, origin: np.ndarray, dirs: np.ndarray) -> Hits:
-    """First hit of every ray among the room surfaces and the scene's objects."""
+    """First hit of every ray among the room surfaces, the scene's objects and its furniture."""
     room = intersect_room(scene.room, origin, dirs)
-    ts = np.stack([room.t, *(intersect_shape(shape, origin, dirs) for shape in scene.shapes)])
-    nearest = np.argmin(ts, axis=0)  # 0 = room, k + 1 = k-th object
+    ts = np.stack([room.t, *(intersect_shape(shape, origin, dirs) for shape in solids(scene))])
+    nearest = np.argmin(ts, axis=0)  # 0 = room, k + 1 = k-th solid
     t = ts[nearest, np.arange(len(dirs))]
     normal = room.normal.copy()
-    for k, shape in enumerate(scene.shapes):
+    for k, shape in enumerate(solids(scene)):
         sel = nearest == k + 1
         normal[sel] = shape_normal(shape, origin + t[sel, None] * dirs[sel])
     return Hits(t, normal, np.where(nearest == 0, room.surface, nearest + 5))
 
 
 def occluded(scene: Scene, points: np.ndarray, to_light: np.ndarray) -> np.ndarray:
-    """Whether an object blocks the segment from each point to ``points + to_light``."""
+    """Whether an object or furniture blocks the segment from each point to ``points + to_light``."""
     blocked = np.zeros(len(points), dtype=bool)
-    for shape in scene.shapes:
+    for shape in solids(scene):
         blocked |= intersect_shape(shape, points, to_light) < 1.0
     return blocked

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from densepred.data.synthetic import shading
-from densepred.data.synthetic.raycast import Hits, Rays, camera_rays, cast, occluded
+from densepred.data.synthetic import sensor, shading
+from densepred.data.synthetic.materials import Texture
+from densepred.data.synthetic.raycast import Hits, Rays, camera_rays, cast, occluded, solids
 from densepred.data.synthetic.scene import MASK_CLASSES, ROOM_CLASSES, Scene
 
-MAX_DEPTH = 10.0
-"""Sensor range in metres: farther surfaces get depth 0 (invalid), like a real depth camera."""
+MIN_DEPTH, MAX_DEPTH = 0.3, 10.0
+"""Sensor range in metres: nearer or farther surfaces get depth 0 (invalid), like a depth camera."""
 
-NOISE_STD = 1.5
-"""Standard deviation of the image noise in 8-bit levels."""
+SHADOW_STRIDE = 2
+"""Soft shadows are traced at every ``SHADOW_STRIDE``-th pixel, then upsampled and blurred."""
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,20 @@ class View:
 
 def _surface_classes(scene: Scene) -> np.ndarray:
     """Mask class id of every surface index used by :class:`Hits`."""
-    return np.array([*ROOM_CLASSES, *(MASK_CLASSES.index(s.kind) for s in scene.shapes)], np.uint8)
+    objects = [MASK_CLASSES.index(s.kind) for s in scene.shapes]
+    furniture = [MASK_CLASSES.index("furniture")] * len(scene.furniture)
+    return np.array([*ROOM_CLASSES, *objects, *furniture], np.uint8)
+
+
+def _textures(scene: Scene) -> list[Texture]:
+    """The texture of every surface index used by :class:`Hits`."""
+    return [*scene.room_textures, *(s.texture for s in solids(scene))]
 
 
 def _albedo(scene: Scene, rays: Rays, hits: Hits, points: np.ndarray) -> np.ndarray:
     """(N, 3) albedo of every hit, each surface textured in world coordinates."""
     du, dv = shading.footprint(hits.t, hits.normal, rays.dirs, rays.right, rays.down, rays.focal)
-    textures = [*scene.room_textures, *(s.texture for s in scene.shapes)]
+    textures = _textures(scene)
     order = np.argsort(hits.surface, kind="stable")
     surfaces, starts = np.unique(hits.surface[order], return_index=True)
     p, du, dv = points[order], du[order], dv[order]
@@ -70,6 +78,28 @@ def _holes(scene: Scene, size: tuple[int, int]) -> np.ndarray:
     return holes.astype(bool)
 
 
+def _visibility(scene: Scene, points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(L, N) fraction of each light reaching each point: hard shadows, or soft ones.
+
+    Soft shadows (``lights.softness > 0``) are traced on a coarser pixel grid, upsampled and
+    blurred in the image by the penumbra width; hard ones are traced at every pixel.
+    """
+    softness = scene.lights.softness * size[1] / sensor.REFERENCE_WIDTH
+    grid = points.reshape(*size, 3)
+    if softness > 0:
+        grid = grid[::SHADOW_STRIDE, ::SHADOW_STRIDE]
+    coarse = grid.reshape(-1, 3)
+    out = []
+    for light in scene.lights.positions:
+        lit = ~occluded(scene, coarse, light - coarse)
+        if softness > 0:
+            small = lit.reshape(grid.shape[:2]).astype(np.float32)
+            full = cv2.resize(small, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+            lit = cv2.GaussianBlur(full, (0, 0), softness).reshape(-1)
+        out.append(lit.astype(np.float64))
+    return np.stack(out)
+
+
 def render(scene: Scene, size: tuple[int, int], rng: np.random.Generator) -> View:
     """Ray cast ``scene`` at ``size`` (H, W).
 
@@ -81,16 +111,25 @@ def render(scene: Scene, size: tuple[int, int], rng: np.random.Generator) -> Vie
     rays = camera_rays(scene.camera, size)
     hits = cast(scene, rays.origin, rays.dirs)
     points = rays.origin + hits.t[:, None] * rays.dirs
-    lifted = points + 1e-3 * hits.normal
-    shadow = occluded(scene, lifted, scene.light - lifted)
-    light = shading.irradiance(points, hits.normal, scene.light, scene.light_power, shadow)
-    radiance = _albedo(scene, rays, hits, points) * (scene.ambient + light)[:, None]
+    visible = _visibility(scene, points + 1e-3 * hits.normal, size)
+    textures = _textures(scene)
+    specular = np.array([t.specular for t in textures])[hits.surface]
+    shininess = np.array([t.shininess for t in textures])[hits.surface]
+    distance = hits.t * np.linalg.norm(rays.dirs, axis=1)
+    view = -rays.dirs / np.linalg.norm(rays.dirs, axis=1, keepdims=True)
+    diffuse, highlight = shading.lighting(
+        points, hits.normal, view, scene.lights, visible, specular, shininess
+    )
+    radiance = _albedo(scene, rays, hits, points) * diffuse + highlight
     window, window_height = _window_pixels(scene, hits, points)
     radiance[window] = shading.sky(window_height[window])
-    distance = hits.t * np.linalg.norm(rays.dirs, axis=1)
-    linear = shading.fog(radiance, distance).reshape(*size, 3)
-    srgb = 255 * np.clip(linear, 0, 1) ** (1 / 2.2) + rng.normal(0, NOISE_STD, linear.shape)
+    linear = shading.fog(radiance, distance, scene.atmosphere).reshape(*size, 3)
+    if scene.sensor is None:
+        rgb = sensor.v3_expose(linear, rng)
+    else:
+        rgb = sensor.expose(linear, scene.sensor, rng)
     depth = hits.t.reshape(size).astype(np.float32)
-    depth[window.reshape(size) | _holes(scene, size) | (depth > MAX_DEPTH)] = 0.0
+    out_of_range = (depth > MAX_DEPTH) | (depth < MIN_DEPTH)
+    depth[window.reshape(size) | _holes(scene, size) | out_of_range] = 0.0
     mask = _surface_classes(scene)[hits.surface].reshape(size)
-    return View(np.clip(np.rint(srgb), 0, 255).astype(np.uint8), depth, mask)
+    return View(rgb, depth, mask)

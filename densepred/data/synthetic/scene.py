@@ -1,4 +1,4 @@
-"""Random indoor scenes: a box-shaped room, a few objects of one kind, a camera and a light.
+"""Random indoor scenes: a box-shaped room, furniture, a few objects of one kind, a camera, lights.
 
 World coordinates are metres with ``y`` up; the floor is ``y = 0`` and the room spans
 ``x in [-w/2, w/2]``, ``z in [-d/2, d/2]``. Every random draw comes from the generator that is
@@ -7,14 +7,17 @@ passed in, so a scene is a pure function of its seed.
 
 from __future__ import annotations
 
-import colorsys
 from dataclasses import dataclass
 
 import numpy as np
 
+from densepred.data.synthetic.furniture import TextureFn, on_top, place_furniture
+from densepred.data.synthetic.materials import Texture, sample_material, v3_texture
+from densepred.data.synthetic.realism import ALL_CUES, Realism
+from densepred.data.synthetic.sensor import Sensor, sample_sensor
 from densepred.errors import ConfigError
 
-MASK_CLASSES = ("floor", "wall", "ceiling", "box", "sphere", "cylinder")
+MASK_CLASSES = ("floor", "wall", "ceiling", "box", "sphere", "cylinder", "furniture")
 """Per-pixel class ids of the synthetic masks (index = id)."""
 
 LABEL_CLASSES = ("box", "sphere", "cylinder")
@@ -26,35 +29,18 @@ ROOM_CLASSES = (0, 2, 1, 1, 1, 1)
 DEFAULT_OBJECT_DISTANCE = (1.5, 5.0)
 """Range in metres of the in-view object's distance from the camera."""
 
+V3_FOG_DENSITY, V3_FOG_COLOR = 0.2, np.array([0.55, 0.57, 0.6])
+"""Generator v3's haze: extinction per metre and linear-RGB colour (a light blue-grey)."""
+
 MAX_VIEW_DRAWS = 1000
 """Camera and object draws per scene before :func:`sample_scene` gives up."""
 
 ROOM_SURFACES = ("floor", "ceiling", "wall -x", "wall +x", "wall -z", "wall +z")
-TEXTURE_KINDS = ("checker", "stripes", "noise")
-
-
-@dataclass(frozen=True)
-class Texture:
-    """A procedural texture evaluated at world positions.
-
-    Attributes:
-        kind: One of :data:`TEXTURE_KINDS`.
-        colors: 2x3 linear-RGB albedos blended by the pattern.
-        scale: Pattern period in metres (tile, stripe or noise cell size).
-        axis: Unit vector across the stripes (``stripes`` only).
-        offset: Shift of the pattern, in periods, so tile edges do not line up across surfaces.
-    """
-
-    kind: str
-    colors: np.ndarray
-    scale: float
-    axis: np.ndarray
-    offset: np.ndarray
 
 
 @dataclass(frozen=True)
 class Shape:
-    """An object standing on the floor.
+    """An object standing on the floor or resting on furniture, or a piece of furniture.
 
     Attributes:
         kind: One of :data:`LABEL_CLASSES`.
@@ -127,6 +113,36 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Lights:
+    """The scene's light sources.
+
+    Attributes:
+        positions: (L, 3) point light positions.
+        colors: (L, 3) linear-RGB intensity of each light (irradiance at 1 m, facing it).
+        ambient: Linear-RGB ambient (bounce) light.
+        softness: Penumbra width of the shadows in pixels at 256 px wide (0 = hard shadows).
+    """
+
+    positions: np.ndarray
+    colors: np.ndarray
+    ambient: np.ndarray
+    softness: float
+
+
+@dataclass(frozen=True)
+class Atmosphere:
+    """Haze between the camera and the surfaces.
+
+    Attributes:
+        density: Extinction per metre (fraction of surface light kept: ``exp(-density * d)``).
+        color: Linear-RGB colour the haze blends towards.
+    """
+
+    density: float
+    color: np.ndarray
+
+
+@dataclass(frozen=True)
 class Scene:
     """Everything the renderer needs for one image.
 
@@ -136,11 +152,12 @@ class Scene:
         shapes: The objects, all of kind ``LABEL_CLASSES[label]``.
         label: Image-level class index.
         camera: The camera.
-        light: Point light position.
-        light_power: Point light intensity (irradiance at 1 m, facing the light).
-        ambient: Ambient light level.
+        lights: The light sources.
+        atmosphere: The haze.
         window: Optional glass pane on a wall.
         holes: Sensor dropouts, rows of (row, col, radius) in pixels, depth 0 there.
+        furniture: Furniture-like boxes (mask class ``furniture``), empty in v3-structured scenes.
+        sensor: Camera settings (v4), or ``None`` for v3's ideal camera.
     """
 
     room: np.ndarray
@@ -148,32 +165,12 @@ class Scene:
     shapes: tuple[Shape, ...]
     label: int
     camera: Camera
-    light: np.ndarray
-    light_power: float
-    ambient: float
+    lights: Lights
+    atmosphere: Atmosphere
     window: Window | None
     holes: np.ndarray
-
-
-def _color_pair(rng: np.random.Generator) -> np.ndarray:
-    """Two clearly different linear-RGB albedos (a base colour and a darker/shifted partner)."""
-    hue, sat, val = rng.uniform(0, 1), rng.uniform(0.15, 0.7), rng.uniform(0.55, 0.95)
-    base = colorsys.hsv_to_rgb(hue, sat, val)
-    hue2 = (hue + rng.uniform(-0.15, 0.15)) % 1.0
-    partner = colorsys.hsv_to_rgb(hue2, min(1.0, sat + 0.1), val * rng.uniform(0.3, 0.55))
-    return np.array([base, partner]) ** 2.2
-
-
-def sample_texture(rng: np.random.Generator, scale_range: tuple[float, float]) -> Texture:
-    """A random texture whose period lies in ``scale_range`` metres."""
-    axis = rng.normal(size=3)
-    return Texture(
-        kind=str(rng.choice(TEXTURE_KINDS)),
-        colors=_color_pair(rng),
-        scale=float(rng.uniform(*scale_range)),
-        axis=axis / np.linalg.norm(axis),
-        offset=rng.uniform(0, 1, size=3),
-    )
+    furniture: tuple[Shape, ...] = ()
+    sensor: Sensor | None = None
 
 
 def _free_distance(room: np.ndarray, xz: np.ndarray, heading: float) -> float:
@@ -184,14 +181,25 @@ def _free_distance(room: np.ndarray, xz: np.ndarray, heading: float) -> float:
         return float(np.min(np.where(direction != 0, (bound - xz) / direction, np.inf)))
 
 
-def sample_camera(rng: np.random.Generator, room: np.ndarray, min_free: float = 2.0) -> Camera:
+CAMERA_RANGES = {
+    False: {"height": (0.7, 1.9), "pitch": (-30, 12), "roll": (-6, 6), "hfov": (50, 70)},
+    True: {"height": (0.5, 1.8), "pitch": (-35, 10), "roll": (-5, 5), "hfov": (45, 75)},
+}
+"""Camera height (m), pitch, roll and horizontal field of view (degrees): v3, and v4 structure."""
+
+
+def sample_camera(
+    rng: np.random.Generator, room: np.ndarray, min_free: float = 2.0, structure: bool = False
+) -> Camera:
     """A camera inside ``room`` with random position, heading, tilt, roll and field of view.
 
     The heading is redrawn until at least ``min_free`` metres of floor lie ahead, so the camera
-    does not stare at a wall from up close.
+    does not stare at a wall from up close. ``structure`` selects v4's wider ranges
+    (:data:`CAMERA_RANGES`).
     """
+    ranges = CAMERA_RANGES[structure]
     half_w, half_d = room[0] / 2 - 0.4, room[2] / 2 - 0.4
-    height = rng.uniform(0.7, min(1.9, room[1] - 0.4))
+    height = rng.uniform(ranges["height"][0], min(ranges["height"][1], room[1] - 0.4))
     position = np.array([rng.uniform(-half_w, half_w), height, rng.uniform(-half_d, half_d)])
     headings = rng.uniform(0, 2 * np.pi, size=16)
     free = [_free_distance(room, position[[0, 2]], h) for h in headings]
@@ -200,9 +208,9 @@ def sample_camera(rng: np.random.Generator, room: np.ndarray, min_free: float = 
     return Camera(
         position=position,
         yaw=float(yaw),
-        pitch=float(np.radians(rng.uniform(-30, 12))),
-        roll=float(np.radians(rng.uniform(-6, 6))),
-        hfov=float(np.radians(rng.uniform(50, 70))),
+        pitch=float(np.radians(rng.uniform(*ranges["pitch"]))),
+        roll=float(np.radians(rng.uniform(*ranges["roll"]))),
+        hfov=float(np.radians(rng.uniform(*ranges["hfov"]))),
     )
 
 
@@ -226,6 +234,7 @@ def _shape(
     camera: Camera,
     in_view: bool,
     object_distance: tuple[float, float],
+    texture: TextureFn,
 ) -> Shape | None:
     """A random ``kind`` object on the floor, clear of the walls and the camera (None: no room).
 
@@ -238,7 +247,7 @@ def _shape(
     if xz is None:
         return None
     center = np.array([xz[0], half[1], xz[1]])
-    return Shape(kind, center, half, float(rng.uniform(0, np.pi)), sample_texture(rng, (0.12, 0.3)))
+    return Shape(kind, center, half, float(rng.uniform(0, np.pi)), texture(rng, "object", False))
 
 
 def camera_clearance(object_distance: tuple[float, float]) -> float:
@@ -302,6 +311,113 @@ def _holes(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     )
 
 
+V3_TEXTURE_SCALES = {
+    "floor": (0.4, 0.9),
+    "ceiling": (0.4, 0.9),
+    "wall": (0.25, 0.8),
+    "object": (0.12, 0.3),
+    "furniture": (0.25, 0.8),
+}
+"""Pattern periods in metres of generator v3's textures per surface role."""
+
+
+CORRIDOR_PROB = 0.15
+"""Chance that a v4 room is a corridor: narrow and long."""
+
+
+def _room(rng: np.random.Generator, structure: bool) -> np.ndarray:
+    """Room size (x, y, z): v3 3-7.5 m square-ish rooms; v4 3-9 m rooms and some corridors."""
+    if structure and rng.uniform() < CORRIDOR_PROB:
+        return np.array([rng.uniform(1.8, 2.8), rng.uniform(2.4, 3.2), rng.uniform(7, 12)])
+    side = 9 if structure else 7.5
+    return np.array([rng.uniform(3, side), rng.uniform(2.4, 3.5), rng.uniform(3, side)])
+
+
+def texture_sampler(realism: Realism) -> TextureFn:
+    """``texture(rng, role, vertical)``: v4 materials or v3 patterns, as ``realism`` says."""
+    if realism.textures:
+        return sample_material
+    return lambda rng, role, vertical: v3_texture(rng, V3_TEXTURE_SCALES[role])
+
+
+def sample_lights(rng: np.random.Generator, room: np.ndarray, realism: Realism) -> Lights:
+    """v4: one to three ceiling or lamp lights of random colour and softness; v3: one white light."""
+    if not realism.lighting:
+        position = [
+            rng.uniform(-room[0], room[0]) / 3,
+            room[1] - 0.15,
+            rng.uniform(-room[2], room[2]) / 3,
+        ]
+        power, ambient = rng.uniform(3.0, 5.0), rng.uniform(0.12, 0.22)
+        return Lights(np.array([position]), np.full((1, 3), power), np.full(3, ambient), 0.0)
+    count = int(rng.integers(1, 4))
+    positions = np.stack(
+        [
+            rng.uniform(-0.45, 0.45, count) * room[0],
+            np.where(rng.uniform(size=count) < 0.75, room[1] - 0.1, rng.uniform(0.5, 1.8, count)),
+            rng.uniform(-0.45, 0.45, count) * room[2],
+        ],
+        axis=1,
+    )
+    kelvin_tint = np.array([1.0, 0.85, 0.65]) ** rng.uniform(-0.3, 1.0, (count, 1))  # cool..warm
+    colors = kelvin_tint * rng.uniform(1.5, 5.0, (count, 1)) / np.sqrt(count)
+    ambient = rng.uniform(0.04, 0.25) * np.array([1.0, 0.95, 0.9]) ** rng.uniform(-1, 1)
+    return Lights(positions, colors, ambient, float(rng.uniform(1.0, 4.0)))
+
+
+def sample_atmosphere(rng: np.random.Generator, realism: Realism) -> Atmosphere:
+    """v4: no haze in half the scenes, else a faint one of random tint; v3: dense fixed grey."""
+    if not realism.atmosphere:
+        return Atmosphere(V3_FOG_DENSITY, V3_FOG_COLOR)
+    density = rng.uniform(0.0, 0.04) if rng.uniform() < 0.5 else 0.0
+    return Atmosphere(float(density), rng.uniform(0.2, 0.8) * np.exp(rng.normal(0, 0.1, 3)))
+
+
+def _furnish(
+    rng: np.random.Generator,
+    room: np.ndarray,
+    camera: Camera,
+    shapes: list[Shape],
+    texture: TextureFn,
+) -> tuple[list[Shape], list[Shape]]:
+    """Furniture around the objects, small crates and objects of the same kind on top of it.
+
+    Returns:
+        The furniture (with the crates) and the objects resting on it.
+    """
+    aimed = shapes[0]
+    placed = place_furniture(
+        rng,
+        room,
+        camera.position[[0, 2]],
+        [(s.center[[0, 2]], footprint_radius(s.kind, s.half)) for s in shapes],
+        (camera.position[[0, 2]], aimed.center[[0, 2]], footprint_radius(aimed.kind, aimed.half)),
+        texture,
+        int(rng.integers(2, 9)),
+    )
+    furniture = [Shape("box", c, h, y, t) for c, h, y, t in placed]
+    resting = []
+    for center, half, yaw, _ in placed:
+        if 2 * half[1] > 1.6 or rng.uniform() < 0.4:
+            continue
+        for small in rng.uniform(size=int(rng.integers(1, 4))) < 0.5:
+            kind = "box" if small else aimed.kind
+            item = (
+                np.array([rng.uniform(0.05, 0.25), rng.uniform(0.03, 0.2), rng.uniform(0.05, 0.25)])
+                if small
+                else _HALF_EXTENTS[kind](rng, rng.uniform(0.06, 0.18))
+            )
+            top = on_top(rng, center, half, yaw, np.full(3, np.hypot(item[0], item[2])))
+            if top is None:
+                continue
+            top[1] = 2 * half[1] + item[1]
+            shape = Shape(
+                kind, top, item, float(rng.uniform(0, np.pi)), texture(rng, "object", False)
+            )
+            (furniture if small else resting).append(shape)
+    return furniture, resting
+
+
 def sample_scene(
     rng: np.random.Generator,
     label: int,
@@ -309,6 +425,7 @@ def sample_scene(
     window_prob: float = 0.3,
     holes_prob: float = 0.2,
     object_distance: tuple[float, float] = DEFAULT_OBJECT_DISTANCE,
+    realism: Realism = ALL_CUES,
 ) -> Scene:
     """Draw a random scene whose objects are all of kind ``LABEL_CLASSES[label]``.
 
@@ -320,17 +437,20 @@ def sample_scene(
         holes_prob: Chance of a few small sensor dropouts (invalid depth).
         object_distance: Range in metres of the in-view object's distance from the camera
             (nearer objects fill more of the image).
+        realism: Which v4 cues to draw (the others are v3's).
 
     Raises:
         ConfigError: No view with an object that far fits in the room (``object_distance``
             beyond what the room allows).
     """
-    room = np.array([rng.uniform(3, 7.5), rng.uniform(2.4, 3.5), rng.uniform(3, 7.5)])
+    big = realism.structure
+    room = _room(rng, big)
     kind = LABEL_CLASSES[label]
+    texture = texture_sampler(realism)
     for _ in range(MAX_VIEW_DRAWS):  # redraw until the first object is in view: label visible
-        camera = sample_camera(rng, room)
+        camera = sample_camera(rng, room, structure=big)
         drawn = [
-            _shape(rng, kind, room, camera, i == 0, object_distance)
+            _shape(rng, kind, room, camera, i == 0, object_distance, texture)
             for i in range(int(rng.integers(1, 5)))
         ]
         shapes = [shape for shape in drawn if shape is not None]
@@ -342,21 +462,21 @@ def sample_scene(
             f"{object_distance[0]}-{object_distance[1]} m away after {MAX_VIEW_DRAWS} draws; "
             f"use a nearer data.args.object_distance (default {list(DEFAULT_OBJECT_DISTANCE)})."
         )
-    light = np.array(
-        [rng.uniform(-room[0], room[0]) / 3, room[1] - 0.15, rng.uniform(-room[2], room[2]) / 3]
-    )
+    furniture: list[Shape] = []
+    if big:
+        furniture, resting = _furnish(rng, room, camera, shapes, texture)
+        shapes += resting
+    roles = ("floor", "ceiling", "wall", "wall", "wall", "wall")
     return Scene(
         room=room,
-        room_textures=tuple(
-            sample_texture(rng, (0.4, 0.9) if i < 2 else (0.25, 0.8))
-            for i in range(len(ROOM_SURFACES))
-        ),
+        room_textures=tuple(texture(rng, role, role == "wall") for role in roles),
         shapes=tuple(shapes),
         label=label,
         camera=camera,
-        light=light,
-        light_power=float(rng.uniform(3.0, 5.0)),
-        ambient=float(rng.uniform(0.12, 0.22)),
+        lights=sample_lights(rng, room, realism),
+        atmosphere=sample_atmosphere(rng, realism),
         window=_window(rng, room) if rng.uniform() < window_prob else None,
         holes=_holes(rng, size) if rng.uniform() < holes_prob else np.zeros((0, 3)),
+        furniture=tuple(furniture),
+        sensor=sample_sensor(rng) if realism.camera else None,
     )
