@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "densepred.models": 1,
     "densepred.viz": 1,
     "densepred.benchmark": 1,
+    "densepred.checkpoint": 1,
     "densepred.tasks": 2,
     "densepred.task_registry": 3,
     "densepred.config": 3,

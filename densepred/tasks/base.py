@@ -25,6 +25,7 @@ from torchmetrics import MetricCollection
 
 from densepred.errors import ConfigError, DensepredError
 from densepred.schema import Config, assemble_config
+from densepred.tasks.distill import without_distillation
 from densepred.tasks.optim import build_optimizer, build_scheduler
 from densepred.viz.depth import save_png
 
@@ -57,8 +58,8 @@ class BaseTask(L.LightningModule, ABC):
 
     def __init__(self, config: Config | dict[str, Any]) -> None:
         super().__init__()
-        if not isinstance(config, Config):  # a checkpoint's hyper-parameters
-            config = self.config_from_dict(config, source="checkpoint config")
+        if not isinstance(config, Config):  # a checkpoint's hyper-parameters: no teacher needed
+            config = self.config_from_dict(without_distillation(config), source="checkpoint config")
         self.save_hyperparameters({"config": config.to_dict()})
         self.config: Config = config
         self.model = self.build_model()

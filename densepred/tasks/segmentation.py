@@ -28,6 +28,7 @@ from densepred.metrics.segmentation import segmentation_metrics
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.schema import Config
 from densepred.tasks.base import BaseTask
+from densepred.tasks.distill import DistillationMixin, LogitDistillConfig
 from densepred.tasks.task_config import LossTaskConfig
 from densepred.viz.depth import save_png
 from densepred.viz.segmentation import colorize_mask, overlay_mask, segmentation_sample_grid
@@ -42,6 +43,7 @@ class SegmentationTaskConfig(LossTaskConfig):
         losses: Loss name -> weight, names from ``SEG_LOSSES`` (cross_entropy, dice, focal, lovasz).
         class_weights: One weight per class for cross_entropy, dice and focal (multiclass only).
         overlay_alpha: Mask opacity of the overlays written by ``tools/predict.py``.
+        distill: Train from a teacher checkpoint as well (see :mod:`densepred.tasks.distill`).
     """
 
     loss_registry = SEG_LOSSES
@@ -51,9 +53,10 @@ class SegmentationTaskConfig(LossTaskConfig):
     monitor: str = "val/miou"
     monitor_mode: Literal["min", "max"] = "max"
     overlay_alpha: float = Field(0.5, ge=0, le=1)
+    distill: LogitDistillConfig | None = None
 
 
-class SegmentationTask(BaseTask):
+class SegmentationTask(DistillationMixin, BaseTask):
     """Per-pixel classification into ``data.classes``."""
 
     model_config_cls = DenseModelConfig
@@ -64,6 +67,7 @@ class SegmentationTask(BaseTask):
     @classmethod
     def check_config(cls, config: Config) -> None:
         """The binary head needs two classes; class weights need one value per class."""
+        super().check_config(config)
         task, classes = config.task, config.data.classes
         if task.mode == BINARY_MODE and len(classes) != 2:
             raise ConfigError(
@@ -97,6 +101,7 @@ class SegmentationTask(BaseTask):
             class_weights=task.class_weights,
             args=task.loss_args,
         )
+        self.build_distiller()
 
     def build_metrics(self) -> MetricCollection:
         return segmentation_metrics(self.classes, self.ignore_index)
@@ -114,6 +119,9 @@ class SegmentationTask(BaseTask):
     def _step(self, batch: dict[str, Any], stage: str) -> tuple[Tensor, Tensor]:
         logits = self(batch["image"])  # B,C,H,W
         total, parts = self.loss(logits, batch["mask"])
+        if stage == "train":
+            _, distill_total, distill_parts = self.distill(batch["image"], logits, batch["mask"])
+            total, parts = total + distill_total, parts | distill_parts
         pred = self.to_classes(logits)  # B,H,W
         self.stage_metrics(stage).update(pred, batch["mask"])
         bs, train = logits.shape[0], stage == "train"
