@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import Field, model_validator
-from torch.utils.data import Dataset
+from torch.utils.data import ConcatDataset, Dataset
 
 from densepred.data.base import BaseDataModule, DenseDataConfig
 from densepred.data.io import read_depth, read_image
@@ -168,6 +169,8 @@ class DepthDataset(Dataset):
         depth_scale: Stored units per metre of integer depth files (1000 = millimetres).
         transform: Pipeline called as ``transform(image=..., mask=depth)``
             (see :func:`~densepred.data.transforms.build_dense_transform`); default: normalise only.
+        blank_targets: Samples without depth get an all-invalid (0) depth map instead of none,
+            so they batch with labelled ones (unlabelled images for distillation).
     """
 
     def __init__(
@@ -175,10 +178,12 @@ class DepthDataset(Dataset):
         samples: list[Sample],
         depth_scale: float = 1000.0,
         transform: Callable[..., dict[str, Any]] | None = None,
+        blank_targets: bool = False,
     ) -> None:
         self.samples = samples
         self.depth_scale = depth_scale
         self.transform = transform or build_dense_transform(train=False)
+        self.blank_targets = blank_targets
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -186,9 +191,12 @@ class DepthDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.samples[index]
         image = read_image(sample.image)
-        if sample.target is None:
+        if sample.target is None and not self.blank_targets:
             return {"image": self.transform(image=image)["image"], "path": str(sample.image)}
-        depth = read_depth(sample.target, self.depth_scale)
+        if sample.target is None:
+            depth = np.zeros(image.shape[:2], np.float32)
+        else:
+            depth = read_depth(sample.target, self.depth_scale)
         if depth.shape != image.shape[:2]:
             raise DataError(
                 f"depth '{sample.target}' is {depth.shape[0]}x{depth.shape[1]} but its image '{sample.image}' "
@@ -209,11 +217,14 @@ class DepthDataConfig(DenseDataConfig):
 
     Attributes:
         depth_scale: Units per metre of integer depth files (1000 = mm: MAI, NYU; 256: KITTI).
+        unlabeled_root: A folder of images without depth mixed into training; they get their
+            targets from the teacher only (needs ``task.distill``).
     """
 
     target_kind = "depth"
 
     depth_scale: float = Field(1000.0, gt=0)
+    unlabeled_root: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -237,9 +248,21 @@ class DepthDataModule(BaseDataModule):
 
     config: DepthDataConfig
 
-    def _dataset(self, samples: list[Sample], train: bool) -> DepthDataset:
+    def _dataset(self, samples: list[Sample], train: bool) -> Dataset:
         cfg = self.config
-        return DepthDataset(samples, cfg.depth_scale, cfg.augment.transform(train, cfg.image_size))
+        transform = cfg.augment.transform(train, cfg.image_size)
+        labeled = DepthDataset(samples, cfg.depth_scale, transform)
+        if not train or cfg.unlabeled_root is None:
+            return labeled
+        folder = Path(cfg.unlabeled_root)
+        images = image_files(folder) if folder.is_dir() else []
+        if not images:
+            raise DataError(
+                f"data.unlabeled_root '{folder}' holds no images ({', '.join(IMAGE_EXTS)}); "
+                "point it at a folder of images or remove the key."
+            )
+        unlabeled = [Sample(p, None) for p in images]
+        return ConcatDataset([labeled, DepthDataset(unlabeled, transform=transform, blank_targets=True)])
 
     def file_kinds(self) -> dict[str, str]:
         return {"image": "image", "target": "depth"}

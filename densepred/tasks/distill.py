@@ -96,13 +96,12 @@ class LogitDistillConfig(DistillConfig):
 
 
 def without_distillation(raw: dict[str, Any]) -> dict[str, Any]:
-    """A plain config without ``task.distill``: a task rebuilt from a checkpoint is for
-    inference (or is itself a teacher) and needs no teacher file."""
-    task = raw.get("task")
-    if not isinstance(task, dict) or "distill" not in task:
-        return raw
+    """A plain config without ``task.distill`` and ``data.unlabeled_root``: a task rebuilt from
+    a checkpoint is for inference (or is itself a teacher) and needs no teacher file."""
     raw = copy.copy(raw)
-    raw["task"] = {k: v for k, v in task.items() if k != "distill"}
+    for section, key in (("task", "distill"), ("data", "unlabeled_root")):
+        if isinstance(raw.get(section), dict) and key in raw[section]:
+            raw[section] = {k: v for k, v in raw[section].items() if k != key}
     return raw
 
 
@@ -132,9 +131,14 @@ def teacher_config(path: str | Path, task_name: str) -> tuple[dict[str, Any], di
 
 def check_teacher(config: Config) -> None:
     """At config load: the teacher is a readable checkpoint of the same task (and, for class
-    outputs, of the same classes and mode)."""
+    outputs, of the same classes and mode); ``data.unlabeled_root`` only with a teacher."""
     distill = getattr(config.task, "distill", None)
     if distill is None:
+        if getattr(config.data, "unlabeled_root", None) is not None:
+            raise ConfigError(
+                "data.unlabeled_root needs task.distill: its images get their targets from a "
+                "teacher (task.distill.teacher, with fill_invalid: true for the depth losses)."
+            )
         return
     teacher, _ = teacher_config(distill.teacher, config.task_name)
     for section, key in (("data", "classes"), ("task", "mode")):

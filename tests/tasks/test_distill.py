@@ -4,6 +4,7 @@ a distilled student's checkpoint without its teacher."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,12 @@ import pytest
 import torch
 
 from densepred.cli import evaluate_main, predict_main, train_main
-from densepred.config import config_from_dict
+from densepred.config import config_from_dict, load_config
+from densepred.data.io import write_image
 from densepred.errors import ConfigError, WeightsError
 from densepred.inference import load_task
 from densepred.task_registry import TASKS
+from densepred.tasks.depth import DepthTask
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 MODEL = {"encoder": "mobilenet_v3_small", "decoder_args": {"channels": [16, 16, 8, 8, 8]}}
@@ -142,6 +145,10 @@ def test_missing_or_wrong_task_teacher_fails_at_config_load(tmp_path: Path) -> N
     raw["data"]["classes"] = ["x", "y", "z", "w"]
     with pytest.raises(ConfigError, match="data.classes"):
         config_from_dict(raw)
+    raw = _raw("depth")
+    raw["data"]["unlabeled_root"] = str(tmp_path)
+    with pytest.raises(ConfigError, match="data.unlabeled_root needs task.distill"):
+        config_from_dict(raw)
     junk = tmp_path / "junk.ckpt"
     junk.write_bytes(b"not a checkpoint")
     with pytest.raises(WeightsError, match="junk.ckpt"):
@@ -163,9 +170,20 @@ def test_distilled_student_checkpoint_works_without_its_teacher(
         "task.distill.fill_invalid=true",
         "model.encoder=mobilenet_v3_small_minimal",
     ]
+    unlabeled = tmp_path / "unlabeled"
+    for i in range(3):
+        write_image(unlabeled / f"{i}.jpg", np.full((40, 50, 3), 60 * i, np.uint8))
+    distill.append(f"data.unlabeled_root={unlabeled}")
+    student_config = load_config(config, [*overrides, *distill])
+    datamodule = DepthTask.build_datamodule(student_config)
+    datamodule.setup("fit")
+    train_set = datamodule.datasets["train"]
+    assert len(train_set) == 6 + 3  # the tiny labelled split and the unlabelled images
+    assert not train_set[8]["depth"].any()  # all invalid: the teacher gives the targets
     run = tmp_path / "student"
     assert train_main([config, *overrides, *distill, "--run-dir", str(run)]) == 0
     teacher.unlink()
+    shutil.rmtree(unlabeled)
     ckpt = run / "checkpoints" / "last.ckpt"
     saved = torch.load(ckpt, map_location="cpu", weights_only=True)
     assert not any("teacher" in k or "distiller" in k for k in saved["state_dict"])
@@ -179,7 +197,5 @@ def test_distilled_student_checkpoint_works_without_its_teacher(
     assert evaluate_main([config, str(ckpt), *data, "--out", str(out)]) == 0
     assert "val/mai_si_rmse" in json.loads(out.read_text())["metrics"]
     image = tmp_path / "img.png"
-    from densepred.data.io import write_image
-
     write_image(image, np.zeros((20, 30, 3), np.uint8))
     assert predict_main([str(ckpt), str(image), "--out", str(tmp_path / "pred")]) == 0
