@@ -36,7 +36,15 @@ def merge_records(
         records: Result records in the order they were written (later ones win).
     """
     latest = {r.get("trial_id"): r for r in records}
-    return [latest[t.trial_id] for t in trials if t.trial_id in latest]
+    return [
+        {**latest[t.trial_id], **teacher_column(t.config)} for t in trials if t.trial_id in latest
+    ]
+
+
+def teacher_column(config: dict[str, Any]) -> dict[str, str]:
+    """``{"teacher": path}`` for a trial config with ``task.distill``, else ``{}``."""
+    distill = (config.get("task") or {}).get("distill")
+    return {"teacher": str(distill["teacher"])} if isinstance(distill, dict) else {}
 
 
 def rank_records(records: Iterable[dict[str, Any]], score: ScoreSettings) -> list[dict[str, Any]]:
@@ -128,7 +136,8 @@ def markdown_report(
     front = _front_ids(records, score)
     rows = []
     for rank, record in enumerate(records, start=1):
-        row: dict[str, Any] = {"rank": rank, trial_col: record.get("label", record.get("trial_id"))}
+        label = str(record.get("label", record.get("trial_id")))
+        row: dict[str, Any] = {"rank": rank, trial_col: label + (" (distilled)" if "teacher" in record else "")}
         row["front"] = "yes" if record.get("trial_id") in front else ""
         for col in columns:
             value = _number(record.get(col))
@@ -148,6 +157,9 @@ def markdown_report(
         f"in {', '.join(runtimes) or 'torch'} with {', '.join(threads) or '?'} thread(s); `train` "
         "columns are at the training resolution.",
     ]
+    teachers = sorted({str(r["teacher"]) for r in records if "teacher" in r})
+    if teachers:
+        notes.append(f"`(distilled)`: trained with task.distill from {', '.join(teachers)}.")
     header = f"# Ablation results ({len(records)} trials)\n\n"
     return header + markdown_table(rows) + "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
 

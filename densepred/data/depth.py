@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import Field, model_validator
-from torch.utils.data import Dataset
+from torch.utils.data import ConcatDataset, Dataset
 
 from densepred.data.base import BaseDataModule, DenseDataConfig
 from densepred.data.io import read_depth, read_image
@@ -170,6 +171,8 @@ class DepthDataset(Dataset):
             (see :func:`~densepred.data.transforms.build_dense_transform`); default: normalise only.
         native_target: Keep ``depth`` at the file's own size (native-resolution evaluation);
             only the image is resized.
+        blank_targets: Samples without depth get an all-invalid (0) depth map instead of none,
+            so they batch with labelled ones (unlabelled images for distillation).
     """
 
     def __init__(
@@ -178,11 +181,13 @@ class DepthDataset(Dataset):
         depth_scale: float = 1000.0,
         transform: Callable[..., dict[str, Any]] | None = None,
         native_target: bool = False,
+        blank_targets: bool = False,
     ) -> None:
         self.samples = samples
         self.depth_scale = depth_scale
         self.transform = transform or build_dense_transform(train=False)
         self.native_target = native_target
+        self.blank_targets = blank_targets
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -190,9 +195,12 @@ class DepthDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.samples[index]
         image = read_image(sample.image)
-        if sample.target is None:
+        if sample.target is None and not self.blank_targets:
             return {"image": self.transform(image=image)["image"], "path": str(sample.image)}
-        depth = read_depth(sample.target, self.depth_scale)
+        if sample.target is None:
+            depth = np.zeros(image.shape[:2], np.float32)
+        else:
+            depth = read_depth(sample.target, self.depth_scale)
         if depth.shape != image.shape[:2]:
             raise DataError(
                 f"depth '{sample.target}' is {depth.shape[0]}x{depth.shape[1]} but its image '{sample.image}' "
@@ -213,11 +221,14 @@ class DepthDataConfig(DenseDataConfig):
 
     Attributes:
         depth_scale: Units per metre of integer depth files (1000 = mm: MAI, NYU; 256: KITTI).
+        unlabeled_root: A folder of images without depth mixed into training; they get their
+            targets from the teacher only (needs ``task.distill``).
     """
 
     target_kind = "depth"
 
     depth_scale: float = Field(1000.0, gt=0)
+    unlabeled_root: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -241,14 +252,23 @@ class DepthDataModule(BaseDataModule):
 
     config: DepthDataConfig
 
-    def _dataset(self, samples: list[Sample], train: bool) -> DepthDataset:
+    def _dataset(self, samples: list[Sample], train: bool) -> Dataset:
         cfg = self.config
-        return DepthDataset(
-            samples,
-            cfg.depth_scale,
-            cfg.augment.transform(train, cfg.image_size, cfg.normalize),
-            native_target=cfg.native_targets(train),
+        transform = cfg.augment.transform(train, cfg.image_size, cfg.normalize)
+        labeled = DepthDataset(
+            samples, cfg.depth_scale, transform, native_target=cfg.native_targets(train)
         )
+        if not train or cfg.unlabeled_root is None:
+            return labeled
+        folder = Path(cfg.unlabeled_root)
+        images = image_files(folder) if folder.is_dir() else []
+        if not images:
+            raise DataError(
+                f"data.unlabeled_root '{folder}' holds no images ({', '.join(IMAGE_EXTS)}); "
+                "point it at a folder of images or remove the key."
+            )
+        unlabeled = [Sample(p, None) for p in images]
+        return ConcatDataset([labeled, DepthDataset(unlabeled, transform=transform, blank_targets=True)])
 
     def file_kinds(self) -> dict[str, str]:
         return {"image": "image", "target": "depth"}

@@ -26,6 +26,7 @@ from torchmetrics import MetricCollection
 from densepred.data.transforms import prepare_image
 from densepred.errors import ConfigError, DensepredError
 from densepred.schema import Config, assemble_config
+from densepred.tasks.distill import without_distillation
 from densepred.tasks.finetune import (
     encoder_modules,
     encoder_parameters,
@@ -70,10 +71,11 @@ class BaseTask(L.LightningModule, ABC):
 
     def __init__(self, config: Config | dict[str, Any]) -> None:
         super().__init__()
-        if not isinstance(config, Config):  # a checkpoint's hyper-parameters
+        if not isinstance(config, Config):  # a checkpoint's hyper-parameters: no teacher needed
             has_key = "normalize" in self.data_config_cls.model_fields
             config = self.config_from_dict(
-                legacy_normalization(config, has_key), source="checkpoint config"
+                legacy_normalization(without_distillation(config), has_key),
+                source="checkpoint config",
             )
         self.save_hyperparameters({"config": config.to_dict()})
         self.config: Config = config

@@ -16,6 +16,7 @@ from densepred.fileio import append_jsonl
 from densepred.metrics.classification import classification_metrics
 from densepred.models.classifier import ClassifierConfig, build_classifier
 from densepred.tasks.base import BaseTask
+from densepred.tasks.distill import DistillationMixin, LogitDistillConfig
 from densepred.tasks.task_config import OptimizedTaskConfig
 
 
@@ -27,6 +28,7 @@ class ClassificationTaskConfig(OptimizedTaskConfig):
         top_k: The wider accuracy reported besides top-1 (``acc<k>``); left out when there are
             no more than ``top_k`` classes, where it is always 1.
         predict_top_k: Classes (with probabilities) written per image by ``tools/predict.py``.
+        distill: Train from a teacher checkpoint as well (see :mod:`densepred.tasks.distill`).
     """
 
     label_smoothing: float = Field(0.0, ge=0, lt=1)
@@ -34,9 +36,10 @@ class ClassificationTaskConfig(OptimizedTaskConfig):
     predict_top_k: int = Field(5, ge=1)
     monitor: str = "val/acc1"
     monitor_mode: Literal["min", "max"] = "max"
+    distill: LogitDistillConfig | None = None
 
 
-class ClassificationTask(BaseTask):
+class ClassificationTask(DistillationMixin, BaseTask):
     """One label per image from ``data.classes``."""
 
     model_config_cls = ClassifierConfig
@@ -54,6 +57,7 @@ class ClassificationTask(BaseTask):
 
     def build_losses(self) -> None:
         self.loss = nn.CrossEntropyLoss(label_smoothing=self.config.task.label_smoothing)
+        self.build_distiller()
 
     def build_metrics(self) -> MetricCollection:
         return classification_metrics(len(self.classes), self.config.task.top_k)
@@ -65,6 +69,8 @@ class ClassificationTask(BaseTask):
     def _step(self, batch: dict[str, Any], stage: str) -> Tensor:
         logits = self(batch["image"])  # B,K
         loss = self.loss(logits, batch["label"])
+        if stage == "train":
+            loss = loss + self.distill(batch["image"], logits, batch["label"])[1]
         self.stage_metrics(stage).update(logits, batch["label"])
         train = stage == "train"
         self.log(

@@ -15,9 +15,11 @@ from torchmetrics import MetricCollection
 from densepred.data.depth import DepthDataConfig, DepthDataModule
 from densepred.data.io import write_depth
 from densepred.losses.depth import DEPTH_LOSSES, DepthLoss
+from densepred.losses.distill import fill_invalid_depth
 from densepred.metrics.depth import DepthMetrics
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.tasks.base import BaseTask
+from densepred.tasks.distill import DepthDistillConfig, DistillationMixin
 from densepred.tasks.native import at_target_size, targets_at, weighted_mean
 from densepred.tasks.task_config import LossTaskConfig
 from densepred.viz.depth import colorize_depth, depth_sample_grid, save_png
@@ -38,6 +40,7 @@ class DepthTaskConfig(LossTaskConfig):
         max_depth: Largest valid depth in metres; must exceed ``min_depth``.
         losses: Loss name -> weight, names from ``DEPTH_LOSSES`` (silog, l1, gradient, ssim, berhu).
         eval_crop: ``none``, ``eigen`` (NYU) or ``garg`` (KITTI) crop for validation/test metrics.
+        distill: Train from a teacher checkpoint as well (see :mod:`densepred.tasks.distill`).
     """
 
     loss_registry = DEPTH_LOSSES
@@ -46,6 +49,7 @@ class DepthTaskConfig(LossTaskConfig):
     losses: dict[str, float] = Field(default_factory=lambda: {"silog": 1.0, "gradient": 0.5})
     eval_crop: Literal["none", "eigen", "garg"] = "none"
     monitor: str = "val/mai_si_rmse"
+    distill: DepthDistillConfig | None = None
 
     @model_validator(mode="after")
     def _depth_range(self) -> DepthTaskConfig:
@@ -67,7 +71,7 @@ def eval_crop_mask(height: int, width: int, crop: str, device: torch.device) -> 
     return mask
 
 
-class DepthTask(BaseTask):
+class DepthTask(DistillationMixin, BaseTask):
     """Depth estimation in metres from one RGB image."""
 
     model_config_cls = DenseModelConfig
@@ -95,6 +99,7 @@ class DepthTask(BaseTask):
             min_depth=task.min_depth,
             max_depth=task.max_depth,
         )
+        self.build_distiller()
 
     def build_metrics(self) -> MetricCollection:
         task = self.config.task
@@ -108,12 +113,21 @@ class DepthTask(BaseTask):
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         pred = self(batch["image"])  # B,1,H,W
-        total, parts = self.loss(pred, batch["depth"])
+        gt, distill_total, distill_parts = self.distill(batch["image"], pred, batch["depth"])
+        total, parts = self.loss(pred, gt)
+        total, parts = total + distill_total, parts | distill_parts
         self.check_finite(total)
         bs = pred.shape[0]
         self.log("train/loss", total, prog_bar=True, batch_size=bs)
         self.log_dict({f"train/loss_{k}": v for k, v in parts.items()}, batch_size=bs)
         return total
+
+    def distill_target(self, target: torch.Tensor, teacher_out: torch.Tensor) -> torch.Tensor:
+        """With ``task.distill.fill_invalid``, invalid ground-truth pixels take the teacher's depth."""
+        task = self.config.task
+        if not task.distill.fill_invalid:
+            return target
+        return fill_invalid_depth(target, teacher_out, task.min_depth, task.max_depth)
 
     def _eval_step(self, batch: dict[str, Any], stage: str) -> torch.Tensor:
         pred = self(batch["image"])  # B,1,h,w at data.image_size

@@ -27,6 +27,7 @@ from densepred.metrics.segmentation import segmentation_metrics
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.schema import Config
 from densepred.tasks.base import BaseTask
+from densepred.tasks.distill import DistillationMixin, LogitDistillConfig
 from densepred.tasks.native import at_target_size, targets_at, weighted_mean
 from densepred.tasks.task_config import LossTaskConfig
 from densepred.viz.depth import save_png
@@ -44,6 +45,7 @@ class SegmentationTaskConfig(LossTaskConfig):
             or ``median_frequency``: computed from the training masks when training or
             evaluation starts (SegNet's median frequency balancing) and saved as the list.
         overlay_alpha: Mask opacity of the overlays written by ``tools/predict.py``.
+        distill: Train from a teacher checkpoint as well (see :mod:`densepred.tasks.distill`).
     """
 
     loss_registry = SEG_LOSSES
@@ -53,9 +55,10 @@ class SegmentationTaskConfig(LossTaskConfig):
     monitor: str = "val/miou"
     monitor_mode: Literal["min", "max"] = "max"
     overlay_alpha: float = Field(0.5, ge=0, le=1)
+    distill: LogitDistillConfig | None = None
 
 
-class SegmentationTask(BaseTask):
+class SegmentationTask(DistillationMixin, BaseTask):
     """Per-pixel classification into ``data.classes``."""
 
     model_config_cls = DenseModelConfig
@@ -66,6 +69,7 @@ class SegmentationTask(BaseTask):
     @classmethod
     def check_config(cls, config: Config) -> None:
         """The binary head needs two classes; class weights need one value per class."""
+        super().check_config(config)
         task, classes = config.task, config.data.classes
         if task.mode == BINARY_MODE and len(classes) != 2:
             raise ConfigError(
@@ -102,6 +106,7 @@ class SegmentationTask(BaseTask):
             class_weights=weights if isinstance(weights, list) else None,
             args=task.loss_args,
         )
+        self.build_distiller()
 
     def setup(self, stage: str) -> None:
         """Resolve ``task.class_weights: median_frequency`` from the data module's training masks
@@ -142,6 +147,9 @@ class SegmentationTask(BaseTask):
             losses.append((total, mask.shape[0]))
             self.stage_metrics(stage).update(self.to_classes(scored), mask)
         total = weighted_mean(losses)
+        if stage == "train":  # training masks are at data.image_size, as the logits
+            _, distill_total, distill_parts = self.distill(batch["image"], logits, batch["mask"])
+            total, parts = total + distill_total, parts | distill_parts
         bs, train = logits.shape[0], stage == "train"
         self.log(f"{stage}/loss", total, prog_bar=train, batch_size=bs, sync_dist=not train)
         if train:

@@ -148,3 +148,17 @@ def test_write_report_writes_csv_md_and_plot(tmp_path: Path) -> None:
     assert rows[2]["error"] == "boom" and rows[2]["score"] == ""
     assert "# Ablation results (3 trials)" in (tmp_path / "results.md").read_text()
     assert (tmp_path / "pareto.png").stat().st_size > 1000
+
+
+def test_distilled_trials_carry_their_teacher_and_are_marked() -> None:
+    distilled = Trial(
+        trial_id="encoder-a__0000",
+        values={"model.encoder": "a"},
+        overrides=[],
+        config={"task": {"name": "depth", "distill": {"teacher": "t/best.ckpt"}}},
+    )
+    merged = merge_records([distilled, TRIALS[1]], [_ok("a", 0.3, 10.0, 0.5), _ok("b", 0.2, 20.0, 0.6)])
+    assert merged[0]["teacher"] == "t/best.ckpt" and "teacher" not in merged[1]
+    text = markdown_report(rank_records(merged, ScoreSettings()), ScoreSettings(), ["model.encoder"])
+    assert "| a (distilled) |" in text and "| b |" in text
+    assert "task.distill from t/best.ckpt" in text
