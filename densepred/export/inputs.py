@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from densepred.config import Config, config_from_dict
 from densepred.data.io import read_image
 from densepred.errors import ConfigError
-from densepred.tasks import TASKS, BaseTask
+from densepred.task_registry import TASKS
+from densepred.tasks import BaseTask
 
 TARGET_KEYS: dict[str, str] = {"depth": "depth", "segmentation": "mask", "classification": "label"}
 """Task name -> the batch key of its ground truth; the tasks that can be exported."""
@@ -93,9 +94,11 @@ def eval_batches(
     raw = config.to_dict()
     data = raw["data"]
     data.update(batch_size=1, num_workers=0, limit_val=limit, val_split=split or data["val_split"])
+    if "eval_size" in data:  # parity and metrics compare outputs at the network's size
+        data["eval_size"] = "input"
     if image_size is not None:
         data["image_size"] = list(image_size)
-    datamodule = TASKS.get(config.task_name).datamodule_cls(config_from_dict(raw).data)
+    datamodule = TASKS.get(config.task_name).build_datamodule(config_from_dict(raw))
     datamodule.setup("validate")
     return list(itertools.islice(datamodule.val_dataloader(), limit))
 

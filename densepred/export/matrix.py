@@ -19,7 +19,7 @@ from densepred.decoders.blocks import UPSAMPLE_MODES
 from densepred.errors import DensepredError
 from densepred.export.pipeline import ExportOptions, export_task
 from densepred.fileio import append_jsonl, read_jsonl
-from densepred.tasks import TASKS
+from densepred.task_registry import TASKS
 
 DECODER_SETTINGS: dict[str, list[str]] = {
     "aspp": ["model.output_stride=16", "model.decoder_args={channels: 96, separable: true}"],
@@ -79,7 +79,7 @@ def export_cell(
         raw = apply_overrides(read_yaml(base), list(overrides))
         config = config_from_dict(raw, source=str(base))
         row.update(encoder=config.model.encoder, decoder=config.model.decoder)
-        task = TASKS.get(config.task_name).task_cls(config.to_dict()).eval()
+        task = TASKS.get(config.task_name)(config).eval()
         out = out_dir / f"{label}{ExportOptions(format=fmt).file_name('')}"
         report = export_task(task, ExportOptions(format=fmt), out)
         row.update(

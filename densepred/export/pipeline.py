@@ -122,7 +122,13 @@ def wrap_for_export(
             raise ConfigError(
                 f"--mai is the depth challenge's contract; this is a {config.task_name} model."
             )
-        module = MaiDepth(model, model_size=size, input_size=opts.mai_size, units=opts.units)
+        module = MaiDepth(
+            model,
+            model_size=size,
+            input_size=opts.mai_size,
+            units=opts.units,
+            normalize=config.data.normalize,
+        )
         return module.eval(), Layout(
             nhwc=True, raw_rgb_size=tuple(opts.mai_size), depth_scale=DEPTH_UNITS[opts.units]
         )

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from densepred.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from densepred.data.transforms import NormalizeConfig
 from densepred.errors import ConfigError, unknown_name_message
 
 MAI_INPUT_SIZE = (480, 640)
@@ -38,7 +38,7 @@ class MaiDepth(nn.Module):
     """The MAI challenge's I/O contract around a depth network, as LiteDepth exports it.
 
     Input ``1xHxWx3`` float RGB in 0..255 (NHWC, ``H x W`` = ``input_size``, 480x640 by
-    default); the graph divides by 255 and applies the ImageNet mean/std of training (one
+    default); the graph divides by 255 and applies the mean/std of training (one
     multiply and one add per channel), resizes bilinearly to the network's ``model_size``, runs
     the network (depth in metres), resizes the depth back to ``input_size`` and scales it to
     ``units``. Output ``1xHxWx1`` float depth.
@@ -48,6 +48,7 @@ class MaiDepth(nn.Module):
         model_size: (h, w) the network runs at, normally the training size.
         input_size: (H, W) of the contract's input and output.
         units: Output unit, one of ``DEPTH_UNITS`` (``mm`` as in the challenge's PNGs).
+        normalize: The run's ``data.normalize`` (mean/std of training; ``None``: ImageNet's).
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class MaiDepth(nn.Module):
         model_size: Sequence[int],
         input_size: Sequence[int] = MAI_INPUT_SIZE,
         units: str = "mm",
+        normalize: NormalizeConfig | None = None,
     ) -> None:
         super().__init__()
         if units not in DEPTH_UNITS:
@@ -65,12 +67,11 @@ class MaiDepth(nn.Module):
         self.input_size = tuple(int(s) for s in input_size)
         self.units = units
         self.scale = DEPTH_UNITS[units]
-        std = torch.tensor(IMAGENET_STD)
+        norm = normalize or NormalizeConfig()
+        mean, std = torch.tensor(norm.mean), torch.tensor(norm.std)
         # (x / 255 - mean) / std == x * a + b, per channel
         self.register_buffer("mul", (1.0 / (255.0 * std)).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer(
-            "add", (-torch.tensor(IMAGENET_MEAN) / std).view(1, 3, 1, 1), persistent=False
-        )
+        self.register_buffer("add", (-mean / std).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, rgb: Tensor) -> Tensor:
         x = rgb.permute(0, 3, 1, 2) * self.mul + self.add  # B x 3 x H x W, normalised

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from densepred.config import Config, apply_overrides, config_from_dict, read_yaml
-from densepred.tasks import TASKS, BaseTask
+from densepred.task_registry import TASKS
+from densepred.tasks import BaseTask
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 MAIN = CONFIGS / "depth_mbv3_unet.yaml"
@@ -48,7 +49,7 @@ def build_task(tiny_config) -> Callable[[list[str]], BaseTask]:
 
     def build(overrides: list[str]) -> BaseTask:
         config = tiny_config(overrides)
-        return TASKS.get(config.task_name).task_cls(config.to_dict()).eval()
+        return TASKS.get(config.task_name)(config).eval()
 
     return build
 

@@ -7,21 +7,27 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from densepred.data.transforms import prepare_image
+from densepred.data.transforms import NormalizeConfig, prepare_image
 from densepred.errors import ConfigError
 from densepred.export.wrappers import DEPTH_UNITS, MAI_INPUT_SIZE, ChannelsLast, MaiDepth
 
 
-def test_mai_contract_shapes_units_and_normalisation(build_task) -> None:
-    """1x480x640x3 RGB 0..255 in, 1x480x640x1 depth out; normalisation and resize as in training."""
+@pytest.mark.parametrize(
+    "normalize",
+    [None, NormalizeConfig(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))],
+    ids=["imagenet", "half"],
+)
+def test_mai_contract_shapes_units_and_normalisation(build_task, normalize) -> None:
+    """1x480x640x3 RGB 0..255 in, 1x480x640x1 depth out; the run's normalisation and the resize
+    as in training."""
     model = build_task([]).model
     rgb = np.random.default_rng(0).integers(0, 256, (*MAI_INPUT_SIZE, 3), dtype=np.uint8)
     x = torch.from_numpy(rgb).float()[None]  # 1 x 480 x 640 x 3
     with torch.inference_mode():
-        mm = MaiDepth(model, (64, 80)).eval()(x)
-        metres = MaiDepth(model, (64, 80), units="m").eval()(x)
+        mm = MaiDepth(model, (64, 80), normalize=normalize).eval()(x)
+        metres = MaiDepth(model, (64, 80), units="m", normalize=normalize).eval()(x)
         # the same network on the training pipeline's normalisation, resized bilinearly
-        normalised = prepare_image(rgb)  # 1 x 3 x 480 x 640, ImageNet mean/std
+        normalised = prepare_image(rgb, normalize=normalize)  # 1 x 3 x 480 x 640
         small = F.interpolate(normalised, size=(64, 80), mode="bilinear", align_corners=False)
         reference = F.interpolate(
             model(small), size=MAI_INPUT_SIZE, mode="bilinear", align_corners=False
