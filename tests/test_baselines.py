@@ -57,6 +57,7 @@ def test_depth_baseline_on_an_evaluation_only_dataset(tmp_path: Path) -> None:
         f"data.root={tmp_path}",
         "data.args={}",
         "data.image_size=null",  # native size: the pixels written above
+        "data.augment.crop_scale=[1, 1]",  # a random crop needs a fixed image_size
         "data.num_workers=0",
     ]
     result = run_baseline(load_config(CONFIGS / "depth_mbv3_unet.yaml", overrides))

@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "densepred.export": 4,
     "densepred.cli": 5,
     "densepred.ablation.cli": 5,
+    "densepred.export.cli": 5,
     "densepred": 5,
 }
 """Module (or package) -> layer; a module takes the layer of its longest listed prefix."""
