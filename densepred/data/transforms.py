@@ -122,7 +122,7 @@ class AugmentConfig(StrictModel):
         enabled: Master switch; ``False`` trains on resized images only.
         hflip: Random horizontal flip.
         color_jitter: Brightness/contrast/saturation jitter strength (hue: a quarter of it).
-            Use 0 on the synthetic set, whose haze is a depth cue (datasets/README.md).
+            Generator v3 carried depth in its haze, so jitter was 0 there; v4 has no such cue.
         crop_scale: Area fraction range of a random crop resized back to ``image_size``;
             ``[1, 1]`` = off (a zoom changes apparent distance, see the transforms module).
     """
