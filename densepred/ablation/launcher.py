@@ -4,6 +4,7 @@ driver-side recording of each record as its trial ends."""
 from __future__ import annotations
 
 import shutil
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def fresh_folder(run_dir: Path) -> Path:
     return run_dir
 
 
-class Runner:
+class Runner(ABC):
     """Base of the launchers: runs pending trials, appends each record as its trial ends.
 
     Args:
@@ -80,9 +81,9 @@ class Runner:
     def _fresh_run_dir(self, trial: Trial) -> Path:
         return fresh_folder(self.run_dir(trial))
 
+    @abstractmethod
     def run(self, trials: Sequence[Trial]) -> None:
         """Run ``trials``, appending each record as soon as its trial ends."""
-        raise NotImplementedError
 
     def _record(self, record: dict[str, Any]) -> None:
         append_jsonl(self.folder / RESULTS_JSONL, record)

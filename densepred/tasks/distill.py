@@ -12,6 +12,7 @@ predict/evaluate/export without the teacher file.
 from __future__ import annotations
 
 import copy
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,9 +63,9 @@ class DistillConfig(StrictModel):
             raise ValueError("stage indices must be distinct and non-negative, e.g. [3, 4]")
         return features
 
+    @abstractmethod
     def build_loss(self) -> nn.Module:
         """The prediction term ``(student, teacher) -> scalar``."""
-        raise NotImplementedError
 
 
 class DepthDistillConfig(DistillConfig):
