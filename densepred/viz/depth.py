@@ -82,7 +82,13 @@ def denormalize_image(
 
 
 def _sample_row(
-    image: Tensor, gt: Tensor, pred: Tensor, max_depth: float, error: bool
+    image: Tensor,
+    gt: Tensor,
+    pred: Tensor,
+    max_depth: float,
+    error: bool,
+    mean: Sequence[float],
+    std: Sequence[float],
 ) -> list[np.ndarray]:
     """The HxWx3 uint8 cells of one sample: image, ground truth, prediction (, abs error)."""
     gt_map, pred_map = _to_numpy_map(gt), _to_numpy_map(pred)  # H,W
@@ -94,7 +100,7 @@ def _sample_row(
     lo = float(gt_map[valid].min()) if valid.any() else 0.0
     hi = min(float(gt_map[valid].max()), max_depth) if valid.any() else max_depth
     cells = [
-        denormalize_image(image),
+        denormalize_image(image, mean, std),
         colorize_depth(gt_map, lo, hi),
         colorize_depth(pred_map, lo, hi),
     ]
@@ -138,7 +144,7 @@ def depth_sample_grid(
             f"and predictions ({len(preds)})"
         )
     rows = [
-        _sample_row(img, gt, pred, max_depth, error)
+        _sample_row(img, gt, pred, max_depth, error, mean, std)
         for img, gt, pred in zip(images, gts, preds, strict=True)
     ]
     zoom = cell_zoom(images.shape[-1])

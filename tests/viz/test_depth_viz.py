@@ -86,3 +86,20 @@ def test_save_png_round_trips_rgb(tmp_path: Path) -> None:
     back = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
     assert np.array_equal(back, rgb)
     assert [p.name for p in path.parent.iterdir()] == ["grid.png"]
+
+
+def test_depth_sample_grid_uses_the_given_normalisation() -> None:
+    """The image column undoes the run's own mean/std (e.g. 0.5/0.5 of tf_ encoders)."""
+    rgb = torch.full((1, 3, 24, 32), 0.25)  # 0..1 RGB, grey
+    half = (0.5, 0.5, 0.5)
+    grid = depth_sample_grid(
+        (rgb - 0.5) / 0.5,
+        torch.ones(1, 1, 24, 32),
+        torch.ones(1, 1, 24, 32),
+        10.0,
+        mean=half,
+        std=half,
+    )
+    zoom = -(-MIN_CELL_WIDTH // 32)
+    image_cell = grid[HEADER_HEIGHT + GAP : HEADER_HEIGHT + GAP + 24 * zoom, : 32 * zoom]
+    assert np.abs(image_cell.astype(float) - 0.25 * 255).max() <= 1
