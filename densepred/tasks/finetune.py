@@ -13,6 +13,7 @@ from collections.abc import Callable
 from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 
+from densepred.benchmark import count_parameters
 from densepred.errors import ConfigError
 from densepred.models.dense import DenseModel
 from densepred.models.gan.model import GANModel
@@ -77,8 +78,7 @@ def keep_norms_frozen(module: nn.Module) -> None:
 
 def parameter_counts(module: nn.Module) -> dict[str, int]:
     """``{"total": all parameters, "trainable": those with requires_grad}`` (elements)."""
-    params = list(module.parameters())
     return {
-        "total": sum(p.numel() for p in params),
-        "trainable": sum(p.numel() for p in params if p.requires_grad),
+        "total": count_parameters(module),
+        "trainable": count_parameters(module, trainable_only=True),
     }
