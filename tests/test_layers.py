@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "densepred.baselines": 4,
     "densepred.ablation": 4,
     "densepred.export": 4,
+    "densepred.overhead": 4,
     "densepred.cli": 5,
     "densepred.ablation.cli": 5,
     "densepred.export.cli": 5,

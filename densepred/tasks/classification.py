@@ -112,4 +112,3 @@ class ClassificationTask(DistillationMixin, BaseTask):
         append_jsonl(path, record)
         print(f"{stem}: " + ", ".join(f"{t['class']} {t['prob']:.3f}" for t in record["top"]))
         return [path]
-

@@ -117,9 +117,8 @@ class DepthTask(DistillationMixin, BaseTask):
         total, parts = self.loss(pred, gt)
         total, parts = total + distill_total, parts | distill_parts
         self.check_finite(total)
-        bs = pred.shape[0]
-        self.log("train/loss", total, prog_bar=True, batch_size=bs)
-        self.log_dict({f"train/loss_{k}": v for k, v in parts.items()}, batch_size=bs)
+        parts = {f"train/loss_{k}": v for k, v in parts.items()}
+        self.log_train_losses({"train/loss": total}, parts, pred.shape[0])
         return total
 
     def distill_target(self, target: torch.Tensor, teacher_out: torch.Tensor) -> torch.Tensor:
@@ -178,4 +177,3 @@ class DepthTask(DistillationMixin, BaseTask):
         write_depth(raw, prediction, scale=1000.0)
         save_png(color, colorize_depth(prediction, vmin=0.0, vmax=self.config.task.max_depth))
         return [raw, color]
-

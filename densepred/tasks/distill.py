@@ -244,7 +244,9 @@ class Distiller(nn.Module):
             capture_features(student, self._student_features)
             capture_features(teacher_encoder, teacher.features)
 
-    def forward(self, image: Tensor, student_out: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    def forward(
+        self, image: Tensor, student_out: Tensor
+    ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
         """Teacher output, weighted distillation total and its unweighted parts."""
         teacher_out = self.teacher(image)
         parts = {"distill": self.prediction_loss(student_out.float(), teacher_out)}

@@ -144,10 +144,11 @@ class GANTask(BaseTask):
             metrics["depth"] = LambdaInputTransformer(depth, metres, metres)
         return MetricCollection(metrics)
 
-    def configure_optimizers(self) -> tuple[list[torch.optim.Optimizer], list[dict[str, Any]]]:
-        """Two optimizers (generator first) with per-batch schedules."""
+    def build_optimizers(
+        self, total_steps: int
+    ) -> tuple[list[torch.optim.Optimizer], list[torch.optim.lr_scheduler.LRScheduler]]:
+        """Two optimizers (generator first), each with its per-step schedule."""
         task = self.config.task
-        total = max(1, int(self.trainer.estimated_stepping_batches))
         optimizers = [
             build_optimizer(
                 self.model.generator,
@@ -156,11 +157,7 @@ class GANTask(BaseTask):
             ),
             build_optimizer(self.model.discriminator, task.discriminator_optimizer),
         ]
-        schedulers = [
-            {"scheduler": build_scheduler(opt, total, task.scheduler), "interval": "step"}
-            for opt in optimizers
-        ]
-        return optimizers, schedulers
+        return optimizers, [build_scheduler(opt, total_steps, task.scheduler) for opt in optimizers]
 
     def generate(self, condition: Tensor | None, num: int, seed: int | None = None) -> Tensor:
         """Images in [-1, 1] from a condition batch, or ``num`` images from noise.
@@ -219,13 +216,11 @@ class GANTask(BaseTask):
         losses_g = self.generator_step(opt_g, real, fake, condition)
         for scheduler in self.lr_schedulers():
             scheduler.step()
-        bs = real.shape[0]
-        self.log_dict(
+        self.log_train_losses(
             {"train/loss_d": loss_d, "train/loss_g": losses_g.pop("loss")},
-            prog_bar=True,
-            batch_size=bs,
+            {f"train/loss_g_{k}": v for k, v in losses_g.items()},
+            real.shape[0],
         )
-        self.log_dict({f"train/loss_g_{k}": v for k, v in losses_g.items()}, batch_size=bs)
 
     def _eval_step(self, batch: dict[str, Any], batch_idx: int, stage: str) -> Tensor:
         real, condition = batch["target"], batch.get("condition")  # B,C,H,W

@@ -7,6 +7,7 @@ decay, and the encoder's parameters may get a learning-rate multiplier.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -108,7 +109,9 @@ def build_optimizer(
             f"task.optimizer.encoder_lr_mult={cfg.encoder_lr_mult} but {type(module).__name__} "
             "has no encoder to apply it to; remove the key."
         )
-    kwargs: dict[str, Any] = {"momentum": cfg.momentum} if cfg.name == "sgd" else {"betas": cfg.betas}
+    kwargs: dict[str, Any] = (
+        {"momentum": cfg.momentum} if cfg.name == "sgd" else {"betas": cfg.betas}
+    )
     return create_optimizer_v2(
         build_param_groups(module, cfg, encoder),
         opt=TIMM_OPTIMIZERS[cfg.name],
@@ -127,7 +130,7 @@ def lr_factor(step: int, total_steps: int, cfg: SchedulerConfig) -> float:
     span = max(1, total_steps - cfg.warmup_steps)
     t = min(1.0, (step - cfg.warmup_steps) / span)
     if cfg.name == "cosine":
-        cos = 0.5 * (1.0 + torch.cos(torch.tensor(t * torch.pi)).item())
+        cos = 0.5 * (1.0 + math.cos(t * math.pi))
         return cfg.min_lr_ratio + (1.0 - cfg.min_lr_ratio) * cos
     return max(cfg.min_lr_ratio, (1.0 - t) ** cfg.power)
 
@@ -136,4 +139,6 @@ def build_scheduler(
     optimizer: torch.optim.Optimizer, total_steps: int, cfg: SchedulerConfig
 ) -> torch.optim.lr_scheduler.LambdaLR:
     """A per-step LambdaLR following :func:`lr_factor`."""
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, total_steps, cfg))
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_factor(step, total_steps, cfg)
+    )

@@ -46,6 +46,13 @@ def test_binary_mode_has_one_output_channel_and_thresholds_at_zero() -> None:
     assert task.predict_array(np.zeros((13, 17, 3), np.uint8)).shape == (13, 17)
 
 
+def test_multiclass_classes_are_the_argmax_of_the_logits() -> None:
+    task = SegmentationTask(_config()).eval()
+    logits = torch.randn(2, 2, 9, 11)
+    logits[0, :, 0, 0] = 1.0  # a tie goes to the first class, as with argmax
+    assert torch.equal(task.to_classes(logits), logits.argmax(dim=1))
+
+
 def test_inconsistent_sections_are_config_errors() -> None:
     raw = _config(mode="binary")
     raw["data"]["classes"] = ["a", "b", "c"]
