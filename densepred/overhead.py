@@ -27,6 +27,7 @@ from lightning.pytorch.callbacks import Callback
 
 from densepred.config import Config
 from densepred.errors import ConfigError
+from densepred.models.execution import compile_for_training
 from densepred.registry import Registry
 from densepred.task_registry import TASKS
 from densepred.tasks.base import BaseTask
@@ -135,6 +136,7 @@ def _per_step_ms(stamps: list[float], warmup: int) -> float:
 def plain_run(config: Config, steps: int, warmup: int) -> tuple[float, float]:
     """Milliseconds per step of the plain loop, and of that the mean wait for data."""
     task, datamodule = _fresh_task(config)
+    compile_for_training(task.model, config.model)  # as the Trainer does when fit starts
     optimizers, schedulers = task.build_optimizers(steps + warmup)
     task.train()
     step_fn = PLAIN_STEPS.get(config.task_name)

@@ -121,14 +121,20 @@ def test_cli_prints_and_writes_tables(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_cli_compares_config_models_in_one_table(capsys: pytest.CaptureFixture[str]) -> None:
-    """The default depth model and an smp.Unet variant of it, one row each, named by overrides."""
+    """The default depth model, an smp.Unet variant of it and their encoder alone, one row each."""
     main = runpy.run_path(str(TOOL))["main"]
     config = str(Path(__file__).resolve().parents[1] / "configs" / "depth_mbv3_unet.yaml")
     small = ["model.encoder=mobilenet_v3_small"]
     args = ["--size", "64", "64", "--threads", "1", "--warmup", "0", "--repeats", "1"]
     smp_args = ["model.decoder=smp.Unet", "model.decoder_args={}"]
-    assert main([*args, "--config", config, *small, "--config", config, *small, *smp_args]) == 0
-    rows = [line for line in capsys.readouterr().out.splitlines() if "| depth_mbv3_unet" in line]
+    encoder = ["--encoders", "mobilenet_v3_small", "--channels-last"]
+    assert (
+        main([*args, "--config", config, *small, "--config", config, *small, *smp_args, *encoder])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "| mobilenet_v3_small | 64x64 |" in out  # the encoder alone, beside the models
+    rows = [line for line in out.splitlines() if "| depth_mbv3_unet" in line]
     assert len(rows) == 2
     assert "model.decoder=smp.Unet" in rows[1] and "smp" not in rows[0]
     macs = [float(row.split("|")[4]) for row in rows]

@@ -4,6 +4,9 @@ python tools/benchmark.py --encoders mobilenet_v2 resnet18 --size 480 640 --thre
 python tools/benchmark.py --config configs/depth_mbv3_unet.yaml model.encoder=resnet18
 python tools/benchmark.py --config configs/depth_mbv3_unet.yaml --config configs/depth_mbv3_unet.yaml model.decoder=smp.Unet "model.decoder_args={}"
 python tools/benchmark.py --config configs/depth_mbv3_unet.yaml --mai --runtime torch onnxruntime tflite --threads 1 2 4
+python tools/benchmark.py --encoders mobilenet_v3_large --config configs/depth_mbv3_unet.yaml --channels-last
+
+--channels-last and --compile change how eager PyTorch runs the model (torch runtime only).
 
 --runtime onnxruntime|tflite exports each model first (needs pip install -e ".[export]").
 --mai times the MAI contract: 1xHxWx3 RGB input at --size, the network at its training size.
@@ -62,7 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--encoders", nargs="+", default=list(DEFAULT_ENCODERS), help="friendly or timm names"
+        "--encoders",
+        nargs="+",
+        default=None,
+        help="friendly or timm names (default: the export matrix's encoders when no --config)",
     )
     parser.add_argument(
         "--config",
@@ -96,6 +102,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="CPU thread counts, e.g. 1 2 4 (default: torch's current setting)",
     )
+    parser.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="torch runtime: weights in NHWC memory format (oneDNN's fast layout on CPU)",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch runtime: torch.compile the model first (the warm-up runs compile it)",
+    )
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs before timing")
     parser.add_argument(
         "--repeats", type=int, default=10, help="timed runs; the median is reported"
@@ -105,16 +121,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     threads = args.threads or [torch.get_num_threads()]
     try:
-        if args.config:
-            models = [
-                config_model(path, overrides, args.mai, args.size)
-                for path, *overrides in args.config
-            ]
-        else:
-            models = [
-                (name, create_encoder(name, include_top=args.include_top), 3)
-                for name in args.encoders
-            ]
+        models = [
+            config_model(path, overrides, args.mai, args.size)
+            for path, *overrides in args.config or []
+        ]
+        encoders = (
+            args.encoders if args.encoders is not None else [] if models else DEFAULT_ENCODERS
+        )
+        models += [
+            (name, create_encoder(name, include_top=args.include_top), 3) for name in encoders
+        ]
+        for _, model, _ in models:
+            if args.channels_last:
+                model.to(memory_format=torch.channels_last)
+            if args.compile:
+                model.compile()
         rows = [
             row
             for name, model, channels in models

@@ -9,10 +9,11 @@ from torch import nn
 
 from densepred.encoders import create_encoder
 from densepred.models.config import EncoderName
+from densepred.models.execution import ExecutionConfig
 from densepred.models.finetune import FinetuneConfig
 
 
-class ClassifierConfig(FinetuneConfig):
+class ClassifierConfig(FinetuneConfig, ExecutionConfig):
     """``model``: the classifier network (a timm classifier from the encoder registry).
 
     Attributes:
@@ -23,6 +24,7 @@ class ClassifierConfig(FinetuneConfig):
         encoder_args: Extra keyword arguments for ``timm.create_model`` (e.g. ``drop_rate``).
         freeze_encoder, unfreeze_at_epoch: Transfer learning (:class:`FinetuneConfig`); the
             encoder is everything but the classifier layer.
+        channels_last, compile: How the network runs (:class:`ExecutionConfig`).
     """
 
     encoder: EncoderName = "mobilenet_v2"

@@ -10,6 +10,7 @@ from torch import nn
 from densepred.decoders import DECODERS
 from densepred.encoders import resolve_encoder_name
 from densepred.models.dense import DenseModel
+from densepred.models.execution import ExecutionConfig
 from densepred.models.finetune import FinetuneConfig
 from densepred.models.smp_models import (
     SMP_DECODER_PREFIX,
@@ -29,7 +30,7 @@ EncoderName = Annotated[str, AfterValidator(_known_encoder)]
 """A config value naming an encoder: a friendly name (``list_encoders()``) or any timm model name."""
 
 
-class DenseModelConfig(FinetuneConfig):
+class DenseModelConfig(FinetuneConfig, ExecutionConfig):
     """``model``: encoder, decoder and head options of a dense prediction network.
 
     Attributes:
@@ -43,6 +44,7 @@ class DenseModelConfig(FinetuneConfig):
         decoder_args: Options of the decoder (checked against its signature).
         head_args: Options of the head (checked against its signature).
         freeze_encoder, unfreeze_at_epoch: Transfer learning (:class:`FinetuneConfig`).
+        channels_last, compile: How the network runs (:class:`ExecutionConfig`).
     """
 
     encoder: EncoderName = "mobilenet_v3_large"

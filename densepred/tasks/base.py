@@ -25,6 +25,7 @@ from torchmetrics import MetricCollection
 
 from densepred.data.transforms import prepare_image
 from densepred.errors import ConfigError, DensepredError
+from densepred.models.execution import apply_memory_format, compile_for_training
 from densepred.schema import Config, assemble_config
 from densepred.tasks.distill import without_distillation
 from densepred.tasks.finetune import (
@@ -80,6 +81,7 @@ class BaseTask(L.LightningModule, ABC):
         self.save_hyperparameters({"config": config.to_dict()})
         self.config: Config = config
         self.model = self.build_model()
+        apply_memory_format(self.model, config.model)
         self.encoder_frozen = False
         if getattr(config.model, "freeze_encoder", False):
             self.set_encoder_frozen(True)
@@ -252,9 +254,11 @@ class BaseTask(L.LightningModule, ABC):
 
     def on_fit_start(self) -> None:
         """Start training with fresh metric states: a ``trainer.validate`` before ``fit`` (the
-        initial validation) leaves states made under inference mode, which training cannot update."""
+        initial validation) leaves states made under inference mode, which training cannot update.
+        With ``model.compile`` the network's forward is compiled here, for training only."""
         for collection in self.metrics.values():
             collection.reset()
+        compile_for_training(self.model, self.config.model)
 
     def log_epoch_metrics(self, stage: str) -> dict[str, float]:
         """Compute, log and reset the metrics of ``stage``; return them as floats."""
