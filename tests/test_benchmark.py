@@ -127,7 +127,7 @@ def test_cli_compares_config_models_in_one_table(capsys: pytest.CaptureFixture[s
     small = ["model.encoder=mobilenet_v3_small"]
     args = ["--size", "64", "64", "--threads", "1", "--warmup", "0", "--repeats", "1"]
     smp_args = ["model.decoder=smp.Unet", "model.decoder_args={}"]
-    encoder = ["--encoders", "mobilenet_v3_small", "--channels-last"]
+    encoder = ["--encoders", "mobilenet_v3_small", "--channels-last", "--rounds", "2"]
     assert (
         main([*args, "--config", config, *small, "--config", config, *small, *smp_args, *encoder])
         == 0

@@ -116,6 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--repeats", type=int, default=10, help="timed runs; the median is reported"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="time every row this many times, interleaved, and keep each row's fastest round "
+        "(robust to other load on a shared machine)",
+    )
     parser.add_argument("--csv", default=None, help="also write the table as CSV to this file")
     parser.add_argument("--md", default=None, help="also write the Markdown table to this file")
     args = parser.parse_args(argv)
@@ -136,22 +143,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 model.to(memory_format=torch.channels_last)
             if args.compile:
                 model.compile()
-        rows = [
-            row
-            for name, model, channels in models
-            for runtime in args.runtime
-            for row in benchmark_runtime(
-                name,
-                model,
-                args.size,
-                runtime,
-                threads,
-                in_channels=channels,
-                nhwc=isinstance(model, MaiDepth),
-                warmup=args.warmup,
-                repeats=args.repeats,
-            )
+        rounds = [
+            [
+                row
+                for name, model, channels in models
+                for runtime in args.runtime
+                for row in benchmark_runtime(
+                    name,
+                    model,
+                    args.size,
+                    runtime,
+                    threads,
+                    in_channels=channels,
+                    nhwc=isinstance(model, MaiDepth),
+                    warmup=args.warmup,
+                    repeats=args.repeats,
+                )
+            ]
+            for _ in range(args.rounds)
         ]
+        rows = [min(same, key=lambda r: r["median_ms"]) for same in zip(*rounds, strict=True)]
     except DensepredError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
