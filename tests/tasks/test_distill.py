@@ -24,7 +24,10 @@ MODEL = {"encoder": "mobilenet_v3_small", "decoder_args": {"channels": [16, 16, 
 DATA = {
     "depth": {"format": "folder", "root": "unused", "image_size": [32, 48]},
     "segmentation": {
-        "format": "folder", "root": "unused", "classes": ["a", "b", "c"], "image_size": [32, 48]
+        "format": "folder",
+        "root": "unused",
+        "classes": ["a", "b", "c"],
+        "image_size": [32, 48],
     },
 }
 DATA["classification"] = {**DATA["segmentation"], "format": "synthetic"}
@@ -98,7 +101,7 @@ def test_teacher_stays_frozen_and_outside_the_student(task_name: str, tmp_path: 
     teacher_params = {id(p) for p in teacher.parameters()}
     assert not teacher_params & {id(p) for p in student.parameters()}
     batch = _batch(task_name)
-    student.log = student.log_dict = lambda *a, **k: None  # no Trainer attached
+    student.log = student.log_dict = student.log_train_losses = lambda *a, **k: None  # no Trainer
     for _ in range(2):
         optimizer.zero_grad()
         loss = student.training_step(batch, 0)
@@ -155,9 +158,7 @@ def test_missing_or_wrong_task_teacher_fails_at_config_load(tmp_path: Path) -> N
         config_from_dict(_raw("depth", distill={"teacher": str(junk)}))
 
 
-def test_distilled_student_checkpoint_works_without_its_teacher(
-    tmp_path: Path, make_tiny
-) -> None:
+def test_distilled_student_checkpoint_works_without_its_teacher(tmp_path: Path, make_tiny) -> None:
     overrides = make_tiny(tmp_path, max_steps=2)
     config = str(CONFIGS / "depth_mbv3_unet.yaml")
     small = ["model.encoder=mobilenet_v3_small", "model.decoder_args.channels=[16,16,8,8]"]

@@ -169,7 +169,8 @@ def poisoned(trained: tuple[Path, list[str]], tmp_path: Path) -> Path:
     run, _ = trained
     ckpt = read_checkpoint(run / "checkpoints" / "best.ckpt")
     name = next(k for k, v in ckpt["state_dict"].items() if v.is_floating_point())
-    ckpt["state_dict"][name].view(-1)[0] = float("inf")
+    weight = ckpt["state_dict"][name]
+    weight[(0,) * weight.dim()] = float("inf")  # in place, whatever its memory format
     path = tmp_path / "poisoned.ckpt"
     torch.save(ckpt, path)
     return path
