@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -145,8 +146,13 @@ def _torch_outputs(module: nn.Module, inputs: list[np.ndarray]) -> list[np.ndarr
 def convert(
     module: nn.Module, sample: torch.Tensor, fmt: str, path: Path, int8: Int8 | None
 ) -> dict[str, Any]:
-    """Convert with the format's exporter; converter failures become :class:`ExportError`."""
+    """Convert with the format's exporter; converter failures become :class:`ExportError`.
+
+    The converters get an NCHW-strided copy of ``module``: litert-torch mis-converts a
+    channels-last model (``model.channels_last``) into a TFLite file with wrong outputs.
+    """
     check_known_limits(module, fmt)
+    module = copy.deepcopy(module).to(memory_format=torch.contiguous_format)
     try:
         return EXPORT_FORMATS.get(fmt).export(module, sample, path, int8)
     except DensepredError:
