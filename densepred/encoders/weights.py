@@ -28,6 +28,9 @@ SHOWN_KEYS = 5
 def read_state_dict(path: Path) -> dict[str, Tensor]:
     """Read a state dict from a weights file, with errors that name the file.
 
+    Torch files are read with ``weights_only=True``: a file holding other objects is refused
+    instead of unpickled.
+
     Args:
         path: ``.pth``/``.pt``/``.bin`` (torch) or ``.safetensors`` file.
     """
@@ -36,8 +39,8 @@ def read_state_dict(path: Path) -> dict[str, Tensor]:
             f"weights file '{path}' does not exist. Pass the path of a file holding the timm "
             "classifier's state_dict, pretrained=True for timm's hub, or pretrained=False."
         )
-    try:
-        return timm.models.load_state_dict(str(path))
+    try:  # weights_only explicitly: timm 1.0.9 (the floor) defaults to False
+        return timm.models.load_state_dict(str(path), weights_only=True)
     except Exception as exc:  # torch, pickle and safetensors each raise their own types
         raise WeightsError(
             f"weights file '{path}' could not be read ({type(exc).__name__}: {exc}). Save it with "

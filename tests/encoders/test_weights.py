@@ -77,6 +77,32 @@ def test_unreadable_file(tmp_path: Path) -> None:
         create_encoder("resnet18", pretrained=path)
 
 
+class Unsafe:
+    """An object a weights-only read must refuse."""
+
+
+def test_torch_weights_are_read_weights_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12, case 7: a .pth weights file is read with weights_only=True whatever timm's
+    default (timm 1.0.9, the floor in pyproject.toml, passes weights_only=False to torch.load)."""
+    path = save(source_model("resnet18").state_dict(), tmp_path / "weights.pth")
+    real_load = timm.models.load_state_dict
+    asked: list[object] = []
+
+    def load_state_dict(*args: object, **kwargs: object) -> dict[str, torch.Tensor]:
+        asked.append(kwargs.get("weights_only"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(timm.models, "load_state_dict", load_state_dict)
+    create_encoder("resnet18", pretrained=path)
+    assert asked == [True]
+    crafted = tmp_path / "crafted.pth"
+    torch.save({"conv1.weight": Unsafe()}, crafted)
+    with pytest.raises(WeightsError, match="crafted.pth' could not be read"):
+        create_encoder("resnet18", pretrained=crafted)
+
+
 def test_mismatched_file_lists_keys(tmp_path: Path) -> None:
     with torch.device("meta"):
         other = timm.create_model("resnet34")
