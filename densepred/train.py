@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.callbacks import Callback, LearningRateMonitor
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
@@ -132,7 +133,11 @@ def resume_advice(folder: Path) -> str:
 def build_trainer(
     config: Config, run_dir: Path, callbacks: list[Callback] | None = None
 ) -> L.Trainer:
-    """A Trainer with loggers (CSV, TensorBoard) and checkpointing in ``run_dir``."""
+    """A Trainer with loggers (CSV, TensorBoard) and checkpointing in ``run_dir``.
+
+    Raises:
+        ConfigError: Lightning refuses a ``trainer`` value (the types are checked at load).
+    """
     task = config.task
     checkpoint = FiniteModelCheckpoint(
         dirpath=run_dir / "checkpoints",
@@ -149,13 +154,20 @@ def build_trainer(
     if kwargs.get("strategy") == "ddp" and TASKS.get(config.task_name).ddp_unused_parameters:
         kwargs["strategy"] = "ddp_find_unused_parameters_true"
     all_callbacks: list[Callback] = [checkpoint, LearningRateMonitor(logging_interval="step")]
-    return L.Trainer(
-        default_root_dir=run_dir,
-        logger=loggers,
-        callbacks=all_callbacks + list(callbacks or []),
-        plugins=[SafeCheckpointIO()],
-        **kwargs,
-    )
+    try:
+        return L.Trainer(
+            default_root_dir=run_dir,
+            logger=loggers,
+            callbacks=all_callbacks + list(callbacks or []),
+            plugins=[SafeCheckpointIO()],
+            **kwargs,
+        )
+    except (MisconfigurationException, ValueError, TypeError, ImportError) as exc:
+        # Values of the right type that Lightning refuses (max_epochs=-5, accelerator=foo).
+        raise ConfigError(
+            f"Lightning refuses the trainer settings: {str(exc).strip()} Fix the trainer "
+            "section of the config (or its trainer.* overrides)."
+        ) from None
 
 
 def run_training(

@@ -18,7 +18,7 @@ from lightning.pytorch.callbacks import Callback
 
 from densepred.checkpoint import NonFiniteWeightsError, non_finite_tensors, read_checkpoint
 from densepred.config import Config, load_config
-from densepred.errors import DataError, OutputError, WeightsError
+from densepred.errors import ConfigError, DataError, OutputError, WeightsError
 from densepred.task_registry import TASKS
 from densepred.tasks import NonFiniteLossError
 from densepred.train import choose_run_dir, run_training
@@ -238,6 +238,26 @@ def test_ctrl_c_raises_keyboard_interrupt(tmp_path: Path, make_tiny, keep_sigint
     with pytest.raises(KeyboardInterrupt):
         run_training(tiny_config(tmp_path, make_tiny), callbacks=[CtrlC()])
     assert signal.getsignal(signal.SIGINT) == handler
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("trainer.max_epochs=-5", "You passed in -5"),
+        ("trainer.limit_train_batches=-1", "invalid value -1 for limit_train_batches"),
+        ("trainer.accelerator=foo", "accelerator='foo'"),
+    ],
+)
+def test_trainer_values_lightning_refuses_are_a_config_error(
+    tmp_path: Path, make_tiny, override: str, named: str
+) -> None:
+    """Case 8: a trainer value of the right type that Lightning refuses is a ConfigError naming
+    the value and the trainer section, raised before any data is read."""
+    config = tiny_config(tmp_path, make_tiny, override)
+    with pytest.raises(ConfigError, match="Lightning refuses the trainer settings") as err:
+        run_training(config)
+    assert named in str(err.value) and "Fix the trainer section" in str(err.value)
+    assert not (tmp_path / "data").exists()
 
 
 def test_output_dir_under_a_file_is_a_clear_error(tmp_path: Path, make_tiny) -> None:
