@@ -56,6 +56,7 @@ def read_checkpoint(path: str | Path, advice: str = "") -> dict[str, Any]:
         ) from None
     except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError) as exc:
         first = str(exc).split(". ")[0].rstrip(".")  # torch adds a paragraph of guesses
+        first = first or ("the file is empty" if path.stat().st_size == 0 else type(exc).__name__)
         raise WeightsError(
             f"checkpoint '{path}' is corrupt or truncated ({first}).{tail}"
         ) from None
@@ -63,6 +64,53 @@ def read_checkpoint(path: str | Path, advice: str = "") -> dict[str, Any]:
         raise WeightsError(
             f"checkpoint '{path}' could not be read ({exc.strerror or exc}).{tail}"
         ) from None
+
+
+RESUME_KEYS = ("state_dict", "optimizer_states", "loops", "pytorch-lightning_version")
+"""Entries of a checkpoint that Lightning needs to continue training from it."""
+
+
+def check_resumable(
+    checkpoint: dict[str, Any], task: L.LightningModule, path: str | Path, advice: str
+) -> None:
+    """Refuse a resume point that Lightning could not restore into ``task``.
+
+    Args:
+        checkpoint: The checkpoint, as :func:`read_checkpoint` returned it.
+        task: The task built from the config of this run.
+        path: The checkpoint file, for the message.
+        advice: What to do instead of resuming from a file that is not a training checkpoint.
+
+    Raises:
+        WeightsError: Entries Lightning needs are missing, or the weights do not fit ``task``
+            (the config is not the one the run was started with).
+    """
+    lacking = [key for key in RESUME_KEYS if key not in checkpoint]
+    if lacking:
+        raise WeightsError(
+            f"checkpoint '{path}' is not a Lightning training checkpoint (it has no "
+            f"{', '.join(lacking)}). {advice}"
+        )
+    view = {**checkpoint, "state_dict": dict(checkpoint["state_dict"])}
+    task.on_load_checkpoint(view)  # as Lightning does before loading (distillation adapters)
+    saved, expected = view["state_dict"], task.state_dict()
+    problems = [f"{key} is not in the checkpoint" for key in expected if key not in saved]
+    problems += [f"{key} is not in the model" for key in saved if key not in expected]
+    problems += [
+        f"{key} is {tuple(saved[key].shape)}, the model's {tuple(value.shape)}"
+        for key, value in expected.items()
+        if key in saved and getattr(saved[key], "shape", None) != value.shape
+    ]
+    if problems:
+        shown = "; ".join(problems[:3]) + (
+            f"; ... ({len(problems) - 3} more)" if len(problems) > 3 else ""
+        )
+        folder = Path(path).parent.parent
+        raise WeightsError(
+            f"checkpoint '{path}' does not fit the model of this config ({shown}). --resume "
+            f"continues a run with the config it was started with: use '{folder / 'config.yaml'}' "
+            "(overriding only trainer.* keys), or start over without --resume."
+        )
 
 
 def non_finite_tensors(state: dict[str, Any]) -> list[str]:

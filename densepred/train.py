@@ -23,6 +23,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from densepred.checkpoint import (
     FiniteModelCheckpoint,
     SafeCheckpointIO,
+    check_resumable,
     kept_checkpoint_note,
     read_checkpoint,
 )
@@ -247,7 +248,8 @@ def _train(
     trainer = build_trainer(config, folder, callbacks)
     last = folder / "checkpoints" / "last.ckpt"
     if resume:  # a clear error naming the file and what to do, before any work
-        read_checkpoint(last, advice=resume_advice(folder))
+        advice = resume_advice(folder)
+        check_resumable(read_checkpoint(last, advice=advice), task, last, advice)
     datamodule.preflight()  # every split's files, all problems at once (data.check)
     task.check_data(datamodule, tuple(config.data.splits()))
     validate = trainer.limit_val_batches != 0

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 import torch
+import yaml
 from lightning.pytorch.callbacks import Callback
 
 from densepred.checkpoint import NonFiniteWeightsError, non_finite_tensors, read_checkpoint
-from densepred.config import Config, load_config
+from densepred.config import Config, config_from_dict, load_config
 from densepred.errors import ConfigError, DataError, OutputError, WeightsError
 from densepred.task_registry import TASKS
 from densepred.tasks import NonFiniteLossError
@@ -207,23 +208,50 @@ class Unsafe:
     """An object a weights-only read must refuse."""
 
 
-@pytest.mark.parametrize("damage", ["truncated", "not_tensors"])
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        ("truncated", "is corrupt or truncated"),
+        ("empty", "is corrupt or truncated (the file is empty)"),
+        ("not_tensors", "holds objects other than tensors"),
+        ("not_lightning", "is not a Lightning training checkpoint (it has no optimizer_states"),
+    ],
+)
 def test_resume_from_a_damaged_last_is_a_clear_error(
-    run_copy: tuple[Path, Config], damage: str
+    run_copy: tuple[Path, Config], damage: str, said: str
 ) -> None:
-    """Case 9: one message naming the file and what to do."""
+    """Case 9: one message naming the file, what is wrong with it and what to do."""
     run, config = run_copy
     last = run / "checkpoints" / "last.ckpt"
     if damage == "truncated":
         last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])
-    else:
+    elif damage == "empty":
+        last.write_bytes(b"")
+    elif damage == "not_tensors":
         torch.save({"state_dict": {}, "note": Unsafe()}, last)
+    else:  # plain tensors, but not what Lightning needs to continue
+        torch.save({"state_dict": read_checkpoint(last)["state_dict"]}, last)
     with pytest.raises(WeightsError) as err:
         run_training(config, resume=True, run_dir=run)
     message = str(err.value)
-    assert f"checkpoint '{last}'" in message
+    assert f"checkpoint '{last}' {said}" in message
     assert f"copy '{run / 'checkpoints' / 'best.ckpt'}' to '{last}'" in message
     assert "without --resume" in message
+
+
+def test_resume_with_another_model_names_the_run_config(run_copy: tuple[Path, Config]) -> None:
+    """Case 9: --resume with a config whose model differs from the run's (here a wider decoder)
+    names the checkpoint, the weights that do not fit and the run's own config.yaml."""
+    run, config = run_copy
+    raw = yaml.safe_load(config.to_yaml())
+    raw["model"]["decoder_args"]["channels"] = [8, 8, 8, 8]
+    other = config_from_dict(raw)
+    with pytest.raises(WeightsError) as err:
+        run_training(other, resume=True, run_dir=run)
+    message = str(err.value)
+    assert f"checkpoint '{run / 'checkpoints' / 'last.ckpt'}' does not fit the model" in message
+    assert "model.decoder." in message and ", the model's (8," in message
+    assert f"use '{run / 'config.yaml'}'" in message
 
 
 def test_ctrl_c_raises_keyboard_interrupt(tmp_path: Path, make_tiny, keep_sigint: None) -> None:
