@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from densepred.errors import DensepredError
+from densepred.errors import DensepredError, user_message
 
 
 def _run(
@@ -24,7 +24,7 @@ def _run(
     try:
         fn(args)
     except DensepredError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {user_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: finished checkpoints and results are kept.", file=sys.stderr)

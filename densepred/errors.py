@@ -29,6 +29,21 @@ class OutputError(DensepredError):
     """An output folder is not a folder, read-only or full."""
 
 
+def user_message(exc: BaseException) -> str:
+    """The message of ``exc`` as the user should read it.
+
+    An error raised in a DataLoader worker comes back re-raised by PyTorch as the same type, with
+    ``Caught DataError in DataLoader worker process 0.`` and the worker's traceback as its
+    message; that is cut back to the worker's own message.
+    """
+    text = str(exc)
+    kind, module = type(exc).__qualname__, type(exc).__module__
+    marker = f"{kind}: " if module == "builtins" else f"{module}.{kind}: "  # as tracebacks name it
+    if text.startswith("Caught ") and marker in text:
+        return text.rsplit(marker, 1)[1].strip()
+    return text
+
+
 def close_matches(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """Return up to ``n`` entries of ``choices`` that look like ``name``."""
     choices = list(choices)

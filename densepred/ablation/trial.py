@@ -20,7 +20,7 @@ from lightning.pytorch.callbacks import Callback
 from densepred.ablation.sweep import BenchmarkSettings, Trial, size_tag
 from densepred.benchmark import count_macs, count_parameters
 from densepred.config import Config, config_from_dict
-from densepred.errors import ConfigError, DensepredError
+from densepred.errors import ConfigError, DensepredError, user_message
 from densepred.export.latency import runtime_latency
 from densepred.export.wrappers import MaiDepth
 from densepred.fileio import atomic_write_text
@@ -111,7 +111,7 @@ def run_trial(
         record["checkpoint"] = str(result.best_checkpoint) if result.best_checkpoint else ""
         record.update(measure_model(config, bench))
     except Exception as exc:  # any error fails this trial only
-        record.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        record.update(status="failed", error=f"{type(exc).__name__}: {user_message(exc)}")
         atomic_write_text(run_dir / "error.txt", traceback.format_exc())
     record["wall_s"] = time.perf_counter() - start
     record["finished_at"] = _now()

@@ -218,6 +218,24 @@ def test_predict_same_stems_get_distinct_outputs(
     assert f"wrote {len(files)} files to {out}" in capsys.readouterr().out
 
 
+def test_bad_file_met_in_a_loader_worker_is_one_line(
+    trained: tuple[Path, list[str]], tmp_path: Path, make_tiny, capsys
+) -> None:
+    """Issue 12 (truncated image): a PNG whose header is intact but whose data is cut short passes
+    data.check=quick and is met by a DataLoader worker; the user still reads the worker's one-line
+    message, not 'Caught DataError in DataLoader worker process 0' and its traceback."""
+    _, overrides = trained
+    source = Path(next(o for o in overrides if o.startswith("data.root=")).split("=", 1)[1])
+    data = Path(shutil.copytree(source, tmp_path / "data"))
+    image = sorted(data.glob("*/train/rgb/*.png"))[0]
+    image.write_bytes(image.read_bytes()[:-40])
+    assert train_main([str(MAIN), *make_tiny(tmp_path), "data.num_workers=1"]) == 2
+    err = capsys.readouterr().err
+    expected = f"error: image file '{image}' is empty, truncated or not an image OpenCV can decode."
+    assert [line for line in err.splitlines() if "error" in line.lower()] == [expected]
+    assert "DataLoader worker" not in err and "Traceback" not in err
+
+
 def test_resume_from_a_truncated_last_exits_2(
     trained: tuple[Path, list[str]], tmp_path: Path, capsys
 ) -> None:
