@@ -37,7 +37,7 @@ from densepred.fileio import (
     output_errors,
 )
 from densepred.task_registry import TASKS
-from densepred.tasks import NonFiniteLossError
+from densepred.tasks import BaseTask, NonFiniteLossError
 from densepred.tasks.finetune import parameter_counts
 
 RUN_DIR_ENV = "DENSEPRED_RUN_DIR"
@@ -196,9 +196,10 @@ def run_training(
         callbacks: Extra Lightning callbacks.
     """
     L.seed_everything(config.seed, workers=True, verbose=False)
+    task = TASKS.get(config.task_name)(config)  # a model the config cannot build claims no folder
     folder = choose_run_dir(config, resume, run_dir)
     with output_errors(folder), _shared_with_ranks(folder):
-        return _train(config, folder, resume, callbacks)
+        return _train(config, task, folder, resume, callbacks)
 
 
 @contextmanager
@@ -234,13 +235,17 @@ def _stops_cleanly(trainer: L.Trainer, checkpoints: Path) -> Iterator[None]:
 
 
 def _train(
-    config: Config, folder: Path, resume: bool, callbacks: list[Callback] | None
+    config: Config,
+    task: BaseTask,
+    folder: Path,
+    resume: bool,
+    callbacks: list[Callback] | None,
 ) -> TrainResult:
-    """:func:`run_training` in its claimed run ``folder``; only global rank 0 writes its files."""
+    """:func:`run_training` of ``task`` in its claimed run ``folder``; only global rank 0 writes
+    its files."""
     if rank_zero_only.rank == 0:
         atomic_write_text(folder / "config.yaml", config.to_yaml())
     task_cls = TASKS.get(config.task_name)
-    task = task_cls(config)
     params = parameter_counts(task)
     if rank_zero_only.rank == 0:
         print(f"parameters: {params['trainable']:,} trainable of {params['total']:,}")

@@ -288,6 +288,22 @@ def test_trainer_values_lightning_refuses_are_a_config_error(
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [("model.decoder_args.encoder_channel=1",), ("model.encoder=vgg11", "model.output_stride=8")],
+)
+def test_a_model_the_config_cannot_build_claims_no_run_folder(
+    tmp_path: Path, make_tiny, overrides: tuple[str, ...]
+) -> None:
+    """Cases 11 and 14: a model error found when the model is built (an unknown decoder
+    argument, a stride the encoder cannot do) leaves no run folder behind, so the run started
+    after the fix gets output_dir/name, not name_1."""
+    config = tiny_config(tmp_path, make_tiny, *overrides)
+    with pytest.raises(ConfigError):
+        run_training(config)
+    assert not (tmp_path / "runs").exists()
+
+
 def test_output_dir_under_a_file_is_a_clear_error(tmp_path: Path, make_tiny) -> None:
     """Case 12: an output folder that cannot be a folder."""
     (tmp_path / "blocker").write_text("a file")
