@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import timm
@@ -48,12 +49,21 @@ def supported_output_strides(timm_name: str, **timm_kwargs: Any) -> list[int]:
     return strides
 
 
-def _create_model(timm_name: str, name: str, **kwargs: Any) -> nn.Module:
-    """``timm.create_model`` whose failure at an output stride the model cannot do is a
-    ConfigError naming the encoder, the stride and the strides it supports."""
+def _create_model(timm_name: str, name: str, extra: Sequence[str] = (), **kwargs: Any) -> nn.Module:
+    """``timm.create_model`` whose failure on an option the model does not take (``extra``: the
+    caller's own ``timm_kwargs``) or at an output stride the model cannot do is a ConfigError
+    naming the encoder and the fix."""
     try:
         return timm.create_model(timm_name, **kwargs)
     except (AssertionError, TypeError) as exc:
+        unexpected = [k for k in extra if isinstance(exc, TypeError) and f"'{k}'" in str(exc)]
+        if unexpected:
+            raise ConfigError(
+                f"encoder '{name}' (timm '{timm_name}') does not take the option(s) "
+                f"{unexpected} ({exc}). Extra encoder options (model.encoder_args; "
+                "model.discriminator_args of a backbone discriminator) go to timm.create_model: "
+                "check their spelling (e.g. drop_rate, drop_path_rate)."
+            ) from None
         if "output_stride" not in kwargs:
             raise
         arch = {
@@ -107,10 +117,17 @@ def create_encoder(
         kwargs["output_stride"] = output_stride
     if include_top:
         model = _create_model(
-            timm_name, name, num_classes=num_classes, in_chans=in_channels, **kwargs
+            timm_name,
+            name,
+            tuple(timm_kwargs),
+            num_classes=num_classes,
+            in_chans=in_channels,
+            **kwargs,
         )
         if not (kwargs["pretrained"] and model.pretrained_cfg.get("num_classes") == num_classes):
             reset_classifier_init(model)
         return model
-    model = _create_model(timm_name, name, features_only=True, in_chans=in_channels, **kwargs)
+    model = _create_model(
+        timm_name, name, tuple(timm_kwargs), features_only=True, in_chans=in_channels, **kwargs
+    )
     return Encoder(model, name, timm_name, output_stride)

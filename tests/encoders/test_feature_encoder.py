@@ -148,3 +148,20 @@ def test_stride_the_model_cannot_do(
     message = str(err.value)
     assert f"encoder '{name}'" in message and f"output_stride={output_stride}:" in message
     assert f"Output strides it supports: {supported}; use output_stride=32" in message
+
+
+@pytest.mark.parametrize("output_stride", [32, 16])
+@pytest.mark.parametrize("include_top", [False, True])
+@pytest.mark.parametrize("name", family_representatives())
+def test_misspelt_encoder_option_is_a_config_error(
+    name: str, include_top: bool, output_stride: int
+) -> None:
+    """A typo in ``model.encoder_args`` names the option and the config key, not timm's
+    TypeError; the options timm does take still pass through."""
+    with pytest.raises(ConfigError) as err:
+        create_encoder(
+            name, include_top=include_top, output_stride=output_stride, drop_rte=0.1
+        )
+    message = str(err.value)
+    assert f"encoder '{name}'" in message and "['drop_rte']" in message
+    assert "model.encoder_args" in message

@@ -177,11 +177,12 @@ class BackboneDiscriminator(nn.Module):
                 num_classes=1,
                 **encoder_args,
             )
-        except TypeError as exc:  # an option timm.create_model does not take
+        except ConfigError as exc:  # an option timm.create_model does not take
+            if not encoder_args:
+                raise
             raise ConfigError(
-                f"model.discriminator_args {sorted(encoder_args)} for the backbone discriminator "
-                f"'{encoder}': {exc}. Backbones take `pretrained` and timm.create_model options "
-                "(e.g. drop_rate); patchgan/dcgan options do not apply."
+                f"backbone discriminator: {exc} Backbones take timm.create_model options; "
+                "patchgan/dcgan options do not apply."
             ) from None
         stride = int(self.net.feature_info[-1]["reduction"])
         if min(image_size) < stride:
