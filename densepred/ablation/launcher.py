@@ -1,5 +1,5 @@
 """What every sweep launcher shares: the trials' run folders, data preparation, and the
-driver-side recording of each record as its trial ends."""
+driver-side recording of each record (and the report) as its trial ends."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from densepred.ablation.report import RESULTS_JSONL
-from densepred.ablation.sweep import BenchmarkSettings, Sweep, Trial
+from densepred.ablation.report import RESULTS_JSONL, write_report
+from densepred.ablation.sweep import BenchmarkSettings, Sweep, Trial, expand_grid
 from densepred.config import config_from_dict
 from densepred.errors import DensepredError
 from densepred.fileio import append_jsonl
@@ -48,7 +48,8 @@ def fresh_folder(run_dir: Path) -> Path:
 
 
 class Runner(ABC):
-    """Base of the launchers: runs pending trials, appends each record as its trial ends.
+    """Base of the launchers: runs pending trials; as each trial ends, appends its record and
+    rewrites the report (``results.csv``, ``results.md``, ``pareto.png``).
 
     Args:
         folder: The sweep folder (``results.jsonl`` and the report).
@@ -87,6 +88,7 @@ class Runner(ABC):
 
     def _record(self, record: dict[str, Any]) -> None:
         append_jsonl(self.folder / RESULTS_JSONL, record)
+        write_report(self.folder, self.sweep, expand_grid(self.sweep))
         self.done += 1
         detail = (
             f"({record['error'][:200]})"

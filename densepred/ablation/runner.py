@@ -5,7 +5,7 @@ Each finished trial's record is appended (and fsynced) to ``results.jsonl`` by t
 only writer, as soon as the trial ends (a line torn by a crash is repaired when the sweep starts); a rerun skips every trial that already has a record
 (failed ones too, unless ``retry_failed``; trials stopped early by a scheduler always). An
 interrupted trial has no record, so a rerun trains it again from scratch in a clean run folder.
-The report is rewritten after every run, including an interrupted one.
+The report is rewritten as each trial ends and after every run, including an interrupted one.
 """
 
 from __future__ import annotations

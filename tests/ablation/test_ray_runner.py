@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from densepred.ablation.ray_runner import RayRunner, stopped_record
-from densepred.ablation.runner import run_sweep
+from densepred.ablation.runner import pending_trials, run_sweep
 from densepred.ablation.sweep import BenchmarkSettings, expand_grid, load_sweep
 from densepred.errors import ConfigError
 from densepred.fileio import read_jsonl
@@ -64,6 +64,28 @@ def test_stopped_record_keeps_the_last_metrics(
     record = stopped_record(trial, result, tmp_path / "run")
     assert record["status"] == "stopped" and record["error"].startswith("stopped early at epoch 1")
     assert record["mai_si_rmse"] == 0.25 and "time_this_iter_s" not in record
+
+
+def test_failed_ray_trial_is_recorded_with_its_error(
+    lr_sweep: Callable[[int], Path], tmp_path: Path
+) -> None:
+    """A trial whose Ray worker failed (no record of its own) gets a failed record naming Ray's
+    error; ``--retry-failed`` runs it again."""
+    sweep = load_sweep(lr_sweep(1))
+    trial = expand_grid(sweep)[0]
+    folder = tmp_path / "out"
+    folder.mkdir()
+    runner = RayRunner(
+        folder=folder, bench=sweep.settings.benchmark, sweep=sweep, log=lambda _: None
+    )
+    runner.collect(trial, {"mai_si_rmse": 0.3, "epoch": 1}, "RayActorError: the actor died")
+    (record,) = read_jsonl(folder / "results.jsonl")
+    assert record["status"] == "failed" and record["error"] == "RayActorError: the actor died"
+    assert record["trial_id"] == trial.trial_id and record["run_dir"] == str(runner.run_dir(trial))
+    assert "failed: RayActorError" in (folder / "results.md").read_text()
+    assert [t.trial_id for t in pending_trials([trial], [record], retry_failed=True)] == [
+        trial.trial_id
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -204,6 +204,24 @@ def test_cli_reports_sweep_errors(
     assert ablate_main([str(tiny_sweep(["resnet18"])), "--jobs", "0"]) == 2
 
 
+def test_report_is_rewritten_as_each_trial_ends(tiny_sweep: Callable[..., Path]) -> None:
+    """Issue 15: results.csv / results.md / pareto.png follow the sweep trial by trial, not only
+    at its end (trials with an unknown encoder finish at once)."""
+    sweep = load_sweep(tiny_sweep(["no_such_net_a", "no_such_net_b"]))
+    folder = Path(sweep.settings.output_dir)
+    seen: list[tuple[str, ...]] = []
+
+    def log(line: str) -> None:
+        if line.startswith("[1/"):
+            with open(folder / "results.csv", newline="") as fh:
+                seen.append(tuple(r["model.encoder"] for r in csv.DictReader(fh)))
+            assert "(1 trials)" in (folder / "results.md").read_text()
+            assert (folder / "pareto.png").is_file()
+
+    run_sweep(sweep, log=log)
+    assert seen == [("no_such_net_a",)]
+
+
 def test_torn_result_line_costs_one_rerun_not_every_rerun(
     tiny_sweep: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
