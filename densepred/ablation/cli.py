@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Sequence
 
 from densepred.cli import _run
-from densepred.errors import DensepredError
+from densepred.errors import ConfigError
 
 
 def _ablate(args: argparse.Namespace) -> None:
@@ -42,10 +42,14 @@ def _launcher_options(args: argparse.Namespace) -> dict[str, object]:
     if args.launcher == "local":
         given = [f"--{k.replace('_', '-')}" for k, v in ray_flags.items() if v is not None]
         if given:
-            raise DensepredError(f"{', '.join(given)} need --launcher ray.")
+            verb = "is an option" if len(given) == 1 else "are options"
+            raise ConfigError(
+                f"{', '.join(given)} {verb} of --launcher ray; add --launcher ray or drop "
+                f"{'it' if len(given) == 1 else 'them'}."
+            )
         return {"jobs": args.jobs if args.jobs is not None else 1}
     if args.jobs is not None:
-        raise DensepredError(
+        raise ConfigError(
             "--jobs is for --launcher local; with --launcher ray use --cpus-per-trial and "
             "--gpus-per-trial (Ray runs as many trials at once as the cluster has room for)."
         )

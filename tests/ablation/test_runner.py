@@ -204,6 +204,30 @@ def test_cli_reports_sweep_errors(
     assert ablate_main([str(tiny_sweep(["resnet18"])), "--jobs", "0"]) == 2
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--address", "auto"], "--address is an option of --launcher ray; add --launcher ray"),
+        (
+            ["--cpus-per-trial", "2", "--scheduler", "asha"],
+            "--cpus-per-trial, --scheduler are options of --launcher ray",
+        ),
+        (["--launcher", "ray", "--jobs", "2"], "--jobs is for --launcher local"),
+    ],
+)
+def test_flags_of_the_other_launcher_are_refused(
+    tiny_sweep: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+    flags: list[str],
+    message: str,
+) -> None:
+    """Nothing runs: the error names the flag and the launcher it belongs to (exit 2)."""
+    path = tiny_sweep(["resnet18"])
+    assert ablate_main([str(path), *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not (path.parent / "sweep").exists()  # the sweep folder is not even created
+
+
 def test_report_is_rewritten_as_each_trial_ends(tiny_sweep: Callable[..., Path]) -> None:
     """Issue 15: results.csv / results.md / pareto.png follow the sweep trial by trial, not only
     at its end (trials with an unknown encoder finish at once)."""
