@@ -83,6 +83,10 @@ class Runner(ABC):
         return fresh_folder(self.run_dir(trial))
 
     @abstractmethod
+    def check_engine(self) -> None:
+        """Fail before any work (a ConfigError naming the fix) when the engine is missing."""
+
+    @abstractmethod
     def run(self, trials: Sequence[Trial]) -> None:
         """Run ``trials``, appending each record as soon as its trial ends."""
 

@@ -177,6 +177,10 @@ class RayRunner(Runner):
         self.reduction_factor = reduction_factor
         self.trials_dir = self.trials_dir.resolve()
 
+    def check_engine(self) -> None:
+        """Ray Tune must be importable (the ``ray`` extra)."""
+        import_ray()
+
     def run(self, trials: Sequence[Trial]) -> None:
         """Run ``trials`` on Ray; each record is appended as Tune reports its trial ended.
 

@@ -98,6 +98,9 @@ class LocalRunner(Runner):
             raise DensepredError(f"--jobs must be at least 1, got {jobs}.")
         self.jobs = jobs
 
+    def check_engine(self) -> None:
+        """Local processes need nothing beyond this package."""
+
     def run(self, trials: Sequence[Trial]) -> None:
         """Run ``trials``, appending each record as soon as its trial ends."""
         self.done, self.total = 0, len(trials)
@@ -202,15 +205,7 @@ def run_sweep(
     Returns:
         The ranked records of all finished trials of the sweep.
     """
-    folder = ensure_folder(sweep_folder(sweep, out_dir))
-    repair_jsonl(folder / RESULTS_JSONL)  # a torn last line must not swallow the next record
-    trials = expand_grid(sweep)
-    settings = {**sweep.settings.model_dump(mode="json"), "base": str(sweep.base_path)}
-    atomic_write_text(folder / "sweep.yaml", yaml.safe_dump(settings, sort_keys=False))
-    todo = pending_trials(trials, read_jsonl(folder / RESULTS_JSONL), retry_failed)
-    log(
-        f"{len(trials)} trials, {len(trials) - len(todo)} already finished, {len(todo)} to run in {folder}"
-    )
+    folder = sweep_folder(sweep, out_dir)
     runner = make_runner(
         launcher,
         options,
@@ -219,6 +214,16 @@ def run_sweep(
         sweep=sweep,
         trials_dir=trials_dir,
         log=log,
+    )
+    runner.check_engine()  # e.g. Ray missing: the error comes before any file is written
+    ensure_folder(folder)
+    repair_jsonl(folder / RESULTS_JSONL)  # a torn last line must not swallow the next record
+    trials = expand_grid(sweep)
+    settings = {**sweep.settings.model_dump(mode="json"), "base": str(sweep.base_path)}
+    atomic_write_text(folder / "sweep.yaml", yaml.safe_dump(settings, sort_keys=False))
+    todo = pending_trials(trials, read_jsonl(folder / RESULTS_JSONL), retry_failed)
+    log(
+        f"{len(trials)} trials, {len(trials) - len(todo)} already finished, {len(todo)} to run in {folder}"
     )
     try:
         runner.run(todo)

@@ -52,8 +52,10 @@ def test_without_ray_the_launcher_names_the_extra(
     lr_sweep: Callable[[int], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as if not installed
+    sweep = load_sweep(lr_sweep(1))
     with pytest.raises(ConfigError, match=r'pip install -e "\.\[ray\]"'):
-        run_sweep(load_sweep(lr_sweep(1)), launcher="ray", log=lambda _: None)
+        run_sweep(sweep, launcher="ray", log=lambda _: None)
+    assert not Path(sweep.settings.output_dir).exists()  # no empty report, no sweep folder
 
 
 def test_stopped_record_keeps_the_last_metrics(
