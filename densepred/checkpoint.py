@@ -22,6 +22,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_warn
 
+from densepred.encoders.weights import state_dict_differences
 from densepred.errors import DensepredError, WeightsError
 from densepred.fileio import atomic_write_bytes
 
@@ -93,14 +94,11 @@ def check_resumable(
         )
     view = {**checkpoint, "state_dict": dict(checkpoint["state_dict"])}
     task.on_load_checkpoint(view)  # as Lightning does before loading (distillation adapters)
-    saved, expected = view["state_dict"], task.state_dict()
-    problems = [f"{key} is not in the checkpoint" for key in expected if key not in saved]
-    problems += [f"{key} is not in the model" for key in saved if key not in expected]
-    problems += [
-        f"{key} is {tuple(saved[key].shape)}, the model's {tuple(value.shape)}"
-        for key, value in expected.items()
-        if key in saved and getattr(saved[key], "shape", None) != value.shape
-    ]
+    expected = {key: tuple(value.shape) for key, value in task.state_dict().items()}
+    missing, unexpected, mismatched = state_dict_differences(view["state_dict"], expected)
+    problems = [f"{key} is not in the checkpoint" for key in missing]
+    problems += [f"{key} is not in the model" for key in unexpected]
+    problems += [f"{key} is {saved}, the model's {shape}" for key, saved, shape in mismatched]
     if problems:
         shown = "; ".join(problems[:3]) + (
             f"; ... ({len(problems) - 3} more)" if len(problems) > 3 else ""

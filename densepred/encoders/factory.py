@@ -56,7 +56,9 @@ def _create_model(timm_name: str, name: str, extra: Sequence[str] = (), **kwargs
     try:
         return timm.create_model(timm_name, **kwargs)
     except (AssertionError, TypeError) as exc:
-        unexpected = [k for k in extra if isinstance(exc, TypeError) and f"'{k}'" in str(exc)]
+        unexpected = (
+            [k for k in extra if f"'{k}'" in str(exc)] if isinstance(exc, TypeError) else []
+        )
         if unexpected:
             raise ConfigError(
                 f"encoder '{name}' (timm '{timm_name}') does not take the option(s) "

@@ -9,6 +9,7 @@ input channel counts and drops the classifier when the model has none or another
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,33 @@ def _listed(title: str, items: list[str]) -> str:
     return f"{title} ({len(items)}): {', '.join(items[:SHOWN_KEYS])}{more}"
 
 
+def state_dict_differences(
+    state: Mapping[str, Any],
+    expected: Mapping[str, tuple[int, ...]],
+    skip: Callable[[str], bool] = lambda key: False,
+) -> tuple[list[str], list[str], list[tuple[str, tuple[int, ...] | None, tuple[int, ...]]]]:
+    """How ``state`` differs from the shapes a model ``expected``.
+
+    Args:
+        state: A state dict (values without a ``shape`` count as mismatched).
+        expected: Key -> shape of the model's state dict.
+        skip: Expected keys that may be absent or of any shape (e.g. a classifier head).
+
+    Returns:
+        Missing keys, unexpected keys, and ``(key, shape in state, expected shape)`` of the
+        keys whose shapes differ, each in the order of ``expected`` (``state`` for unexpected).
+    """
+    shapes = {key: getattr(value, "shape", None) for key, value in state.items()}
+    missing = [key for key in expected if key not in state and not skip(key)]
+    unexpected = [key for key in state if key not in expected]
+    mismatched = [
+        (key, None if shapes[key] is None else tuple(shapes[key]), shape)
+        for key, shape in expected.items()
+        if key in state and not skip(key) and (shapes[key] is None or tuple(shapes[key]) != shape)
+    ]
+    return missing, unexpected, mismatched
+
+
 def check_state_dict(
     state: dict[str, Tensor], timm_name: str, path: Path, **timm_kwargs: Any
 ) -> int:
@@ -82,13 +110,8 @@ def check_state_dict(
     def is_head(key: str) -> bool:
         return key.rpartition(".")[0] in heads
 
-    missing = [k for k in expected if k not in state and not is_head(k)]
-    unexpected = [k for k in state if k not in expected]
-    mismatched = [
-        f"{k} {tuple(state[k].shape)} != {expected[k]}"
-        for k in expected
-        if k in state and not is_head(k) and tuple(state[k].shape) != expected[k]
-    ]
+    missing, unexpected, differ = state_dict_differences(state, expected, skip=is_head)
+    mismatched = [f"{key} {saved} != {shape}" for key, saved, shape in differ]
     problems = [
         _listed(title, items)
         for title, items in (
