@@ -111,7 +111,9 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("checkpoint", help="checkpoint written by tools/train.py")
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. data.val_split=test")
     parser.add_argument(
-        "--out", default=None, help="metrics JSON (default: <checkpoint>.eval.json)"
+        "--out",
+        default=None,
+        help="metrics JSON (default: <checkpoint>.eval.json); the sample grid goes beside it (.png)",
     )
     return _run(_evaluate, parser, argv)
 

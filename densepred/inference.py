@@ -52,7 +52,8 @@ def evaluation_config(config: Config, task: BaseTask) -> Config:
 def evaluate_checkpoint(
     config: Config, ckpt_path: str | Path, out: str | Path | None = None
 ) -> dict[str, float]:
-    """Evaluate a checkpoint on the data of ``config`` and save the metrics as JSON.
+    """Evaluate a checkpoint on the data of ``config``; save the metrics as JSON and, for tasks
+    that draw validation samples, their picture beside it (``out`` with ``.png``).
 
     The model and task settings come from the checkpoint; the data from ``config``. The test
     split is used when ``data.test_split`` is set, the validation split otherwise; only that
@@ -79,6 +80,7 @@ def evaluate_checkpoint(
     trainer_args = {
         k: v for k, v in config.trainer.items() if k in ("accelerator", "devices", "precision")
     }
+    task.sample_grid_file = out.with_suffix(".png")
     trainer = L.Trainer(
         logger=False,
         enable_checkpointing=False,

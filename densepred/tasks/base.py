@@ -83,6 +83,8 @@ class BaseTask(L.LightningModule, ABC):
         self.model = self.build_model()
         apply_memory_format(self.model, config.model)
         self.encoder_frozen = False
+        self.sample_grid_file: Path | None = None
+        """Where :meth:`save_sample_grid` writes instead of the run folder (set by evaluation)."""
         if getattr(config.model, "freeze_encoder", False):
             self.set_encoder_frozen(True)
         self.build_losses()
@@ -190,15 +192,22 @@ class BaseTask(L.LightningModule, ABC):
         return Path(self.trainer.default_root_dir)
 
     def save_sample_grid(self, grid: np.ndarray) -> None:
-        """Write a validation sample grid to ``samples/`` and ``predictions.png``.
+        """Write a validation sample grid.
 
-        ``samples/val_epochNNN.png`` during training; ``samples/val_init.png`` for the
-        validation before the first step, which leaves ``predictions.png`` alone.
+        In training: ``samples/val_epochNNN.png`` and ``predictions.png`` after each epoch,
+        ``samples/val_init.png`` for the validation before the first step (``predictions.png``
+        left alone) and ``samples/val_best.png`` and ``predictions.png`` for the final validation
+        of the best checkpoint. Where :attr:`sample_grid_file` is set, only that file.
         """
-        initial = self.trainer.state.fn == TrainerFn.VALIDATING and self.global_step == 0
-        name = "val_init.png" if initial else f"val_epoch{self.current_epoch:03d}.png"
+        if self.sample_grid_file is not None:
+            save_png(self.sample_grid_file, grid)
+            return
+        if self.trainer.state.fn != TrainerFn.VALIDATING:
+            name = f"val_epoch{self.current_epoch:03d}.png"
+        else:
+            name = "val_init.png" if self.global_step == 0 else "val_best.png"
         save_png(self.run_dir / "samples" / name, grid)
-        if not initial:
+        if name != "val_init.png":
             save_png(self.run_dir / "predictions.png", grid)
 
     def sample_grid(self) -> np.ndarray | None:

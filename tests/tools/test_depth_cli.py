@@ -57,8 +57,9 @@ def test_initial_validation_is_recorded(trained: tuple[Path, list[str]]) -> None
     record = json.loads((run / "metrics.json").read_text())
     assert set(record["initial_val"]) == set(record["val"])
     assert record["initial_val"]["val/mai_si_rmse"] != record["val"]["val/mai_si_rmse"]
-    assert (run / "samples" / "val_init.png").is_file()
-    assert (run / "samples" / "val_epoch000.png").is_file()
+    samples = sorted(p.name for p in (run / "samples").iterdir())
+    epochs = [f"val_epoch{i:03d}.png" for i in range(record["epochs"])]
+    assert samples == sorted(["val_init.png", "val_best.png", *epochs])  # no extra epoch
 
 
 def test_checkpoint_loads_without_pickled_code(trained: tuple[Path, list[str]]) -> None:
@@ -84,6 +85,9 @@ def test_evaluate_prints_and_saves(
     metrics = json.loads(out.read_text())["metrics"]
     assert "val/mai_si_rmse" in metrics
     assert "val/mai_si_rmse" in capsys.readouterr().out
+    grid = cv2.imread(str(out.with_suffix(".png")))  # the evaluated samples, beside the JSON
+    assert grid is not None and grid.shape[1] > 3 * 48
+    assert not (run / "checkpoints" / "samples").exists()
 
 
 def test_predict_any_size_writes_uint16_millimetres(
