@@ -20,6 +20,7 @@ from densepred.benchmark import (
     markdown_table,
     measure_latency,
 )
+from densepred.export.wrappers import MAI_RESIZES
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "benchmark.py"
 
@@ -141,21 +142,33 @@ def test_cli_compares_config_models_in_one_table(capsys: pytest.CaptureFixture[s
     assert macs[0] < macs[1]  # the default decoder is the lighter one
 
 
+@pytest.mark.parametrize("resize", list(MAI_RESIZES))
 def test_cli_times_the_mai_contract_in_each_runtime_and_thread_count(
-    capsys: pytest.CaptureFixture[str],
+    resize: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--mai: RGB at --size in, the network at the training size; one row per runtime and thread count."""
     pytest.importorskip("onnxruntime", reason='needs the export extra: pip install -e ".[export]"')
     pytest.importorskip("onnxscript", reason='needs the export extra: pip install -e ".[export]"')
     main = runpy.run_path(str(TOOL))["main"]
     config = str(Path(__file__).resolve().parents[1] / "configs" / "depth_mbv3_unet.yaml")
-    args = ["--size", "96", "128", "--warmup", "0", "--repeats", "1", "--mai"]
+    args = [
+        "--size",
+        "96",
+        "128",
+        "--warmup",
+        "0",
+        "--repeats",
+        "1",
+        "--mai",
+        "--mai-resize",
+        resize,
+    ]
     runtimes = ["--runtime", "torch", "onnxruntime", "--threads", "1", "2"]
     assert main([*args, *runtimes, "--config", config, "data.image_size=[32, 48]"]) == 0
     rows = [
         line.split("|")
         for line in capsys.readouterr().out.splitlines()
-        if "(MAI 96x128 -> 32x48)" in line
+        if f"(MAI 96x128 -> 32x48, {resize})" in line
     ]
     assert [(r[5].strip(), r[8].strip()) for r in rows] == [
         ("torch", "1"),

@@ -30,7 +30,7 @@ from densepred.errors import ConfigError, DensepredError
 from densepred.export.latency import benchmark_runtime
 from densepred.export.matrix import MATRIX_ENCODERS
 from densepred.export.runtimes import RUNTIMES
-from densepred.export.wrappers import MaiDepth
+from densepred.export.wrappers import MAI_RESIZES, MaiDepth
 from densepred.fileio import atomic_write_text
 
 DEFAULT_ENCODERS = MATRIX_ENCODERS
@@ -38,9 +38,10 @@ COLUMNS = ("name", "input", "params_m", "macs_g", "runtime", "median_ms", "p90_m
 
 
 def config_model(
-    path: str, overrides: Sequence[str], mai: bool, size: Sequence[int]
+    path: str, overrides: Sequence[str], mai: str | None, size: Sequence[int]
 ) -> tuple[str, nn.Module, int]:
-    """Name, module and input channels of a YAML config's model (MAI-wrapped with ``mai``)."""
+    """Name, module and input channels of a YAML config's model (MAI-wrapped when ``mai``
+    names the input resize, a key of ``MAI_RESIZES``)."""
     from densepred.config import load_config
     from densepred.task_registry import build_model
 
@@ -53,8 +54,8 @@ def config_model(
     if config.task_name != "depth" or train_size is None:
         raise ConfigError(f"--mai needs a depth config with data.image_size; '{path}' is not one.")
     return (
-        f"{name} (MAI {size[0]}x{size[1]} -> {train_size[0]}x{train_size[1]})",
-        MaiDepth(model, train_size, size),
+        f"{name} (MAI {size[0]}x{size[1]} -> {train_size[0]}x{train_size[1]}, {mai})",
+        MaiDepth(model, train_size, size, resize=mai),
         3,
     )
 
@@ -96,6 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="configs: time the MAI contract (resize inside the graph)",
     )
     parser.add_argument(
+        "--mai-resize",
+        default="area",
+        choices=list(MAI_RESIZES),
+        help="with --mai: how the graph shrinks the input, as tools/export.py --mai-resize",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         nargs="+",
@@ -129,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     threads = args.threads or [torch.get_num_threads()]
     try:
         models = [
-            config_model(path, overrides, args.mai, args.size)
+            config_model(path, overrides, args.mai_resize if args.mai else None, args.size)
             for path, *overrides in args.config or []
         ]
         encoders = (

@@ -12,7 +12,7 @@ from densepred.export.formats import EXPORT_FORMATS
 from densepred.export.parity import FLOAT_TOLERANCE, INT8_TOLERANCE, Tolerance
 from densepred.export.pipeline import ExportOptions, export_checkpoint
 from densepred.export.quantize import INT8_MODES
-from densepred.export.wrappers import DEPTH_UNITS, MAI_INPUT_SIZE
+from densepred.export.wrappers import DEPTH_UNITS, MAI_INPUT_SIZE, MAI_RESIZES
 
 
 def _options(args: argparse.Namespace) -> ExportOptions:
@@ -32,6 +32,7 @@ def _options(args: argparse.Namespace) -> ExportOptions:
         mai=args.mai,
         mai_size=tuple(args.mai_size),
         units=args.units,
+        mai_resize=args.mai_resize,
         int8=args.int8,
         calibration=args.calibration,
         parity_images=args.parity_images,
@@ -103,6 +104,13 @@ def export_main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--units", default="mm", choices=list(DEPTH_UNITS), help="depth unit of --mai output"
+    )
+    parser.add_argument(
+        "--mai-resize",
+        default="area",
+        choices=list(MAI_RESIZES),
+        help="how --mai shrinks the input to the network size: area (average pooling, then "
+        "bilinear: close to training's INTER_AREA; default) or bilinear (one op, aliased)",
     )
     parser.add_argument("--int8", choices=INT8_MODES, help="post-training int8 quantisation")
     parser.add_argument(

@@ -27,7 +27,13 @@ from densepred.export.parity import (
 )
 from densepred.export.quantize import INT8_MODES, Int8
 from densepred.export.runtimes import RUNTIMES, Runner
-from densepred.export.wrappers import DEPTH_UNITS, MAI_INPUT_SIZE, ChannelsLast, MaiDepth
+from densepred.export.wrappers import (
+    DEPTH_UNITS,
+    MAI_INPUT_SIZE,
+    MAI_RESIZES,
+    ChannelsLast,
+    MaiDepth,
+)
 from densepred.fileio import atomic_write_json
 from densepred.inference import load_task
 from densepred.tasks import BaseTask
@@ -50,6 +56,8 @@ class ExportOptions:
             depth NHWC at ``mai_size`` out in ``units``; see :class:`MaiDepth`.
         mai_size: ``(H, W)`` of the MAI contract.
         units: Depth unit of the MAI output.
+        mai_resize: How the MAI graph shrinks its input, a name in
+            :data:`~densepred.export.wrappers.MAI_RESIZES`.
         int8: ``None``, ``dynamic`` or ``full``.
         calibration: Training images observed for ``full`` int8.
         parity_images: Validation images compared with PyTorch (one noise input is added).
@@ -65,6 +73,7 @@ class ExportOptions:
     mai: bool = False
     mai_size: tuple[int, int] = MAI_INPUT_SIZE
     units: str = "mm"
+    mai_resize: str = "area"
     int8: str | None = None
     calibration: int = 16
     parity_images: int = 4
@@ -76,6 +85,10 @@ class ExportOptions:
         EXPORT_FORMATS.get(self.format)  # unknown names fail with the valid ones
         if self.units not in DEPTH_UNITS:
             raise ConfigError(f"units must be one of {', '.join(DEPTH_UNITS)}, got '{self.units}'.")
+        if self.mai_resize not in MAI_RESIZES:
+            raise ConfigError(
+                f"mai_resize must be one of {', '.join(MAI_RESIZES)}, got '{self.mai_resize}'."
+            )
         if self.int8 is not None and self.int8 not in INT8_MODES:
             raise ConfigError(f"int8 must be one of {', '.join(INT8_MODES)}, got '{self.int8}'.")
         for name in ("calibration", "parity_images", "eval_images"):
@@ -84,8 +97,9 @@ class ExportOptions:
                 raise ConfigError(f"{name} must be at least 1, got {value}.")
 
     def file_name(self, stem: str) -> str:
-        """``<stem>[.mai][.nhwc][.int8-<mode>]<suffix>``."""
-        tags = [t for t, on in (("mai", self.mai), ("nhwc", self.nhwc and not self.mai)) if on]
+        """``<stem>[.mai[-bilinear]][.nhwc][.int8-<mode>]<suffix>``."""
+        mai = "mai" if self.mai_resize == "area" else f"mai-{self.mai_resize}"
+        tags = [t for t, on in ((mai, self.mai), ("nhwc", self.nhwc and not self.mai)) if on]
         if self.int8:
             tags.append(f"int8-{self.int8}")
         return ".".join([stem, *tags]) + EXPORT_FORMATS.get(self.format).suffix
@@ -129,6 +143,7 @@ def wrap_for_export(
             input_size=opts.mai_size,
             units=opts.units,
             normalize=config.data.normalize,
+            resize=opts.mai_resize,
         )
         return module.eval(), Layout(
             nhwc=True, raw_rgb_size=tuple(opts.mai_size), depth_scale=DEPTH_UNITS[opts.units]
@@ -239,6 +254,7 @@ def export_task(
         "network_size": list(size),
         "output_shape": list(references[0].shape),
         "depth_units": (opts.units if opts.mai else "m") if config.task_name == "depth" else None,
+        "mai_resize": opts.mai_resize if opts.mai else None,
         "int8": opts.int8,
         "size_bytes": path.stat().st_size,
         "parity": {

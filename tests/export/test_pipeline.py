@@ -13,6 +13,7 @@ from densepred.export.pipeline import ExportOptions
     [
         ({"format": "tflit"}, "Did you mean 'tflite'"),
         ({"units": "inch"}, "mm, cm, m"),
+        ({"mai_resize": "cubic"}, "area, bilinear"),
         ({"int8": "half"}, "dynamic, full"),
         ({"parity_images": 0}, "parity_images must be at least 1"),
         ({"calibration": 0}, "calibration must be at least 1"),
@@ -28,6 +29,7 @@ def test_bad_options_name_the_valid_values(kwargs: dict, message: str) -> None:
     [
         ({"format": "onnx"}, "best.onnx"),
         ({"format": "tflite", "mai": True}, "best.mai.tflite"),
+        ({"format": "tflite", "mai": True, "mai_resize": "bilinear"}, "best.mai-bilinear.tflite"),
         ({"format": "onnx", "nhwc": True, "int8": "full"}, "best.nhwc.int8-full.onnx"),
     ],
 )
