@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from lightning.pytorch.utilities import rank_zero_only
 
 from densepred.config import load_config
 from densepred.errors import ConfigError
+from densepred.task_registry import TASKS
 from densepred.train import RUN_DIR_ENV, choose_run_dir, run_training
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +70,9 @@ def test_run_training_hands_the_folder_to_ranks_only_while_it_trains(
     assert RUN_DIR_ENV not in os.environ and second.run_dir != first.run_dir
 
 
-def _train_cli(tmp: Path, devices: int, *extra: str) -> subprocess.CompletedProcess[str]:
+def _train_cli(
+    tmp: Path, devices: int, *extra: str, config: Path = MAIN
+) -> subprocess.CompletedProcess[str]:
     overrides = [
         f"output_dir={tmp / 'runs'}",
         f"data.root={tmp / 'data'}",
@@ -89,7 +93,7 @@ def _train_cli(tmp: Path, devices: int, *extra: str) -> subprocess.CompletedProc
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     env.pop(RUN_DIR_ENV, None)
     done = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "train.py"), str(MAIN), *overrides, *extra],
+        [sys.executable, str(ROOT / "tools" / "train.py"), str(config), *overrides, *extra],
         env=env,
         capture_output=True,
         text=True,
@@ -97,6 +101,20 @@ def _train_cli(tmp: Path, devices: int, *extra: str) -> subprocess.CompletedProc
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
+
+
+def _check_single_process_metrics(run: Path, record: dict, tmp: Path) -> None:
+    """The best checkpoint evaluated by one process gives the multi-process validation metrics
+    (the metrics' states are reduced over the ranks, not averaged per rank)."""
+    from densepred.inference import evaluate_checkpoint
+
+    config = load_config(run / "config.yaml", ["trainer.devices=1"])  # one process: no padding
+    single = evaluate_checkpoint(config, record["checkpoint"], tmp / "eval.json")
+    assert single.keys() == record["val"].keys()
+    for key, value in record["val"].items():
+        if key in BATCH_DEPENDENT:
+            continue
+        assert single[key] == pytest.approx(value, rel=REL_TOL, abs=1e-6, nan_ok=True), key
 
 
 def _logged_epochs(run: Path, version: int) -> set[int]:
@@ -108,7 +126,7 @@ def _logged_epochs(run: Path, version: int) -> set[int]:
 def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     """2 gloo processes: one run folder and one metrics.json; the best checkpoint evaluated by one
     process gives the 2-process validation metrics; --resume continues at step 4 (epoch 2)."""
-    from densepred.inference import evaluate_checkpoint, predict_files
+    from densepred.inference import predict_files
 
     done = _train_cli(tmp_path, 2, "trainer.max_epochs=2")
     runs = list((tmp_path / "runs").iterdir())
@@ -119,13 +137,7 @@ def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     assert record["global_step"] == 4 and record["val"]
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
 
-    config = load_config(run / "config.yaml", ["trainer.devices=1"])  # one process: no padding
-    single = evaluate_checkpoint(config, record["checkpoint"], tmp_path / "eval.json")
-    assert single.keys() == record["val"].keys()
-    for key, value in record["val"].items():
-        if key in BATCH_DEPENDENT:
-            continue
-        assert single[key] == pytest.approx(value, rel=REL_TOL, abs=1e-6), key
+    _check_single_process_metrics(run, record, tmp_path)
     image = next((tmp_path / "data").rglob("*.png"))
     assert predict_files(record["checkpoint"], [image], tmp_path / "pred")
 
@@ -138,6 +150,7 @@ def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     assert 0 in _logged_epochs(run, 0) and 0 not in _logged_epochs(run, 1)  # not from scratch
 
 
+TASK_NAMES = TASKS.names()
 RUN_CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml") if "ablation" not in p.stem)
 
 
@@ -145,7 +158,6 @@ RUN_CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml") if "ablation" 
 def test_ddp_strategy_fits_the_task(path: Path, tmp_path: Path, make_tiny) -> None:
     """``trainer.strategy: ddp`` works for every task: GAN mode (a network idle in each
     optimizer's step) gets DDP with find_unused_parameters, the others plain DDP."""
-    from densepred.task_registry import TASKS
     from densepred.train import build_trainer
 
     overrides = [*make_tiny(tmp_path), "trainer.strategy=ddp", "trainer.devices=2"]
@@ -153,3 +165,27 @@ def test_ddp_strategy_fits_the_task(path: Path, tmp_path: Path, make_tiny) -> No
     trainer = build_trainer(config, tmp_path / "run")
     expected = TASKS.get(config.task_name).ddp_unused_parameters
     assert trainer.strategy._ddp_kwargs.get("find_unused_parameters", False) is expected
+
+
+def _first_config_of(task: str) -> Path:
+    for path in RUN_CONFIGS:
+        if yaml.safe_load(path.read_text())["task"]["name"] == task:
+            return path
+    raise AssertionError(f"no shipped config trains the registered task '{task}'; add one")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", [t for t in TASK_NAMES if t != "depth"])
+def test_two_cpu_processes_train_every_task(task: str, tmp_path: Path) -> None:
+    """2 gloo processes train the first shipped config of each other registered task (depth has
+    the test above): one run folder, rank-0 files only, the expected step count (each GAN
+    optimizer step counts) and validation metrics equal to a one-process evaluation."""
+    config = _first_config_of(task)
+    _train_cli(tmp_path, 2, "trainer.max_epochs=1", config=config)
+    run = tmp_path / "runs" / "ddp"
+    assert [r.name for r in (tmp_path / "runs").iterdir()] == ["ddp"]
+    record = json.loads((run / "metrics.json").read_text())
+    optimizers = 2 if task == "gan" else 1  # generator and discriminator steps both count
+    assert record["global_step"] == 2 * optimizers and record["val"]  # 8 images / (2 x batch 2)
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
+    _check_single_process_metrics(run, record, tmp_path)
