@@ -156,6 +156,8 @@ class PairedDataset(Dataset):
         hflip: Flip condition and target together at random (training).
         depth_scale: Stored units per metre of integer depth files.
         max_depth: Depth mapped to 1 (see :func:`depth_to_unit`).
+        native_depth: Also return a depth target as read, ``depth``: 1xHxW metres at its file's
+            size, 0 = invalid (evaluation with ``data.eval_size: native``).
     """
 
     def __init__(
@@ -167,12 +169,16 @@ class PairedDataset(Dataset):
         hflip: bool = False,
         depth_scale: float = 1000.0,
         max_depth: float = 10.0,
+        native_depth: bool = False,
     ) -> None:
+        if native_depth and (target != "depth" or hflip):
+            raise ValueError("native_depth needs a depth target and no flipping")
         self.samples = samples
         self.kinds = {"target": target} | ({} if condition == "none" else {"condition": condition})
         self.transform = build_pair_transform(self.kinds, image_size, hflip)
         self.depth_scale = depth_scale
         self.max_depth = max_depth
+        self.native_depth = native_depth
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -199,10 +205,13 @@ class PairedDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.samples[index]
-        arrays = self.transform(**self._read(sample))
+        raw = self._read(sample)
+        arrays = self.transform(**raw)
         item: dict[str, Any] = {"path": str(self.files(sample)["target"])}
         for key, array in arrays.items():
             item[key] = encode(array, self.kinds[key], self.max_depth)  # C,H,W
+        if self.native_depth:
+            item["depth"] = torch.from_numpy(np.ascontiguousarray(raw["target"], np.float32))[None]
         return item
 
 
@@ -222,6 +231,10 @@ class PairedDataConfig(DataConfig):
             upper end of the evaluated depth range.
         image_size: (H, W) of training images; the discriminator is built for this size.
         hflip: Random horizontal flip of training pairs.
+        eval_size: Where a depth target's metrics are taken in validation and test: ``native``
+            (default) at each depth file's own size, the generated depth upsampled bilinearly
+            to it (as the depth task does), or ``input`` at ``image_size``. Image metrics (L1,
+            PSNR, SSIM) and the losses are at ``image_size`` either way.
     """
 
     target_kind: ClassVar[str] = "pair"
@@ -234,6 +247,7 @@ class PairedDataConfig(DataConfig):
     max_depth: float = Field(10.0, gt=0)
     image_size: tuple[int, int] = (64, 64)
     hflip: bool = True
+    eval_size: Literal["native", "input"] = "native"
 
     @field_validator("image_size")
     @classmethod
@@ -293,6 +307,7 @@ class PairedDataModule(BaseDataModule):
             hflip=train and cfg.hflip,
             depth_scale=cfg.depth_scale,
             max_depth=cfg.max_depth,
+            native_depth=not train and cfg.target == "depth" and cfg.eval_size == "native",
         )
 
     def file_kinds(self) -> dict[str, str]:

@@ -269,11 +269,17 @@ class BaseTask(L.LightningModule, ABC):
             collection.reset()
         compile_for_training(self.model, self.config.model)
 
+    def epoch_collections(self, stage: str) -> list[MetricCollection]:
+        """The collections computed and logged at the end of a ``stage`` epoch: by default
+        :meth:`stage_metrics`; a task that scores other inputs too adds its own."""
+        return [self.stage_metrics(stage)]
+
     def log_epoch_metrics(self, stage: str) -> dict[str, float]:
         """Compute, log and reset the metrics of ``stage``; return them as floats."""
-        collection = self.stage_metrics(stage)
-        values = {k: v for k, v in collection.compute().items() if v.numel() == 1}
-        collection.reset()
+        values = {}
+        for collection in self.epoch_collections(stage):
+            values.update({k: v for k, v in collection.compute().items() if v.numel() == 1})
+            collection.reset()
         self.log_dict(values, sync_dist=True)
         return {k: float(v) for k, v in values.items() if math.isfinite(float(v))}
 

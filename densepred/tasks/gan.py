@@ -11,7 +11,6 @@ so ``trainer.max_steps``) counts both optimizer steps: one batch is two steps.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +20,6 @@ import torch.nn.functional as F
 from pydantic import Field, field_validator
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
-from torchmetrics.wrappers import LambdaInputTransformer
 
 from densepred.data.io import write_depth, write_image
 from densepred.data.paired import (
@@ -40,6 +38,7 @@ from densepred.models.gan import GANModelConfig, build_gan_model
 from densepred.schema import Config
 from densepred.tasks.base import BaseTask
 from densepred.tasks.finetune import encoder_parameters
+from densepred.tasks.native import at_target_size
 from densepred.tasks.optim import OptimizerConfig, SchedulerConfig, build_optimizer, build_scheduler
 from densepred.tasks.task_config import TaskConfig
 from densepred.viz.depth import colorize_depth, save_png
@@ -104,6 +103,12 @@ class GANTask(BaseTask):
     def __init__(self, config: Config | dict[str, Any]) -> None:
         super().__init__(config)
         self.automatic_optimization = False
+        if self.data.conditional and self.data.target == "depth":
+            # depth targets are scored apart: at each file's own size with eval_size: native
+            data = self.data
+            depth = MetricCollection({"depth": DepthMetrics(data.min_depth, data.max_depth)})
+            for stage in ("val", "test"):
+                self.metrics[f"{stage}_depth"] = depth.clone(prefix=f"{stage}/")
 
     @classmethod
     def check_config(cls, config: Config) -> None:
@@ -137,12 +142,20 @@ class GANTask(BaseTask):
         data = self.data
         if not data.conditional:
             return MetricCollection({})
-        metrics: dict[str, Any] = image_metrics()
-        if data.target == "depth":
-            metres = partial(unit_to_depth, max_depth=data.max_depth)
-            depth = DepthMetrics(min_depth=data.min_depth, max_depth=data.max_depth)
-            metrics["depth"] = LambdaInputTransformer(depth, metres, metres)
-        return MetricCollection(metrics)
+        return MetricCollection(image_metrics())
+
+    def epoch_collections(self, stage: str) -> list[MetricCollection]:
+        """The image metrics and, for depth targets, the depth metrics of ``stage``."""
+        depth = self.metrics[f"{stage}_depth"] if f"{stage}_depth" in self.metrics else None
+        return [self.stage_metrics(stage), *([depth] if depth is not None else [])]
+
+    def update_depth_metrics(self, stage: str, fake: Tensor, batch: dict[str, Any]) -> None:
+        """Score the generated depth in metres against the batch's native ``depth`` targets
+        (upsampled to each one's size), or against ``target`` at ``image_size`` without them."""
+        pred = unit_to_depth(fake.float(), self.data.max_depth)  # B,1,h,w metres
+        targets = batch.get("depth", unit_to_depth(batch["target"].float(), self.data.max_depth))
+        for scored, gt in at_target_size(pred, targets):
+            self.metrics[f"{stage}_depth"].update(scored, gt)
 
     def build_optimizers(
         self, total_steps: int
@@ -238,9 +251,10 @@ class GANTask(BaseTask):
             sync_dist=True,
         )
         if self.model.conditional:
-            self.stage_metrics(stage).update(
-                fake.contiguous(), real
-            )  # DenseModel crops: a strided view
+            # DenseModel crops: a strided view
+            self.stage_metrics(stage).update(fake.contiguous(), real)
+            if f"{stage}_depth" in self.metrics:
+                self.update_depth_metrics(stage, fake, batch)
         return fake
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:

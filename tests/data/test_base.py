@@ -107,7 +107,8 @@ def test_a_dataset_with_only_the_evaluated_split_works(
         pair_writer(tmp_path / f"val/rgb/{i}.png", tmp_path / f"val/depth/{i}.png", seed=i)
     keys = {"format": "mai", "root": str(tmp_path), "num_workers": 0, "image_size": [16, 20]}
     module = DepthDataModule(DepthDataConfig.model_validate({**keys, split_key: "val"}))
-    model, trainer = _CountBatches(), L.Trainer(logger=False, enable_progress_bar=False)
+    model = _CountBatches()
+    trainer = L.Trainer(logger=False, enable_progress_bar=False, default_root_dir=tmp_path)
     getattr(trainer, stage)(model, datamodule=module, verbose=False)
     assert model.seen == 3
     assert module.preflight(roles=("val", "test")) == 3

@@ -17,11 +17,13 @@ import pytest
 import torch
 from torch import nn
 
-from densepred.config import config_from_dict
+from densepred.config import config_from_dict, load_config
 from densepred.data.io import write_depth, write_image, write_mask
+from densepred.data.paired import depth_to_unit
 from densepred.task_registry import TASKS
 from densepred.tasks.native import at_target_size, resize_to, targets_at
 
+ROOT = Path(__file__).resolve().parents[2]
 INPUT = (32, 40)
 NATIVE = [(48, 60), (40, 72)]  # two files of different sizes, neither a multiple of INPUT
 
@@ -70,7 +72,9 @@ def _score(task_name: str, root: Path, eval_size: str, output: torch.Tensor, ext
     task_cls = TASKS.get(task_name)
     task = task_cls(config)
     task.model = FixedOutput(output)
-    trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False)
+    trainer = L.Trainer(
+        accelerator="cpu", logger=False, enable_progress_bar=False, default_root_dir=root
+    )
     results = trainer.validate(task, datamodule=task_cls.build_datamodule(config), verbose=False)
     return results[0]
 
@@ -109,3 +113,43 @@ def test_pairs_and_targets_of_a_ragged_batch() -> None:
     assert targets_at(targets, (4, 5)).shape == (2, 1, 4, 5)
     stacked = torch.rand(2, 1, 4, 5)
     assert at_target_size(pred, stacked)[0][0] is pred  # same size: no resize
+
+
+class FixedGenerator(FixedOutput):
+    """A conditional GAN stand-in: fixed generated images, a discriminator that averages."""
+
+    conditional = True
+
+    def discriminate(self, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        return image.mean(dim=(1, 2, 3))[:, None]
+
+
+def test_gan_depth_targets_are_scored_at_native_size(tmp_path: Path) -> None:
+    """RGB -> depth in GAN mode scores its depth like the depth task: at each file's size."""
+    torch.manual_seed(0)
+    metres = 1.0 + 4.0 * torch.rand(2, 1, *INPUT)
+    gts = [resize_to(metres[i : i + 1], size)[0, 0].numpy() for i, size in enumerate(NATIVE)]
+    for i, gt in enumerate(gts):
+        write_image(tmp_path / "A" / "val" / f"{i}.png", np.zeros((*gt.shape, 3), np.uint8))
+        write_depth(tmp_path / "B" / "val" / f"{i}.png", gt)
+    config_path = ROOT / "configs" / "gan_pix2pix_rgb2depth.yaml"
+    scores = {}
+    for eval_size in ("native", "input"):
+        overrides = [f"data.{k}={v}" for k, v in (("format", "folder"), ("root", tmp_path))]
+        overrides += [f"data.image_size=[{INPUT[0]}, {INPUT[1]}]", "data.batch_size=2"]
+        overrides += ["data.args={}", "data.num_workers=0", "data.check=off"]
+        overrides += [f"data.eval_size={eval_size}"]
+        config = load_config(config_path, overrides)
+        task_cls = TASKS.get("gan")
+        task = task_cls(config)
+        task.model = FixedGenerator(torch.from_numpy(depth_to_unit(metres.numpy(), 10.0)))
+        trainer = L.Trainer(
+            accelerator="cpu", logger=False, enable_progress_bar=False, default_root_dir=tmp_path
+        )
+        datamodule = task_cls.build_datamodule(config)
+        scores[eval_size] = trainer.validate(task, datamodule=datamodule, verbose=False)[0]
+    native, resized = scores["native"], scores["input"]
+    assert native["val/rmse"] < 1e-3 and native["val/mai_si_rmse"] < 1e-3
+    assert native["val/delta1"] == 1.0
+    assert resized["val/rmse"] > 0.05 and resized["val/mai_si_rmse"] > 0.01
+    assert native["val/l1"] == resized["val/l1"]  # image metrics stay at image_size
