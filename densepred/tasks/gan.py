@@ -257,26 +257,34 @@ class GANTask(BaseTask):
                 self.update_depth_metrics(stage, fake, batch)
         return fake
 
+    def sample_columns(self) -> list[tuple[str, str]]:
+        """(label, kind) of the sample grid's columns: [condition |] target | generated."""
+        columns = [("target", self.data.target), ("generated", self.data.target)]
+        if self.model.conditional:
+            columns.insert(0, ("condition", self.data.condition))
+        return columns
+
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         fake = self._eval_step(batch, batch_idx, "val")
-        if batch_idx == 0:
-            n = self.config.task.num_samples
-            columns = [
-                ("target", batch["target"][:n], self.data.target),
-                ("generated", fake[:n], self.data.target),
-            ]
-            if self.model.conditional:
-                columns.insert(0, ("condition", batch["condition"][:n], self.data.condition))
-            self._samples = [(label, x.float().cpu(), kind) for label, x, kind in columns]
+        tensors = {
+            "condition": batch.get("condition"),
+            "target": batch["target"],
+            "generated": fake,
+        }
+        self.val_samples.add(*(tensors[label] for label, _ in self.sample_columns()))
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._eval_step(batch, batch_idx, "test")
 
     def sample_grid(self) -> np.ndarray | None:
-        samples = getattr(self, "_samples", None)
-        if not samples or samples[0][1].shape[0] == 0:
+        """``task.num_samples`` validation items spread over the pass, one row each."""
+        samples = self.val_samples.result()
+        if samples is None:
             return None
-        return gan_sample_grid(samples)
+        columns = self.sample_columns()
+        return gan_sample_grid(
+            [(label, x.float(), kind) for (label, kind), x in zip(columns, samples, strict=True)]
+        )
 
     def _outputs(self, fake: Tensor) -> list[np.ndarray]:
         """Generated ``B x C x H x W`` in [-1, 1] -> HxWx3 uint8 RGB images or HxW depth in metres."""
