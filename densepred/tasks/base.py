@@ -192,49 +192,63 @@ class BaseTask(L.LightningModule, ABC):
         return Path(self.trainer.default_root_dir)
 
     def save_sample_grid(self, grid: np.ndarray) -> None:
-        """Write a validation sample grid.
+        """Write an evaluation pass's sample grid.
 
         In training: ``samples/val_epochNNN.png`` and ``predictions.png`` after each epoch,
         ``samples/val_init.png`` for the validation before the first step (``predictions.png``
         left alone) and ``samples/val_best.png`` and ``predictions.png`` for the final validation
-        of the best checkpoint. Where :attr:`sample_grid_file` is set, only that file.
+        of the best checkpoint; ``samples/test.png`` for a test pass. Where
+        :attr:`sample_grid_file` is set (evaluation), only that file.
         """
         if self.sample_grid_file is not None:
             save_png(self.sample_grid_file, grid)
             return
-        if self.trainer.state.fn != TrainerFn.VALIDATING:
+        state = self.trainer.state.fn
+        if state == TrainerFn.TESTING:
+            name = "test.png"
+        elif state != TrainerFn.VALIDATING:
             name = f"val_epoch{self.current_epoch:03d}.png"
         else:
             name = "val_init.png" if self.global_step == 0 else "val_best.png"
         save_png(self.run_dir / "samples" / name, grid)
-        if name != "val_init.png":
+        if name not in ("val_init.png", "test.png"):
             save_png(self.run_dir / "predictions.png", grid)
 
     def sample_grid(self) -> np.ndarray | None:
-        """The picture of the validation samples kept this epoch; ``None`` (the default): none."""
+        """The picture of the evaluation samples kept this pass; ``None`` (the default): none."""
         return None
 
-    def on_validation_epoch_start(self) -> None:
-        """Pick the items of this pass drawn in the sample grid: ``task.num_samples`` evenly
-        spaced over the validation set (:class:`~densepred.tasks.samples.SpreadSamples`)."""
-        loader = self.trainer.val_dataloaders
-        batches = self.trainer.num_val_batches
+    def pick_samples(self, loader: Any, batches: int | list[int]) -> None:
+        """Choose the items of this evaluation pass drawn in the sample grid:
+        ``task.num_samples`` evenly spaced over it (:class:`~densepred.tasks.samples.SpreadSamples`)."""
         batches = batches[0] if isinstance(batches, list) else batches
         total = min(len(loader.dataset), batches * (loader.batch_size or 1))
-        self.val_samples = SpreadSamples(int(total), getattr(self.config.task, "num_samples", 0))
+        self.eval_samples = SpreadSamples(int(total), getattr(self.config.task, "num_samples", 0))
 
-    def on_validation_epoch_end(self) -> None:
-        """Log the validation metrics; outside the sanity check the main process saves
-        :meth:`sample_grid` with :meth:`save_sample_grid`."""
-        self.log_epoch_metrics("val")
-        if self.trainer.sanity_checking or not self.trainer.is_global_zero:
+    def save_picked_samples(self) -> None:
+        """On the main process, save :meth:`sample_grid` with :meth:`save_sample_grid`."""
+        if not self.trainer.is_global_zero:
             return
         grid = self.sample_grid()
         if grid is not None:
             self.save_sample_grid(grid)
 
+    def on_validation_epoch_start(self) -> None:
+        self.pick_samples(self.trainer.val_dataloaders, self.trainer.num_val_batches)
+
+    def on_validation_epoch_end(self) -> None:
+        """Log the validation metrics and, outside the sanity check, save the sample grid."""
+        self.log_epoch_metrics("val")
+        if not self.trainer.sanity_checking:
+            self.save_picked_samples()
+
+    def on_test_epoch_start(self) -> None:
+        self.pick_samples(self.trainer.test_dataloaders, self.trainer.num_test_batches)
+
     def on_test_epoch_end(self) -> None:
+        """Log the test metrics and save the sample grid."""
         self.log_epoch_metrics("test")
+        self.save_picked_samples()
 
     def check_finite(self, loss: torch.Tensor) -> None:
         """Stop training before a non-finite loss can reach the weights or a checkpoint."""

@@ -140,15 +140,19 @@ class DepthTask(DistillationMixin, BaseTask):
         return pred
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        pred = self._eval_step(batch, "val")
-        image = batch["image"]
-        self.val_samples.add(image, targets_at(batch["depth"], image.shape[-2:]), pred.float())
+        self._score_and_keep(batch, "val")
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._eval_step(batch, "test")
+        self._score_and_keep(batch, "test")
+
+    def _score_and_keep(self, batch: dict[str, Any], stage: str) -> None:
+        """Score a batch and offer its rows to the sample grid."""
+        pred = self._eval_step(batch, stage)
+        image = batch["image"]
+        self.eval_samples.add(image, targets_at(batch["depth"], image.shape[-2:]), pred.float())
 
     def sample_grid(self) -> np.ndarray | None:
-        samples = self.val_samples.result()
+        samples = self.eval_samples.result()
         if samples is None:
             return None
         norm = self.config.data.normalize

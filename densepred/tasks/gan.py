@@ -265,20 +265,24 @@ class GANTask(BaseTask):
         return columns
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        fake = self._eval_step(batch, batch_idx, "val")
+        self._score_and_keep(batch, batch_idx, "val")
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._score_and_keep(batch, batch_idx, "test")
+
+    def _score_and_keep(self, batch: dict[str, Any], batch_idx: int, stage: str) -> None:
+        """Score a batch and offer its rows to the sample grid."""
+        fake = self._eval_step(batch, batch_idx, stage)
         tensors = {
             "condition": batch.get("condition"),
             "target": batch["target"],
             "generated": fake,
         }
-        self.val_samples.add(*(tensors[label] for label, _ in self.sample_columns()))
-
-    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._eval_step(batch, batch_idx, "test")
+        self.eval_samples.add(*(tensors[label] for label, _ in self.sample_columns()))
 
     def sample_grid(self) -> np.ndarray | None:
-        """``task.num_samples`` validation items spread over the pass, one row each."""
-        samples = self.val_samples.result()
+        """``task.num_samples`` items spread over the evaluation pass, one row each."""
+        samples = self.eval_samples.result()
         if samples is None:
             return None
         columns = self.sample_columns()

@@ -165,19 +165,23 @@ class SegmentationTask(DistillationMixin, BaseTask):
         return total
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        _, logits = self._step(batch, "val")
-        image = batch["image"]
-        pred = self.to_classes(logits)  # B,h,w at data.image_size
-        self.val_samples.add(image, targets_at(batch["mask"], image.shape[-2:]), pred)
+        self._score_and_keep(batch, "val")
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._step(batch, "test")
+        self._score_and_keep(batch, "test")
+
+    def _score_and_keep(self, batch: dict[str, Any], stage: str) -> None:
+        """Score a batch and offer its rows to the sample grid."""
+        _, logits = self._step(batch, stage)
+        image = batch["image"]
+        pred = self.to_classes(logits)  # B,h,w at data.image_size
+        self.eval_samples.add(image, targets_at(batch["mask"], image.shape[-2:]), pred)
 
     def on_train_epoch_end(self) -> None:
         self.log_epoch_metrics("train")
 
     def sample_grid(self) -> np.ndarray | None:
-        samples = self.val_samples.result()
+        samples = self.eval_samples.result()
         if samples is None:
             return None
         norm = self.config.data.normalize

@@ -90,6 +90,17 @@ def test_evaluate_prints_and_saves(
     assert not (run / "checkpoints" / "samples").exists()
 
 
+def test_evaluate_on_a_test_split_draws_its_samples_too(trained: tuple[Path, list[str]]) -> None:
+    run, overrides = trained
+    out = run / "test_eval.json"
+    data_overrides = [o for o in overrides if o.startswith("data.")] + ["data.test_split=val"]
+    checkpoint = str(run / "checkpoints" / "best.ckpt")
+    assert evaluate_main([str(MAIN), checkpoint, *data_overrides, "--out", str(out)]) == 0
+    assert "test/mai_si_rmse" in json.loads(out.read_text())["metrics"]
+    grid = cv2.imread(str(out.with_suffix(".png")))
+    assert grid is not None and grid.shape[1] > 3 * 48
+
+
 def test_predict_any_size_writes_uint16_millimetres(
     trained: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
