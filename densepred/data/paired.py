@@ -148,6 +148,10 @@ def resize(array: np.ndarray, kind: str, size: tuple[int, int]) -> np.ndarray:
 class PairedDataset(Dataset):
     """Condition/target pairs as tensors in [-1, 1], resized (and flipped) together.
 
+    An item holds ``target`` (and ``condition``), the target's ``path``, its ``index`` in the
+    split (the GAN task seeds each item's evaluation noise with it) and, with ``native_depth``,
+    ``depth``.
+
     Args:
         samples: Records from :func:`pair_files`.
         condition: Kind of the condition (``none`` for unconditional data).
@@ -207,7 +211,7 @@ class PairedDataset(Dataset):
         sample = self.samples[index]
         raw = self._read(sample)
         arrays = self.transform(**raw)
-        item: dict[str, Any] = {"path": str(self.files(sample)["target"])}
+        item: dict[str, Any] = {"path": str(self.files(sample)["target"]), "index": index}
         for key, array in arrays.items():
             item[key] = encode(array, self.kinds[key], self.max_depth)  # C,H,W
         if self.native_depth:

@@ -71,7 +71,8 @@ class GANTaskConfig(TaskConfig):
         monitor: Metric that selects the best checkpoint; ``null`` keeps the latest one
             (unconditional runs have no quality metric).
         num_samples: Validation samples drawn in the sample grid.
-        sample_seed: Seed of the fixed validation noise (unconditional runs).
+        sample_seed: Seed of the fixed evaluation noise (unconditional runs; item ``i`` of a split
+            gets the noise of seed ``sample_seed + i``).
     """
 
     adversarial_loss: str = "vanilla"
@@ -235,11 +236,20 @@ class GANTask(BaseTask):
             real.shape[0],
         )
 
-    def _eval_step(self, batch: dict[str, Any], batch_idx: int, stage: str) -> Tensor:
-        real, condition = batch["target"], batch.get("condition")  # B,C,H,W
-        fake = self.generate(
-            condition, real.shape[0], seed=self.config.task.sample_seed + batch_idx
+    def item_noise(self, indices: Tensor) -> Tensor:
+        """One latent vector per evaluation item, seeded by ``task.sample_seed`` plus the item's
+        index in its split: the same noise whatever the batches or the number of processes."""
+        seed = self.config.task.sample_seed
+        return torch.cat(
+            [
+                self.model.sample_latent(1, torch.Generator().manual_seed(seed + int(i)))
+                for i in indices
+            ]
         )
+
+    def _eval_step(self, batch: dict[str, Any], stage: str) -> Tensor:
+        real, condition = batch["target"], batch.get("condition")  # B,C,H,W
+        fake = self.model(condition if self.model.conditional else self.item_noise(batch["index"]))
         loss_d = self.adversarial.discriminator(
             self.model.discriminate(real, condition), self.model.discriminate(fake, condition)
         )
@@ -265,14 +275,14 @@ class GANTask(BaseTask):
         return columns
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._score_and_keep(batch, batch_idx, "val")
+        self._score_and_keep(batch, "val")
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._score_and_keep(batch, batch_idx, "test")
+        self._score_and_keep(batch, "test")
 
-    def _score_and_keep(self, batch: dict[str, Any], batch_idx: int, stage: str) -> None:
+    def _score_and_keep(self, batch: dict[str, Any], stage: str) -> None:
         """Score a batch and offer its rows to the sample grid."""
-        fake = self._eval_step(batch, batch_idx, stage)
+        fake = self._eval_step(batch, stage)
         tensors = {
             "condition": batch.get("condition"),
             "target": batch["target"],

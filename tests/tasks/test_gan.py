@@ -181,3 +181,14 @@ def test_unconditional_run_cannot_monitor_l1(
 ) -> None:
     with pytest.raises(ConfigError, match="Set task.monitor: null"):  # at load, not at build
         load_config(DCGAN, make_tiny(tmp_path) + ["task.monitor=val/l1"])
+
+
+def test_evaluation_noise_belongs_to_the_item_not_the_batch(
+    tmp_path: Path, make_tiny: Callable[..., list[str]]
+) -> None:
+    """Item i gets the same latent vector in any batch layout, so a 2-process validation
+    generates what a 1-process one does."""
+    task = GANTask(load_config(DCGAN, make_tiny(tmp_path)).to_dict())
+    whole = task.item_noise(torch.tensor([0, 1, 2, 3]))
+    torch.testing.assert_close(task.item_noise(torch.tensor([2, 0])), whole[[2, 0]])
+    assert not torch.equal(whole[0], whole[1])
