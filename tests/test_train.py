@@ -109,7 +109,7 @@ def test_exploding_weights_never_reach_a_checkpoint(tmp_path: Path, make_tiny) -
 
 class InfiniteAfterFirstStep(Callback):
     """The first optimizer step leaves a weight infinite, as an overflowing update does (a real
-    learning rate near float32's limit overflows only some runs: the warm-up scales it)."""
+    learning rate near float32's limit overflows a weight in most runs, not all)."""
 
     def on_train_batch_end(self, trainer: Any, module: Any, *args: Any) -> None:
         if trainer.global_step == 1:
