@@ -145,18 +145,28 @@ class GANTask(BaseTask):
             return MetricCollection({})
         return MetricCollection(image_metrics())
 
+    def depth_metrics(self, stage: str) -> MetricCollection | None:
+        """The depth metrics of ``stage`` (``val``, ``test``); ``None`` without a depth target."""
+        key = f"{stage}_depth"
+        return self.metrics[key] if key in self.metrics else None
+
     def epoch_collections(self, stage: str) -> list[MetricCollection]:
         """The image metrics and, for depth targets, the depth metrics of ``stage``."""
-        depth = self.metrics[f"{stage}_depth"] if f"{stage}_depth" in self.metrics else None
+        depth = self.depth_metrics(stage)
         return [self.stage_metrics(stage), *([depth] if depth is not None else [])]
 
-    def update_depth_metrics(self, stage: str, fake: Tensor, batch: dict[str, Any]) -> None:
+    def update_depth_metrics(
+        self, metrics: MetricCollection, fake: Tensor, batch: dict[str, Any]
+    ) -> None:
         """Score the generated depth in metres against the batch's native ``depth`` targets
         (upsampled to each one's size), or against ``target`` at ``image_size`` without them."""
         pred = unit_to_depth(fake.float(), self.data.max_depth)  # B,1,h,w metres
-        targets = batch.get("depth", unit_to_depth(batch["target"].float(), self.data.max_depth))
+        if "depth" in batch:
+            targets = batch["depth"]
+        else:
+            targets = unit_to_depth(batch["target"].float(), self.data.max_depth)
         for scored, gt in at_target_size(pred, targets):
-            self.metrics[f"{stage}_depth"].update(scored, gt)
+            metrics.update(scored, gt)
 
     def build_optimizers(
         self, total_steps: int
@@ -263,8 +273,9 @@ class GANTask(BaseTask):
         if self.model.conditional:
             # DenseModel crops: a strided view
             self.stage_metrics(stage).update(fake.contiguous(), real)
-            if f"{stage}_depth" in self.metrics:
-                self.update_depth_metrics(stage, fake, batch)
+            depth = self.depth_metrics(stage)
+            if depth is not None:
+                self.update_depth_metrics(depth, fake, batch)
         return fake
 
     def sample_columns(self) -> list[tuple[str, str]]:
