@@ -191,6 +191,17 @@ class BaseTask(L.LightningModule, ABC):
         """The run folder (the Trainer's ``default_root_dir``)."""
         return Path(self.trainer.default_root_dir)
 
+    @abstractmethod
+    def evaluation_step(self, batch: dict[str, Any], stage: str) -> None:
+        """Score one validation or test batch (``stage``: ``val`` or ``test``); a task that draws
+        a sample grid offers the batch's rows to ``self.eval_samples``."""
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self.evaluation_step(batch, "val")
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self.evaluation_step(batch, "test")
+
     def save_sample_grid(self, grid: np.ndarray) -> None:
         """Write an evaluation pass's sample grid.
 

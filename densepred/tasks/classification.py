@@ -83,11 +83,8 @@ class ClassificationTask(DistillationMixin, BaseTask):
         self.check_finite(loss)
         return loss
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._step(batch, "val")
-
-    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._step(batch, "test")
+    def evaluation_step(self, batch: dict[str, Any], stage: str) -> None:
+        self._step(batch, stage)
 
     def on_train_epoch_end(self) -> None:
         self.log_epoch_metrics("train")

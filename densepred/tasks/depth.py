@@ -139,13 +139,7 @@ class DepthTask(DistillationMixin, BaseTask):
         self.log(f"{stage}/loss", total, batch_size=pred.shape[0], sync_dist=True)
         return pred
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._score_and_keep(batch, "val")
-
-    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._score_and_keep(batch, "test")
-
-    def _score_and_keep(self, batch: dict[str, Any], stage: str) -> None:
+    def evaluation_step(self, batch: dict[str, Any], stage: str) -> None:
         """Score a batch and offer its rows to the sample grid."""
         pred = self._eval_step(batch, stage)
         image = batch["image"]

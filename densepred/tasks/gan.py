@@ -285,13 +285,7 @@ class GANTask(BaseTask):
             columns.insert(0, ("condition", self.data.condition))
         return columns
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._score_and_keep(batch, "val")
-
-    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._score_and_keep(batch, "test")
-
-    def _score_and_keep(self, batch: dict[str, Any], stage: str) -> None:
+    def evaluation_step(self, batch: dict[str, Any], stage: str) -> None:
         """Score a batch and offer its rows to the sample grid."""
         fake = self._eval_step(batch, stage)
         tensors = {

@@ -164,13 +164,7 @@ class SegmentationTask(DistillationMixin, BaseTask):
         self.check_finite(total)
         return total
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._score_and_keep(batch, "val")
-
-    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._score_and_keep(batch, "test")
-
-    def _score_and_keep(self, batch: dict[str, Any], stage: str) -> None:
+    def evaluation_step(self, batch: dict[str, Any], stage: str) -> None:
         """Score a batch and offer its rows to the sample grid."""
         _, logits = self._step(batch, stage)
         image = batch["image"]
