@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from densepred.errors import DensepredError, user_message
+from densepred.core.errors import DensepredError, user_message
 
 
 def _run(
@@ -45,8 +45,8 @@ def print_metrics(metrics: dict[str, float], initial: dict[str, float] | None = 
 
 
 def _train(args: argparse.Namespace) -> None:
-    from densepred.config import load_config
-    from densepred.train import run_training
+    from densepred.app.config import load_config
+    from densepred.app.train import run_training
 
     config = load_config(args.config, args.overrides)
     result = run_training(config, resume=args.resume, run_dir=args.run_dir)
@@ -77,8 +77,8 @@ def train_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _baseline(args: argparse.Namespace) -> None:
-    from densepred.baselines import run_baseline
-    from densepred.config import load_config
+    from densepred.app.baselines import run_baseline
+    from densepred.app.config import load_config
 
     print_metrics(run_baseline(load_config(args.config, args.overrides)))
 
@@ -96,8 +96,8 @@ def baseline_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from densepred.config import load_config
-    from densepred.inference import evaluate_checkpoint
+    from densepred.app.config import load_config
+    from densepred.app.inference import evaluate_checkpoint
 
     config = load_config(args.config, args.overrides)
     metrics = evaluate_checkpoint(config, args.checkpoint, args.out)
@@ -119,7 +119,7 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from densepred.inference import generate_files, predict_files
+    from densepred.app.inference import generate_files, predict_files
 
     if bool(args.images) == (args.num is not None):
         raise DensepredError(

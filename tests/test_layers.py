@@ -17,35 +17,24 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "densepred"
 
 LAYERS: dict[str, int] = {
-    "densepred.errors": 0,
-    "densepred.schema": 0,
-    "densepred.registry": 0,
-    "densepred.fileio": 0,
+    "densepred.core": 0,
     "densepred.encoders": 1,
     "densepred.decoders": 1,
-    "densepred.heads": 1,
     "densepred.losses": 1,
     "densepred.metrics": 1,
     "densepred.data": 1,
     "densepred.models": 1,
     "densepred.viz": 1,
-    "densepred.benchmark": 1,
-    "densepred.checkpoint": 1,
     "densepred.tasks": 2,
-    "densepred.task_registry": 3,
-    "densepred.config": 3,
-    "densepred.train": 4,
-    "densepred.inference": 4,
-    "densepred.baselines": 4,
-    "densepred.ablation": 4,
-    "densepred.export": 4,
-    "densepred.overhead": 4,
-    "densepred.cli": 5,
-    "densepred.ablation.cli": 5,
-    "densepred.export.cli": 5,
-    "densepred": 5,
+    "densepred.app": 3,
+    "densepred.ablation": 3,
+    "densepred.export": 3,
+    "densepred.cli": 4,
+    "densepred.ablation.cli": 4,
+    "densepred.export.cli": 4,
+    "densepred": 4,
 }
-"""Module (or package) -> layer; a module takes the layer of its longest listed prefix."""
+"""Folder (or front-end module) -> layer; a module takes the layer of its longest listed prefix."""
 
 
 def module_name(path: Path) -> str:
@@ -120,9 +109,9 @@ def test_imports_run_downward(module: str) -> None:
 
 
 def test_the_checker_sees_function_local_and_relative_upward_imports() -> None:
-    local = "def f():\n    from densepred.config import load_config\n"
-    relative = "from ..config import load_config\n"
+    local = "def f():\n    from densepred.app.config import load_config\n"
+    relative = "from ..app.config import load_config\n"
     for source in (local, relative):
         found = imports("densepred.tasks.base", source)
-        assert found == {"densepred.config"}
-        assert layer("densepred.config") > layer("densepred.tasks.base")
+        assert found == {"densepred.app.config"}
+        assert layer("densepred.app.config") > layer("densepred.tasks.base")

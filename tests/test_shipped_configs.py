@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from densepred.config import load_config
-from densepred.train import run_training
+from densepred.app.config import load_config
+from densepred.app.train import run_training
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 RUN_CONFIGS = sorted(

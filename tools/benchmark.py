@@ -24,14 +24,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from densepred.benchmark import csv_table, markdown_table
+from densepred.core.benchmark import csv_table, markdown_table
+from densepred.core.errors import ConfigError, DensepredError
+from densepred.core.fileio import atomic_write_text
 from densepred.encoders import create_encoder
-from densepred.errors import ConfigError, DensepredError
 from densepred.export.latency import benchmark_runtime
 from densepred.export.matrix import MATRIX_ENCODERS
 from densepred.export.runtimes import RUNTIMES
 from densepred.export.wrappers import MAI_RESIZES, MaiDepth
-from densepred.fileio import atomic_write_text
 
 DEFAULT_ENCODERS = MATRIX_ENCODERS
 COLUMNS = ("name", "input", "params_m", "macs_g", "runtime", "median_ms", "p90_ms", "threads")
@@ -42,8 +42,8 @@ def config_model(
 ) -> tuple[str, nn.Module, int]:
     """Name, module and input channels of a YAML config's model (MAI-wrapped when ``mai``
     names the input resize, a key of ``MAI_RESIZES``)."""
-    from densepred.config import load_config
-    from densepred.task_registry import build_model
+    from densepred.app.config import load_config
+    from densepred.app.tasks import build_model
 
     config = load_config(path, list(overrides))
     model = build_model(config)

@@ -7,8 +7,8 @@
 import argparse
 import sys
 
+from densepred.core.errors import DensepredError
 from densepred.encoders.convert import convert_file
-from densepred.errors import DensepredError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from densepred.benchmark import markdown_table
+from densepred.core.benchmark import markdown_table
 from densepred.export.matrix import MATRIX_ENCODERS, decoder_variants, run_matrix
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,11 +17,11 @@ from collections.abc import Sequence
 
 import torch
 
-from densepred.benchmark import markdown_table
-from densepred.config import load_config
-from densepred.errors import DensepredError
-from densepred.fileio import atomic_write_text
-from densepred.overhead import measure_overhead
+from densepred.app.config import load_config
+from densepred.app.overhead import measure_overhead
+from densepred.core.benchmark import markdown_table
+from densepred.core.errors import DensepredError
+from densepred.core.fileio import atomic_write_text
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,10 +20,10 @@ import cv2
 import numpy as np
 import torch
 
+from densepred.app.inference import load_task
 from densepred.cli import _run
+from densepred.core.errors import DataError
 from densepred.data.io import read_depth, read_image
-from densepred.errors import DataError
-from densepred.inference import load_task
 from densepred.metrics.depth import compute_depth_metrics
 from densepred.viz.depth import colorize_depth, save_png
 from densepred.viz.grid import labelled_columns

@@ -9,8 +9,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from densepred.core.errors import DensepredError
 from densepred.encoders import create_encoder
-from densepred.errors import DensepredError
 from densepred.viz.features import visualize_features
 
 

@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Sequence
 
 from densepred.cli import _run
-from densepred.errors import ConfigError
+from densepred.core.errors import ConfigError
 
 
 def _ablate(args: argparse.Namespace) -> None:

@@ -13,10 +13,10 @@ import yaml
 
 from densepred.ablation.report import RESULTS_JSONL, write_report
 from densepred.ablation.sweep import BenchmarkSettings, Sweep, Trial, expand_grid
-from densepred.config import config_from_dict
-from densepred.errors import DensepredError
-from densepred.fileio import append_jsonl
-from densepred.task_registry import TASKS
+from densepred.app.config import config_from_dict
+from densepred.app.tasks import TASKS
+from densepred.core.errors import DensepredError
+from densepred.core.fileio import append_jsonl
 
 TRIALS_DIR = "trials"
 Log = Callable[[str], None]

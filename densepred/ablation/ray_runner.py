@@ -27,7 +27,7 @@ from lightning.pytorch.callbacks import Callback
 from densepred.ablation.launcher import Runner, fresh_folder, prepare_data
 from densepred.ablation.sweep import BenchmarkSettings, Trial
 from densepred.ablation.trial import STAGE_PREFIX, run_trial
-from densepred.errors import ConfigError
+from densepred.core.errors import ConfigError
 
 RECORD_KEY = "densepred_record"
 EPOCH_KEY = "epoch"

@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from densepred.ablation.score import ScoreSettings, challenge_score
 from densepred.ablation.sweep import Sweep, Trial
-from densepred.benchmark import csv_table, markdown_table
-from densepred.fileio import atomic_write_text, read_jsonl
+from densepred.core.benchmark import csv_table, markdown_table
+from densepred.core.fileio import atomic_write_text, read_jsonl
 from densepred.metrics.depth import METRIC_DIRECTIONS
 from densepred.viz.plots import pareto_front, pareto_plot
 

@@ -25,16 +25,16 @@ from densepred.ablation.launcher import Log, Runner, prepare_data
 from densepred.ablation.report import RESULTS_JSONL, merge_records, write_report
 from densepred.ablation.sweep import Sweep, Trial, expand_grid
 from densepred.ablation.trial import measure_model, run_trial
-from densepred.config import config_from_dict
-from densepred.errors import ConfigError, DensepredError
-from densepred.fileio import (
+from densepred.app.config import config_from_dict
+from densepred.core.errors import ConfigError, DensepredError
+from densepred.core.fileio import (
     append_jsonl,
     atomic_write_text,
     ensure_folder,
     read_jsonl,
     repair_jsonl,
 )
-from densepred.registry import Registry
+from densepred.core.registry import Registry
 
 
 def pending_trials(

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import Field, PositiveFloat
 
-from densepred.schema import StrictModel
+from densepred.core.schema import StrictModel
 
 
 class ScoreSettings(StrictModel):

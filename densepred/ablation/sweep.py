@@ -29,11 +29,11 @@ import yaml
 from pydantic import Field, PositiveInt, field_validator
 
 from densepred.ablation.score import ScoreSettings
-from densepred.config import apply_overrides, config_from_dict, read_yaml
-from densepred.errors import ConfigError, unknown_name_message
+from densepred.app.config import apply_overrides, config_from_dict, read_yaml
+from densepred.core.errors import ConfigError, unknown_name_message
+from densepred.core.schema import StrictModel, validate_section
 from densepred.export.runtimes import RUNTIMES
 from densepred.metrics.depth import METRIC_DIRECTIONS
-from densepred.schema import StrictModel, validate_section
 
 # Run keys that name where a trial is written, not what it computes; left out of trial ids.
 PLACEMENT_KEYS = ("output_dir", "name")

@@ -1,6 +1,6 @@
 """One trial of a sweep as a pure function: config in, result record out.
 
-:func:`run_trial` trains the trial's config with :func:`densepred.train.run_training`, reads the
+:func:`run_trial` trains the trial's config with :func:`densepred.app.train.run_training`, reads the
 validation metrics of the best checkpoint and measures parameters, MACs and CPU latency. It never
 raises for a broken trial (an unknown encoder, a NaN loss, ...): the record says ``failed`` with the
 error, and the traceback is kept in ``run_dir/error.txt``. Ctrl-C is not a failure and propagates.
@@ -18,14 +18,14 @@ from typing import Any
 from lightning.pytorch.callbacks import Callback
 
 from densepred.ablation.sweep import BenchmarkSettings, Trial, size_tag
-from densepred.benchmark import count_macs, count_parameters
-from densepred.config import Config, config_from_dict
-from densepred.errors import ConfigError, DensepredError, user_message
+from densepred.app.config import Config, config_from_dict
+from densepred.app.tasks import TASKS
+from densepred.app.train import run_training
+from densepred.core.benchmark import count_macs, count_parameters
+from densepred.core.errors import ConfigError, DensepredError, user_message
+from densepred.core.fileio import atomic_write_text
 from densepred.export.latency import runtime_latency
 from densepred.export.wrappers import MaiDepth
-from densepred.fileio import atomic_write_text
-from densepred.task_registry import TASKS
-from densepred.train import run_training
 
 STAGE_PREFIX = "val/"
 

@@ -19,6 +19,8 @@ import torch
 from pydantic import Field, field_validator, model_validator
 from torch.utils.data import DataLoader, Dataset
 
+from densepred.core.errors import DataError
+from densepred.core.schema import StrictModel
 from densepred.data.collate import collate_native
 from densepred.data.layout import (
     FormatReader,
@@ -30,8 +32,6 @@ from densepred.data.layout import (
 )
 from densepred.data.preflight import preflight_check
 from densepred.data.transforms import AugmentConfig, NormalizeConfig
-from densepred.errors import DataError
-from densepred.schema import StrictModel
 
 CheckMode = Literal["full", "quick", "off"]
 

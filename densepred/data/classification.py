@@ -18,6 +18,7 @@ import torch
 from pydantic import Field, field_validator, model_validator
 from torch.utils.data import Dataset
 
+from densepred.core.errors import DataError
 from densepred.data.base import BaseDataModule, ImageDataConfig
 from densepred.data.io import read_image
 from densepred.data.layout import (
@@ -30,7 +31,6 @@ from densepred.data.layout import (
 )
 from densepred.data.synthetic import LABEL_CLASSES, synthetic_layout
 from densepred.data.transforms import AugmentConfig
-from densepred.errors import DataError
 
 IMAGEFOLDER_LAYOUT = "<root>/<split>/<class name>/<image files>"
 

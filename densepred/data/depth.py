@@ -16,13 +16,13 @@ import numpy as np
 from pydantic import Field, model_validator
 from torch.utils.data import ConcatDataset, Dataset
 
+from densepred.core.errors import DataError
 from densepred.data.base import BaseDataModule, DenseDataConfig
 from densepred.data.io import read_depth, read_image
 from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format, split_dir
 from densepred.data.preflight import check_valid_depth
 from densepred.data.synthetic import synthetic_layout
 from densepred.data.transforms import apply_dense_transform, build_dense_transform
-from densepred.errors import DataError
 
 LEGACY_RANGE = {"min_depth": 1e-3, "max_depth": 10.0}
 """Former defaults of the removed ``data.min_depth`` / ``data.max_depth``, which every depth

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from densepred.errors import DataError
+from densepred.core.errors import DataError
 
 UINT16_MAX = np.iinfo(np.uint16).max
 

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
-from densepred.errors import ConfigError, DataError, unknown_name_message
-from densepred.registry import Registry
+from densepred.core.errors import ConfigError, DataError, unknown_name_message
+from densepred.core.registry import Registry
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 """Image file extensions every layout and ``predict`` accept (lower case; matching ignores case)."""

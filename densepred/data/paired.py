@@ -29,13 +29,13 @@ from pydantic import Field, field_validator, model_validator
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from densepred.core.errors import DataError
 from densepred.data.base import BaseDataModule, DataConfig
 from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format
+from densepred.data.palette import colorize_mask
 from densepred.data.synthetic import synthetic_layout
 from densepred.data.transforms import build_pair_transform
-from densepred.errors import DataError
-from densepred.viz.segmentation import colorize_mask
 
 Kind = Literal["rgb", "depth", "mask"]
 KIND_CHANNELS: dict[str, int] = {"rgb": 3, "depth": 1, "mask": 3}

@@ -16,9 +16,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
+from densepred.core.errors import DataError
 from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.layout import TARGET_NAMES, Sample, spread
-from densepred.errors import DataError
 
 MAX_LISTED = 20
 """Problems named in the summary; the rest are counted."""

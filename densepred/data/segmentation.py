@@ -17,13 +17,13 @@ import numpy as np
 from pydantic import Field, model_validator
 from torch.utils.data import Dataset
 
+from densepred.core.errors import DataError
 from densepred.data.base import BaseDataModule, DenseDataConfig
 from densepred.data.depth import folder_reader
 from densepred.data.io import read_image, read_mask
 from densepred.data.layout import IMAGE_EXTS, Sample, format_reader, register_format
 from densepred.data.synthetic import MASK_CLASSES, synthetic_layout
 from densepred.data.transforms import apply_dense_transform, build_dense_transform
-from densepred.errors import DataError
 
 CAMVID_CLASSES = (
     "sky",

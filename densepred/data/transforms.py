@@ -20,8 +20,8 @@ import torch
 from albumentations.pytorch import ToTensorV2
 from pydantic import Field, field_validator
 
-from densepred.errors import ConfigError
-from densepred.schema import StrictModel
+from densepred.core.errors import ConfigError
+from densepred.core.schema import StrictModel
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

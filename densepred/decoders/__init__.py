@@ -4,7 +4,7 @@ Each decoder is registered in :data:`DECODERS` and built from the encoder's chan
 reduction lists only (``encoder_channels``, ``encoder_reductions``); see docs/decoders.md.
 """
 
-from densepred.registry import Registry
+from densepred.core.registry import Registry
 
 DECODERS: Registry = Registry("decoder")
 

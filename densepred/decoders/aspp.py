@@ -9,9 +9,9 @@ from segmentation_models_pytorch.decoders.deeplabv3.decoder import ASPP
 from timm.layers import ConvNormAct
 from torch import Tensor, nn
 
+from densepred.core.errors import ConfigError
 from densepred.decoders import DECODERS
 from densepred.decoders.blocks import Upsample, check_features, conv_block, init_weights
-from densepred.errors import ConfigError
 
 RATES_OUTPUT_STRIDE = 16  # ``atrous_rates`` are given for this output stride, as in DeepLab.
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from timm.layers import ConvNormAct
 from torch import Tensor, nn
 
-from densepred.errors import ConfigError, unknown_name_message
+from densepred.core.errors import ConfigError, unknown_name_message
 
 UPSAMPLE_MODES = ("transposed", "bilinear", "nearest")
 

@@ -8,6 +8,7 @@ import torch
 from timm.layers import ConvNormAct
 from torch import Tensor, nn
 
+from densepred.core.errors import ConfigError, unknown_name_message
 from densepred.decoders import DECODERS
 from densepred.decoders.blocks import (
     Upsample,
@@ -17,7 +18,6 @@ from densepred.decoders.blocks import (
     init_weights,
     skip_plan,
 )
-from densepred.errors import ConfigError, unknown_name_message
 
 SKIP_MODES = ("add", "concat", "none")
 

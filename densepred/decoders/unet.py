@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from densepred.core.errors import ConfigError
 from densepred.decoders import DECODERS
 from densepred.decoders.blocks import (
     Upsample,
@@ -16,7 +17,6 @@ from densepred.decoders.blocks import (
     init_weights,
     skip_plan,
 )
-from densepred.errors import ConfigError
 
 
 class UnetBlock(nn.Module):

@@ -6,7 +6,7 @@ import re
 
 import timm
 
-from densepred.errors import ConfigError, close_matches, unknown_name_message
+from densepred.core.errors import ConfigError, close_matches, unknown_name_message
 
 # Friendly name -> timm model name; within a family, smallest first.
 ENCODER_ALIASES: dict[str, str] = {

@@ -15,10 +15,10 @@ import torch
 from safetensors.torch import save as safetensors_bytes
 from torch import Tensor
 
+from densepred.core.errors import WeightsError
+from densepred.core.fileio import atomic_write_bytes
 from densepred.encoders.aliases import resolve_encoder_name
 from densepred.encoders.weights import read_state_dict
-from densepred.errors import WeightsError
-from densepred.fileio import atomic_write_bytes
 
 
 def convert_in_order(

@@ -9,10 +9,10 @@ import timm
 import torch
 from torch import nn
 
+from densepred.core.errors import ConfigError
 from densepred.encoders.aliases import resolve_encoder_name
 from densepred.encoders.feature_encoder import Encoder
 from densepred.encoders.weights import Pretrained, pretrained_kwargs
-from densepred.errors import ConfigError
 
 OUTPUT_STRIDES = (8, 16, 32)
 

@@ -18,7 +18,7 @@ import timm
 import torch
 from torch import Tensor
 
-from densepred.errors import WeightsError
+from densepred.core.errors import WeightsError
 
 Pretrained = bool | str | PathLike[str]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from densepred.errors import DensepredError
+from densepred.core.errors import DensepredError
 
 INSTALL_HINT = 'pip install -e ".[export]"'
 

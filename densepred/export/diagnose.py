@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from densepred.errors import DensepredError
+from densepred.core.errors import DensepredError
 
 
 class ExportError(DensepredError):

@@ -10,11 +10,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from densepred.core.registry import Registry
 from densepred.export.deps import require
 from densepred.export.onnx import export_onnx
 from densepred.export.quantize import Int8
 from densepred.export.tflite import export_tflite
-from densepred.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from densepred.config import Config, config_from_dict
+from densepred.app.config import Config, config_from_dict
+from densepred.app.tasks import TASKS
+from densepred.core.errors import ConfigError
 from densepred.data.io import read_image
-from densepred.errors import ConfigError
-from densepred.task_registry import TASKS
 from densepred.tasks import BaseTask
 
 TARGET_KEYS: dict[str, str] = {"depth": "depth", "segmentation": "mask", "classification": "label"}

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from densepred.benchmark import count_macs, count_parameters, time_calls
-from densepred.errors import ConfigError
+from densepred.core.benchmark import count_macs, count_parameters, time_calls
+from densepred.core.errors import ConfigError
 from densepred.export.formats import EXPORT_FORMATS
 from densepred.export.pipeline import convert
 from densepred.export.runtimes import RUNTIMES, Runner

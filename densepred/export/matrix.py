@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from densepred.config import apply_overrides, config_from_dict, read_yaml
+from densepred.app.config import apply_overrides, config_from_dict, read_yaml
+from densepred.app.tasks import TASKS
+from densepred.core.errors import DensepredError
+from densepred.core.fileio import append_jsonl, read_jsonl
 from densepred.decoders import DECODERS
 from densepred.decoders.blocks import UPSAMPLE_MODES
-from densepred.errors import DensepredError
 from densepred.export.pipeline import ExportOptions, export_task
-from densepred.fileio import append_jsonl, read_jsonl
-from densepred.task_registry import TASKS
 
 DECODER_SETTINGS: dict[str, list[str]] = {
     "aspp": ["model.output_stride=16", "model.decoder_args={channels: 96, separable: true}"],

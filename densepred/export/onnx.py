@@ -9,9 +9,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from densepred.core.fileio import atomic_path
 from densepred.export.deps import require
 from densepred.export.quantize import Int8, quantize_onnx
-from densepred.fileio import atomic_path
 
 DEFAULT_OPSET = 18
 INPUT_NAME = "input"

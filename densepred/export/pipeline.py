@@ -13,8 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from densepred.config import Config, apply_overrides, config_from_dict
-from densepred.errors import ConfigError, DataError, DensepredError
+from densepred.app.config import Config, apply_overrides, config_from_dict
+from densepred.app.inference import load_task
+from densepred.core.errors import ConfigError, DataError, DensepredError
+from densepred.core.fileio import atomic_write_json
 from densepred.export.diagnose import check_known_limits, converter_error
 from densepred.export.formats import EXPORT_FORMATS
 from densepred.export.inputs import Layout, check_exportable, eval_batches, runtime_metrics
@@ -34,8 +36,6 @@ from densepred.export.wrappers import (
     ChannelsLast,
     MaiDepth,
 )
-from densepred.fileio import atomic_write_json
-from densepred.inference import load_task
 from densepred.tasks import BaseTask
 
 
@@ -177,7 +177,7 @@ def convert(
 
 
 def export_checkpoint(checkpoint: str | Path, opts: ExportOptions) -> dict[str, Any]:
-    """Export a checkpoint (loaded with :func:`densepred.inference.load_task`), see :func:`export_task`.
+    """Export a checkpoint (loaded with :func:`densepred.app.inference.load_task`), see :func:`export_task`.
 
     The file goes to ``opts.out`` or beside the checkpoint, named after it and the options.
     """

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from densepred.errors import ConfigError, DataError
+from densepred.core.errors import ConfigError, DataError
+from densepred.decoders.heads import HEADS
 from densepred.export.deps import require
-from densepred.heads import HEADS
 
 Int8Mode = Literal["dynamic", "full"]
 INT8_MODES: tuple[str, ...] = ("dynamic", "full")

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from densepred.core.registry import Registry
 from densepred.export.deps import require
-from densepred.registry import Registry
 
 Runner = Callable[[np.ndarray], np.ndarray]
 RUNTIMES: Registry[Callable[[Any, int], Runner]] = Registry("runtime")

@@ -8,9 +8,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from densepred.core.fileio import atomic_path
 from densepred.export.deps import require
 from densepred.export.quantize import Int8, pt2e_quantized
-from densepred.fileio import atomic_path
 
 
 def export_tflite(

@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from densepred.core.registry import Registry
 from densepred.losses.depth import SILogLoss, safe_log
-from densepred.registry import Registry
 
 DISTILL_LOSSES: Registry[type[nn.Module]] = Registry("distillation loss")
 

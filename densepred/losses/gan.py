@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
+from densepred.core.registry import Registry
 from densepred.losses.weighted import WeightedLoss
 from densepred.metrics.image import to_unit
-from densepred.registry import Registry
 
 GAN_LOSSES: Registry = Registry("GAN loss")
 

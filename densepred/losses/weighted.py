@@ -12,8 +12,8 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from densepred.errors import ConfigError, close_matches
-from densepred.registry import Registry
+from densepred.core.errors import ConfigError, close_matches
+from densepred.core.registry import Registry
 
 
 def check_loss_names(losses: Mapping[str, float], registry: Registry) -> dict[str, float]:

@@ -71,7 +71,7 @@ def build_dense_model(cfg: DenseModelConfig, head: str, **head_defaults: Any) ->
 
     Args:
         cfg: The ``model`` section.
-        head: Head name in ``densepred.heads.HEADS``.
+        head: Head name in ``densepred.decoders.heads.HEADS``.
         **head_defaults: Head options set by the task (e.g. ``max_depth``, ``num_classes``);
             ``cfg.head_args`` may override them.
     """
@@ -99,7 +99,7 @@ def build_smp_model(cfg: DenseModelConfig, head: str, **head_defaults: Any) -> S
 
     Args:
         cfg: The ``model`` section, ``cfg.decoder`` being ``smp.<Architecture>``.
-        head: The task's head in ``densepred.heads.HEADS``; it replaces smp's own head, so
+        head: The task's head in ``densepred.decoders.heads.HEADS``; it replaces smp's own head, so
             smp architectures serve depth and GAN generators as well as segmentation.
         **head_defaults: Head options set by the task; ``cfg.head_args`` may override them.
     """

@@ -7,10 +7,10 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from densepred.core.errors import ConfigError
 from densepred.decoders import DECODERS
+from densepred.decoders.heads import HEADS
 from densepred.encoders import create_encoder
-from densepred.errors import ConfigError
-from densepred.heads import HEADS
 
 
 class DenseModel(nn.Module):
@@ -25,7 +25,7 @@ class DenseModel(nn.Module):
             module whose ``forward`` returns a list of feature maps and which has ``channels``
             and ``reductions`` lists.
         decoder: Name in :data:`densepred.decoders.DECODERS`.
-        head: Name in :data:`densepred.heads.HEADS`.
+        head: Name in :data:`densepred.decoders.heads.HEADS`.
         encoder_args: Options of ``create_encoder`` (``pretrained``, ``output_stride``,
             ``in_channels``, extra timm kwargs); only with an encoder name.
         decoder_args: Options of the decoder (checked against its signature).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from densepred.schema import StrictModel
+from densepred.core.schema import StrictModel
 
 
 class ExecutionConfig(StrictModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from densepred.schema import StrictModel
+from densepred.core.schema import StrictModel
 
 
 class FinetuneConfig(StrictModel):

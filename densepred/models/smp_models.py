@@ -16,10 +16,10 @@ import torch.nn.functional as F
 from segmentation_models_pytorch.base import SegmentationHead
 from torch import Tensor, nn
 
+from densepred.core.errors import ConfigError, unknown_name_message
+from densepred.decoders.heads import HEADS
 from densepred.encoders import register_smp_encoders, resolve_encoder_name
 from densepred.encoders.weights import pretrained_kwargs
-from densepred.errors import ConfigError, unknown_name_message
-from densepred.heads import HEADS
 
 SMP_DECODER_PREFIX = "smp."
 

@@ -1,4 +1,4 @@
-"""LightningModules of every mode; the name -> class dispatch is :mod:`densepred.task_registry`."""
+"""LightningModules of every mode; the name -> class dispatch is :mod:`densepred.app.tasks`."""
 
 from densepred.tasks.base import BaseTask, NonFiniteLossError
 from densepred.tasks.classification import ClassificationTask

@@ -4,7 +4,7 @@ Tasks follow one order in ``__init__``: build the model, then the losses, then t
 are cloned per stage (``train/``, ``val/``, ``test/``) the torchgeo way. A task class owns its
 config: the section schemas (``model_config_cls``, ``data_config_cls``, ``task_config_cls``), the
 data module (``datamodule_cls``) and the rules that join sections (:meth:`BaseTask.check_config`).
-The task receives the validated :class:`~densepred.schema.Config`; the resolved config is saved as
+The task receives the validated :class:`~densepred.core.schema.Config`; the resolved config is saved as
 plain data as the only hyper-parameter, so a checkpoint is enough to rebuild its model.
 """
 
@@ -23,10 +23,10 @@ from pydantic import BaseModel
 from torch import nn
 from torchmetrics import MetricCollection
 
+from densepred.core.errors import ConfigError, DensepredError
+from densepred.core.schema import Config, assemble_config
 from densepred.data.transforms import prepare_image
-from densepred.errors import ConfigError, DensepredError
 from densepred.models.execution import apply_memory_format, compile_for_training
-from densepred.schema import Config, assemble_config
 from densepred.tasks.distill import without_distillation
 from densepred.tasks.finetune import (
     encoder_modules,
@@ -50,7 +50,7 @@ class NonFiniteLossError(DensepredError, FloatingPointError):
 class BaseTask(L.LightningModule, ABC):
     """Common wiring: config, optimizer and schedule, per-stage metrics, non-finite loss guard.
 
-    Subclasses set the class attributes below; :data:`densepred.task_registry.TASKS` maps
+    Subclasses set the class attributes below; :data:`densepred.app.tasks.TASKS` maps
     ``task.name`` to the class.
 
     Args:

@@ -11,8 +11,8 @@ from pydantic import Field
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
+from densepred.core.fileio import append_jsonl
 from densepred.data.classification import ClassificationDataConfig, ClassificationDataModule
-from densepred.fileio import append_jsonl
 from densepred.metrics.classification import classification_metrics
 from densepred.models.classifier import ClassifierConfig, build_classifier
 from densepred.tasks.base import BaseTask

@@ -21,10 +21,10 @@ import torch.nn.functional as F
 from pydantic import Field, field_validator
 from torch import Tensor, nn
 
-from densepred.checkpoint import check_finite_weights, read_checkpoint
-from densepred.errors import ConfigError, WeightsError
+from densepred.core.errors import ConfigError, WeightsError
+from densepred.core.schema import Config, StrictModel
 from densepred.losses.distill import DISTILL_LOSSES, FeatureDistillation
-from densepred.schema import Config, StrictModel
+from densepred.tasks.checkpoint import check_finite_weights, read_checkpoint
 
 ADAPTER_KEY = "distiller_state"
 """Checkpoint entry holding the feature adapters, outside ``state_dict``."""

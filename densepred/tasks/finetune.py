@@ -13,8 +13,8 @@ from collections.abc import Callable
 from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 
-from densepred.benchmark import count_parameters
-from densepred.errors import ConfigError
+from densepred.core.benchmark import count_parameters
+from densepred.core.errors import ConfigError
 from densepred.models.dense import DenseModel
 from densepred.models.gan.model import GANModel
 from densepred.models.smp_models import SmpModel

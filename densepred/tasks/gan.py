@@ -21,6 +21,8 @@ from pydantic import Field, field_validator
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
+from densepred.core.errors import ConfigError, DensepredError
+from densepred.core.schema import Config
 from densepred.data.io import write_depth, write_image
 from densepred.data.paired import (
     PairedDataConfig,
@@ -30,12 +32,10 @@ from densepred.data.paired import (
     resize,
     unit_to_depth,
 )
-from densepred.errors import ConfigError, DensepredError
 from densepred.losses.gan import GAN_LOSSES, GANLoss, reconstruction_loss
 from densepred.metrics.depth import DepthMetrics
 from densepred.metrics.image import image_metrics, to_unit
 from densepred.models.gan import GANModelConfig, build_gan_model
-from densepred.schema import Config
 from densepred.tasks.base import BaseTask
 from densepred.tasks.finetune import encoder_parameters
 from densepred.tasks.native import at_target_size

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from densepred.core.schema import Config
 from densepred.data.transforms import IMAGENET_MEAN, IMAGENET_STD, NormalizeConfig
 from densepred.encoders.normalization import pretrained_normalization
-from densepred.schema import Config
 
 
 def fill_normalization(config: Config) -> None:

@@ -16,8 +16,8 @@ from pydantic import Field
 from timm.optim import create_optimizer_v2
 from torch import nn
 
-from densepred.errors import ConfigError
-from densepred.schema import StrictModel
+from densepred.core.errors import ConfigError
+from densepred.core.schema import StrictModel
 
 TIMM_OPTIMIZERS: dict[str, str] = {"adamw": "adamw", "adam": "adam", "sgd": "momentum"}
 """``task.optimizer.name`` -> timm optimizer name (timm's ``sgd`` is Nesterov; ``momentum`` is plain SGD)."""

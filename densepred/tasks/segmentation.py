@@ -19,19 +19,20 @@ from segmentation_models_pytorch.losses import BINARY_MODE
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
+from densepred.core.errors import ConfigError
+from densepred.core.schema import Config
 from densepred.data.io import write_mask
 from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
-from densepred.errors import ConfigError
 from densepred.losses.segmentation import SEG_LOSSES, SegmentationLoss
 from densepred.metrics.segmentation import segmentation_metrics
 from densepred.models.config import DenseModelConfig, build_dense_model
-from densepred.schema import Config
 from densepred.tasks.base import BaseTask
 from densepred.tasks.distill import DistillationMixin, LogitDistillConfig
 from densepred.tasks.native import at_target_size, targets_at, weighted_mean
 from densepred.tasks.task_config import LossTaskConfig
 from densepred.viz.depth import save_png
-from densepred.viz.segmentation import colorize_mask, overlay_mask, segmentation_sample_grid
+from densepred.data.palette import colorize_mask
+from densepred.viz.segmentation import overlay_mask, segmentation_sample_grid
 
 
 class SegmentationTaskConfig(LossTaskConfig):

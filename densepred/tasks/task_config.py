@@ -10,9 +10,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from densepred.core.registry import Registry
+from densepred.core.schema import StrictModel
 from densepred.losses.weighted import check_loss_args, check_loss_names
-from densepred.registry import Registry
-from densepred.schema import StrictModel
 from densepred.tasks.optim import OptimizerConfig, SchedulerConfig
 
 

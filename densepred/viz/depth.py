@@ -12,7 +12,7 @@ import torch
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from torch import Tensor
 
-from densepred.fileio import atomic_path
+from densepred.core.fileio import atomic_path
 from densepred.viz.grid import HEADER_HEIGHT, cell_zoom, put_label
 
 DEPTH_CMAP = "plasma_r"  # near = bright yellow, far = dark blue; never black, so invalid stands out

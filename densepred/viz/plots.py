@@ -9,7 +9,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from densepred.fileio import atomic_path
+from densepred.core.fileio import atomic_path
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:

@@ -16,8 +16,8 @@ import yaml
 from densepred.ablation.ray_runner import RayRunner, stopped_record
 from densepred.ablation.runner import pending_trials, run_sweep
 from densepred.ablation.sweep import BenchmarkSettings, expand_grid, load_sweep
-from densepred.errors import ConfigError
-from densepred.fileio import read_jsonl
+from densepred.core.errors import ConfigError
+from densepred.core.fileio import read_jsonl
 
 # Later trials learn less per epoch: with trials run one at a time, ASHA sees a worse value
 # at the first rung than the one before it and stops it.

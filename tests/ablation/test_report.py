@@ -17,7 +17,7 @@ from densepred.ablation.report import (
 )
 from densepred.ablation.score import ScoreSettings
 from densepred.ablation.sweep import Sweep, SweepConfig, Trial
-from densepred.fileio import append_jsonl
+from densepred.core.fileio import append_jsonl
 
 
 def _trial(name: str) -> Trial:

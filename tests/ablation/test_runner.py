@@ -24,8 +24,8 @@ from densepred.ablation.runner import (
     visible_gpus,
 )
 from densepred.ablation.sweep import Trial, expand_grid, load_sweep
-from densepred.fileio import read_jsonl
-from densepred.train import run_training
+from densepred.app.train import run_training
+from densepred.core.fileio import read_jsonl
 
 MAI_AND_STANDARD = ("mai_si_rmse", "mai_rmse", "mai_log10", "mai_rel", "abs_rel", "delta1")
 

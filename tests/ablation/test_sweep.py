@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from densepred.ablation.sweep import expand_grid, load_sweep
-from densepred.errors import ConfigError
+from densepred.core.errors import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 DEFAULT_ENCODERS = [

@@ -8,7 +8,7 @@ import pytest
 
 from densepred.ablation.sweep import BenchmarkSettings, Trial
 from densepred.ablation.trial import run_trial
-from densepred.config import apply_overrides, read_yaml
+from densepred.app.config import apply_overrides, read_yaml
 from densepred.tasks.depth import DepthTaskConfig
 
 MAIN = Path(__file__).resolve().parents[2] / "configs" / "depth_mbv3_unet.yaml"

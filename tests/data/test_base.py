@@ -10,7 +10,8 @@ import lightning as L
 import pytest
 import yaml
 
-from densepred.config import apply_overrides, config_from_dict
+from densepred.app.config import apply_overrides, config_from_dict
+from densepred.core.errors import ConfigError, DataError
 from densepred.data.depth import DepthDataConfig, DepthDataModule, folder_reader, synthetic_reader
 from densepred.data.layout import read_samples, validate_reader_args
 from densepred.data.synthetic import (
@@ -20,7 +21,6 @@ from densepred.data.synthetic import (
     DEFAULT_SEED,
     DEFAULT_SIZE,
 )
-from densepred.errors import ConfigError, DataError
 
 
 @pytest.mark.parametrize("task", ["depth", "segmentation", "classification", "gan"])

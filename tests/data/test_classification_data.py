@@ -10,7 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from densepred.config import config_from_dict
+from densepred.app.config import config_from_dict
+from densepred.core.errors import ConfigError, DataError
 from densepred.data.classification import (
     ClassificationDataConfig,
     ClassificationDataModule,
@@ -20,7 +21,6 @@ from densepred.data.classification import (
 from densepred.data.layout import Sample, read_samples, spread
 from densepred.data.synthetic import LABEL_CLASSES, ensure_synthetic
 from densepred.data.transforms import build_dense_transform
-from densepred.errors import ConfigError, DataError
 
 RNG = np.random.default_rng(0)
 SYNTH_ARGS = {"num_train": 3, "num_val": 3, "size": [32, 40], "seed": 0}

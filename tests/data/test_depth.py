@@ -10,12 +10,12 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from densepred.config import config_from_dict
+from densepred.app.config import config_from_dict
+from densepred.core.errors import ConfigError, DataError
 from densepred.data.depth import DepthDataConfig, DepthDataModule, DepthDataset
 from densepred.data.io import read_depth, write_depth
 from densepred.data.layout import Sample, check_targets, missing_targets, read_samples
 from densepred.data.transforms import build_dense_transform
-from densepred.errors import ConfigError, DataError
 
 
 def load_depth_samples(

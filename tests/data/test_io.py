@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from densepred.core.errors import DataError
 from densepred.data.io import (
     read_depth,
     read_image,
@@ -17,7 +18,6 @@ from densepred.data.io import (
     write_image,
     write_mask,
 )
-from densepred.errors import DataError
 
 RNG = np.random.default_rng(0)
 

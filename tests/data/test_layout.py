@@ -195,7 +195,7 @@ def test_registering_a_target_twice_fails() -> None:
 
 
 def test_image_extensions_are_shared_with_predict() -> None:
-    from densepred import inference
+    from densepred.app import inference
 
     assert inference.IMAGE_EXTS is IMAGE_EXTS
     assert all(ext == ext.lower() and ext.startswith(".") for ext in IMAGE_EXTS)

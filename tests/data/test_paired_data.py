@@ -9,6 +9,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from densepred.core.errors import DataError
 from densepred.data.io import write_depth, write_image, write_mask
 from densepred.data.paired import (
     PairedDataConfig,
@@ -18,7 +19,6 @@ from densepred.data.paired import (
     pair_files,
     unit_to_depth,
 )
-from densepred.errors import DataError
 
 TINY_SYNTHETIC = {"num_train": 4, "num_val": 2, "size": [32, 48], "seed": 0}
 

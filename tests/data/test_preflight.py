@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
+from densepred.core.errors import DataError
 from densepred.data.depth import QUICK_DEPTH_FILES, DepthDataConfig, DepthDataModule
 from densepred.data.io import write_depth, write_image, write_mask
 from densepred.data.preflight import MAX_LISTED
 from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
-from densepred.errors import DataError
 
 
 def _depth_module(root: Path, **keys: object) -> DepthDataModule:

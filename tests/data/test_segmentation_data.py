@@ -9,7 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from densepred.config import config_from_dict
+from densepred.app.config import config_from_dict
+from densepred.core.errors import ConfigError, DataError
 from densepred.data.io import write_image, write_mask
 from densepred.data.layout import Sample, check_targets, read_samples
 from densepred.data.segmentation import (
@@ -22,7 +23,6 @@ from densepred.data.segmentation import (
 )
 from densepred.data.synthetic import MASK_CLASSES
 from densepred.data.transforms import build_dense_transform
-from densepred.errors import ConfigError, DataError
 
 RNG = np.random.default_rng(0)
 SIZE = (24, 32)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from densepred.core.errors import ConfigError, DataError
 from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.synthetic import (
     DEFAULT_OBJECT_DISTANCE,
@@ -22,7 +23,6 @@ from densepred.data.synthetic import (
     ensure_synthetic,
     render_sample,
 )
-from densepred.errors import ConfigError, DataError
 
 SIZE = (48, 64)
 

@@ -18,12 +18,12 @@ import cv2
 import numpy as np
 import pytest
 
+from densepred.core.errors import ConfigError
 from densepred.data.io import read_depth, read_image
 from densepred.data.synthetic import MAX_DEPTH, ensure_synthetic, render_sample
 from densepred.data.synthetic.dataset import parse_realism
 from densepred.data.synthetic.realism import Realism
 from densepred.data.synthetic.renderer import MIN_DEPTH
-from densepred.errors import ConfigError
 
 SIZE = (48, 64)
 MAX_SPEARMAN, MAX_R2 = 0.35, 0.15

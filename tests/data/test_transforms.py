@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
+from densepred.core.errors import ConfigError
 from densepred.data.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     build_dense_transform,
     prepare_image,
 )
-from densepred.errors import ConfigError
 
 RNG = np.random.default_rng(0)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
+from densepred.core.errors import ConfigError
 from densepred.decoders import AsppDecoder
 from densepred.decoders.aspp import scale_rates
-from densepred.errors import ConfigError
 
 CHANNELS = [8, 12, 16, 24, 40]
 REDUCTIONS = {32: [2, 4, 8, 16, 32], 16: [2, 4, 8, 16, 16], 8: [2, 4, 8, 8, 8]}

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from densepred.core.errors import ConfigError
 from densepred.decoders.blocks import (
     Upsample,
     check_features,
@@ -14,7 +15,6 @@ from densepred.decoders.blocks import (
     init_weights,
     skip_plan,
 )
-from densepred.errors import ConfigError
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from densepred.core.errors import ConfigError
 from densepred.decoders import DECODERS
-from densepred.errors import ConfigError
 
 CHANNELS = [8, 12, 16, 24, 40]
 REDUCTIONS = {  # plain, and dilated encoders at output stride 16 and 8

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
+from densepred.core.errors import ConfigError
 from densepred.decoders import FastDepthDecoder
-from densepred.errors import ConfigError
 
 CHANNELS = [8, 12, 16, 24, 40]
 REDUCTIONS = [2, 4, 8, 16, 32]

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
+from densepred.core.errors import ConfigError
 from densepred.decoders import UnetDecoder
-from densepred.errors import ConfigError
 
 CHANNELS = [8, 12, 16, 24, 40]
 SMALL = (32, 24, 16, 8, 8)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import timm
 
+from densepred.core.errors import ConfigError
 from densepred.encoders import ENCODER_ALIASES, list_encoders, resolve_encoder_name
-from densepred.errors import ConfigError
 
 
 def test_list_encoders_is_sorted_and_complete() -> None:

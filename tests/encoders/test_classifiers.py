@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from densepred.benchmark import count_macs, count_parameters
+from densepred.core.benchmark import count_macs, count_parameters
 from densepred.encoders import create_encoder, list_encoders
 from densepred.encoders.aliases import family_representatives
 

@@ -8,9 +8,9 @@ import pytest
 import timm
 import torch
 
+from densepred.core.errors import WeightsError
 from densepred.encoders import create_encoder
 from densepred.encoders.convert import convert_file, convert_in_order
-from densepred.errors import WeightsError
 
 NAME = "mobilenetv3_small_050"
 

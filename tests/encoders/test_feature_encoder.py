@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
+from densepred.core.errors import ConfigError
 from densepred.encoders import ENCODER_ALIASES, Encoder, create_encoder, list_encoders
 from densepred.encoders.aliases import encoder_family, family_representatives
-from densepred.errors import ConfigError
 
 
 def test_families_group_sizes() -> None:

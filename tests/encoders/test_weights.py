@@ -9,8 +9,8 @@ import safetensors.torch
 import timm
 import torch
 
+from densepred.core.errors import WeightsError
 from densepred.encoders import create_encoder
-from densepred.errors import WeightsError
 
 CASES = [("mobilenet_v3_large", "mobilenetv3_large_100"), ("resnet18", "resnet18")]
 

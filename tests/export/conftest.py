@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from densepred.config import Config, apply_overrides, config_from_dict, read_yaml
-from densepred.task_registry import TASKS
+from densepred.app.config import Config, apply_overrides, config_from_dict, read_yaml
+from densepred.app.tasks import TASKS
 from densepred.tasks import BaseTask
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

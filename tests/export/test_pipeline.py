@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from densepred.errors import ConfigError
+from densepred.core.errors import ConfigError
 from densepred.export.pipeline import ExportOptions
 
 

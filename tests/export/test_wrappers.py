@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from densepred.core.errors import ConfigError
 from densepred.data.transforms import NormalizeConfig, prepare_image
-from densepred.errors import ConfigError
 from densepred.export.wrappers import (
     DEPTH_UNITS,
     MAI_INPUT_SIZE,

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torchmetrics.functional.image import structural_similarity_index_measure
 
-from densepred.errors import ConfigError
+from densepred.core.errors import ConfigError
 from densepred.losses.depth import DEPTH_LOSSES, DepthLoss
 
 ALL_LOSSES = DEPTH_LOSSES.names()

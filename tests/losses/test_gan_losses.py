@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from densepred.errors import ConfigError
+from densepred.core.errors import ConfigError
 from densepred.losses.gan import GAN_LOSSES, GANLoss
 
 

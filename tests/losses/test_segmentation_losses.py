@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from densepred.errors import ConfigError
+from densepred.core.errors import ConfigError
 from densepred.losses.segmentation import SEG_LOSSES, SegmentationLoss
 
 VOID = 255  # the ignore index of the void_mask fixture

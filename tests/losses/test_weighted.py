@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from densepred.errors import ConfigError
+from densepred.core.errors import ConfigError
 from densepred.losses.depth import DEPTH_LOSSES
 from densepred.losses.weighted import WeightedLoss, check_loss_args, check_loss_names
 

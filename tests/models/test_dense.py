@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from densepred.core.errors import ConfigError
 from densepred.decoders import DECODERS
-from densepred.errors import ConfigError
 from densepred.models import DenseModel
 
 ENCODERS = ["mobilenet_v3_large", "resnet18", "efficientnet_b0", "mobilenet_v1", "mixnet_s"]

@@ -10,10 +10,10 @@ import pytest
 import torch
 from torch import nn
 
-from densepred.config import load_config
+from densepred.app.config import load_config
+from densepred.app.tasks import TASKS
+from densepred.app.train import run_training
 from densepred.models.execution import ExecutionConfig, compile_for_training
-from densepred.task_registry import TASKS
-from densepred.train import run_training
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 MAIN = CONFIGS / "depth_mbv3_unet.yaml"

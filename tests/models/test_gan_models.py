@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from densepred.errors import ConfigError
+from densepred.core.errors import ConfigError
 from densepred.models.gan import (
     DISCRIMINATORS,
     DCGANGenerator,

@@ -8,8 +8,8 @@ import pytest
 import timm
 import torch
 
-from densepred.config import config_from_dict
-from densepred.errors import ConfigError
+from densepred.app.config import config_from_dict
+from densepred.core.errors import ConfigError
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.models.smp_models import SMP_ARCHITECTURES, SmpModel, create_smp_model
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from densepred.checkpoint import read_checkpoint
-from densepred.config import load_config
+from densepred.app.config import load_config
+from densepred.app.train import run_training
 from densepred.data.io import write_image, write_mask
 from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
-from densepred.train import run_training
+from densepred.tasks.checkpoint import read_checkpoint
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

@@ -10,9 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
+from densepred.app.config import load_config
+from densepred.app.inference import load_task
 from densepred.cli import evaluate_main, predict_main, train_main
-from densepred.config import load_config
-from densepred.inference import load_task
 from densepred.tasks.classification import ClassificationTask
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "cls_mbv2.yaml"

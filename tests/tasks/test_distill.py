@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import torch
 
+from densepred.app.config import config_from_dict, load_config
+from densepred.app.inference import load_task
+from densepred.app.tasks import TASKS
 from densepred.cli import evaluate_main, predict_main, train_main
-from densepred.config import config_from_dict, load_config
+from densepred.core.errors import ConfigError, WeightsError
 from densepred.data.io import write_image
-from densepred.errors import ConfigError, WeightsError
-from densepred.inference import load_task
-from densepred.task_registry import TASKS
 from densepred.tasks.depth import DepthTask
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

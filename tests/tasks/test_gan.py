@@ -14,10 +14,10 @@ import pytest
 import torch
 from torch import nn
 
+from densepred.app.config import load_config
 from densepred.cli import predict_main, train_main
-from densepred.config import load_config
+from densepred.core.errors import ConfigError
 from densepred.data.paired import PairedDataModule
-from densepred.errors import ConfigError
 from densepred.tasks.gan import GANTask
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

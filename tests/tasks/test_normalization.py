@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from densepred.checkpoint import read_checkpoint
-from densepred.config import load_config
-from densepred.inference import evaluation_config, load_task
-from densepred.task_registry import TASKS
-from densepred.train import run_training
+from densepred.app.config import load_config
+from densepred.app.inference import evaluation_config, load_task
+from densepred.app.tasks import TASKS
+from densepred.app.train import run_training
+from densepred.tasks.checkpoint import read_checkpoint
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TF_ENCODER = "tf_mobilenetv3_small_minimal_100"  # timm's pretrained config: mean = std = 0.5

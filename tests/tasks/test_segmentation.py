@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 
+from densepred.app.config import config_from_dict
+from densepred.app.inference import load_task
 from densepred.cli import evaluate_main, predict_main, train_main
-from densepred.config import config_from_dict
+from densepred.core.errors import ConfigError
 from densepred.data import MASK_CLASSES
 from densepred.data.io import write_image, write_mask
-from densepred.errors import ConfigError
-from densepred.inference import load_task
 from densepred.tasks.segmentation import SegmentationTask
-from densepred.viz.segmentation import colorize_mask
+from densepred.data.palette import colorize_mask
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 CLASSES = ["a", "b", "c"]

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import torch
 
-from densepred.checkpoint import read_checkpoint
+from densepred.app.config import load_config
+from densepred.app.inference import load_task
+from densepred.app.train import run_training
 from densepred.cli import evaluate_main, predict_main, train_main
-from densepred.config import load_config
-from densepred.inference import load_task
 from densepred.tasks import NonFiniteLossError
-from densepred.train import run_training
+from densepred.tasks.checkpoint import read_checkpoint
 
 MAIN = Path(__file__).resolve().parents[2] / "configs" / "depth_mbv3_unet.yaml"
 

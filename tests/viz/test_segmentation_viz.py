@@ -6,13 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from densepred.viz.segmentation import (
-    VOID_COLOR,
-    class_palette,
-    colorize_mask,
-    overlay_mask,
-    segmentation_sample_grid,
-)
+from densepred.data.palette import VOID_COLOR, class_palette, colorize_mask
+from densepred.viz.segmentation import overlay_mask, segmentation_sample_grid
 
 
 def test_palette_is_pascal_voc() -> None:

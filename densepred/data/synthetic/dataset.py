@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 import numpy as np
 from tqdm import tqdm
 
+from densepred.core.errors import ConfigError, DataError
+from densepred.core.fileio import atomic_write_json
 from densepred.data.io import write_depth, write_image, write_mask
 from densepred.data.synthetic.realism import ALL_CUES, Realism
 from densepred.data.synthetic.renderer import MAX_DEPTH, MIN_DEPTH, View, render
@@ -34,8 +36,6 @@ from densepred.data.synthetic.scene import (
     MASK_CLASSES,
     sample_scene,
 )
-from densepred.errors import ConfigError, DataError
-from densepred.fileio import atomic_write_json
 
 GENERATOR_VERSION = 4
 """Bumped whenever the renderer's output changes; part of the folder name, so old sets are not reused."""

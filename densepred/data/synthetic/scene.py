@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from densepred.core.errors import ConfigError
 from densepred.data.synthetic.furniture import TextureFn, on_top, place_furniture
 from densepred.data.synthetic.materials import Texture, sample_material, v3_texture
 from densepred.data.synthetic.realism import ALL_CUES, Realism
 from densepred.data.synthetic.sensor import Sensor, sample_sensor
-from densepred.errors import ConfigError
 
 MASK_CLASSES = ("floor", "wall", "ceiling", "box", "sphere", "cylinder", "furniture")
 """Per-pixel class ids of the synthetic masks (index = id)."""

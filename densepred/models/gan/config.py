@@ -8,12 +8,12 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from torch import nn
 
-from densepred.errors import ConfigError
+from densepred.core.errors import ConfigError
+from densepred.core.registry import check_kwargs
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.models.gan.discriminators import build_discriminator, check_discriminator_name
 from densepred.models.gan.generators import DCGANGenerator
 from densepred.models.gan.model import GANModel
-from densepred.registry import check_kwargs
 
 
 class GANModelConfig(DenseModelConfig):

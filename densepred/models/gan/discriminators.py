@@ -15,10 +15,10 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from densepred.core.errors import ConfigError, unknown_name_message
+from densepred.core.registry import Registry, check_kwargs
 from densepred.encoders import create_encoder, resolve_encoder_name
-from densepred.errors import ConfigError, unknown_name_message
 from densepred.models.gan.layers import add_spectral_norm, conv_block, dcgan_init, dcgan_map_size
-from densepred.registry import Registry, check_kwargs
 
 DISCRIMINATORS: Registry = Registry("discriminator")
 

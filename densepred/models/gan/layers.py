@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from densepred.errors import ConfigError, unknown_name_message
+from densepred.core.errors import ConfigError, unknown_name_message
 
 NORMS: dict[str, Callable[[int], nn.Module]] = {
     "batch": nn.BatchNorm2d,

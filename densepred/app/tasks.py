@@ -1,7 +1,7 @@
 """Task-name dispatch: ``task.name`` -> the task class that owns its config sections.
 
 This module sits above :mod:`densepred.tasks` (it imports every task to register it) and below
-:mod:`densepred.config`, so tasks never import the config loader. A task class carries its
+:mod:`densepred.app.config`, so tasks never import the config loader. A task class carries its
 section schemas and data module as class attributes (see :class:`densepred.tasks.base.BaseTask`).
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from densepred.registry import Registry
-from densepred.schema import Config
+from densepred.core.registry import Registry
+from densepred.core.schema import Config
 from densepred.tasks.base import BaseTask
 from densepred.tasks.classification import ClassificationTask
 from densepred.tasks.depth import DepthTask

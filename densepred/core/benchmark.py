@@ -21,8 +21,6 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from densepred.encoders import create_encoder
-
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameter elements (shared parameters counted once).
@@ -153,40 +151,6 @@ def benchmark_module(
         "macs_g": count_macs(model, input_size) / 1e9,
         **measure_latency(model, input_size, warmup=warmup, repeats=repeats, threads=threads),
     }
-
-
-def benchmark_encoders(
-    names: Sequence[str],
-    size: Sequence[int],
-    include_top: bool = False,
-    in_channels: int = 3,
-    warmup: int = 3,
-    repeats: int = 10,
-    threads: int | None = None,
-) -> list[dict[str, Any]]:
-    """:func:`benchmark_module` rows for encoders built by ``create_encoder`` (random weights).
-
-    Args:
-        names: Friendly or timm encoder names.
-        size: Input ``(height, width)``.
-        include_top: Measure the classifiers instead of the feature encoders.
-        in_channels: Input channels.
-        warmup: Untimed runs before timing.
-        repeats: Timed runs.
-        threads: CPU threads for the timing (``None``: current setting).
-    """
-    return [
-        benchmark_module(
-            name,
-            create_encoder(name, include_top=include_top, in_channels=in_channels),
-            size,
-            in_channels=in_channels,
-            warmup=warmup,
-            repeats=repeats,
-            threads=threads,
-        )
-        for name in names
-    ]
 
 
 def _columns(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None) -> list[str]:

@@ -20,24 +20,24 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 
-from densepred.checkpoint import (
-    FiniteModelCheckpoint,
-    SafeCheckpointIO,
-    check_resumable,
-    kept_checkpoint_note,
-    read_checkpoint,
-)
-from densepred.config import Config
-from densepred.errors import ConfigError, DataError
-from densepred.fileio import (
+from densepred.app.config import Config
+from densepred.app.tasks import TASKS
+from densepred.core.errors import ConfigError, DataError
+from densepred.core.fileio import (
     atomic_write_json,
     atomic_write_text,
     claim_folder,
     ensure_folder,
     output_errors,
 )
-from densepred.task_registry import TASKS
 from densepred.tasks import BaseTask, NonFiniteLossError
+from densepred.tasks.checkpoint import (
+    FiniteModelCheckpoint,
+    SafeCheckpointIO,
+    check_resumable,
+    kept_checkpoint_note,
+    read_checkpoint,
+)
 from densepred.tasks.finetune import parameter_counts
 
 RUN_DIR_ENV = "DENSEPRED_RUN_DIR"

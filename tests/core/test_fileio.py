@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from densepred.errors import OutputError
-from densepred.fileio import (
+from densepred.core.errors import OutputError
+from densepred.core.fileio import (
     FILE_MODE,
     append_jsonl,
     atomic_path,

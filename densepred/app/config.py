@@ -1,7 +1,7 @@
 """One YAML file drives train, evaluate, predict and ablate.
 
 A config has the sections ``model``, ``data``, ``task`` and ``trainer`` plus a few run settings.
-``task.name`` selects a task class in :data:`densepred.task_registry.TASKS`; the class owns the
+``task.name`` selects a task class in :data:`densepred.app.tasks.TASKS`; the class owns the
 pydantic models that validate ``model``, ``data`` and ``task`` and the rules that join sections
 (:meth:`densepred.tasks.base.BaseTask.config_from_dict`), so every section is checked on load: an
 unknown key, a wrong type or an unknown encoder/decoder fails at once with a message that names
@@ -21,9 +21,9 @@ import lightning
 import yaml
 from pydantic import BaseModel, ConfigDict, create_model
 
-from densepred.errors import ConfigError
-from densepred.schema import RUN_KEYS, SECTIONS, Config, check_top_level, validate_section
-from densepred.task_registry import TASKS
+from densepred.app.tasks import TASKS
+from densepred.core.errors import ConfigError
+from densepred.core.schema import RUN_KEYS, SECTIONS, Config, check_top_level, validate_section
 
 __all__ = ["RUN_KEYS", "SECTIONS", "Config", "config_from_dict", "load_config", "apply_overrides"]
 

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from densepred.errors import ConfigError, unknown_name_message
-from densepred.registry import Registry
+from densepred.core.errors import ConfigError, unknown_name_message
+from densepred.core.registry import Registry
 
 HEADS: Registry = Registry("head")
 

@@ -17,14 +17,14 @@ import torch
 import yaml
 from lightning.pytorch.callbacks import Callback
 
-from densepred.checkpoint import NonFiniteWeightsError, non_finite_tensors, read_checkpoint
-from densepred.config import Config, config_from_dict, load_config
-from densepred.errors import ConfigError, DataError, OutputError, WeightsError
-from densepred.task_registry import TASKS
+from densepred.app.config import Config, config_from_dict, load_config
+from densepred.app.tasks import TASKS
+from densepred.app.train import choose_run_dir, run_training
+from densepred.core.errors import ConfigError, DataError, OutputError, WeightsError
 from densepred.tasks import NonFiniteLossError
-from densepred.train import choose_run_dir, run_training
+from densepred.tasks.checkpoint import NonFiniteWeightsError, non_finite_tensors, read_checkpoint
 
-MAIN = Path(__file__).resolve().parents[1] / "configs" / "depth_mbv3_unet.yaml"
+MAIN = Path(__file__).resolve().parents[2] / "configs" / "depth_mbv3_unet.yaml"
 
 
 def tiny_config(tmp_path: Path, make_tiny: Callable[..., list[str]], *extra: str) -> Config:

@@ -1,8 +1,8 @@
 """Schema helpers: the strict pydantic base, readable validation errors and the typed run config.
 
-A leaf module: it imports nothing from the rest of the package except :mod:`densepred.errors`,
+A leaf module: it imports nothing from the rest of the package except :mod:`densepred.core.errors`,
 so every layer (data, models, losses, tasks, config) can define its sections on it, and a task
-can type and assemble its own :class:`Config` without importing :mod:`densepred.config`.
+can type and assemble its own :class:`Config` without importing :mod:`densepred.app.config`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from densepred.errors import ConfigError, unknown_name_message
+from densepred.core.errors import ConfigError, unknown_name_message
 
 
 class StrictModel(BaseModel):
@@ -134,7 +134,7 @@ def assemble_config(
 ) -> Config:
     """Validate the ``model``, ``data`` and ``task`` sections and the run keys of one task.
 
-    The ``trainer`` section is copied as it is; :func:`densepred.config.config_from_dict` checks it.
+    The ``trainer`` section is copied as it is; :func:`densepred.app.config.config_from_dict` checks it.
 
     Args:
         raw: Mapping with the sections and run keys; ``task.name`` names the task.

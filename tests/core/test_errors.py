@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from densepred.errors import DataError, user_message
+from densepred.core.errors import DataError, user_message
 
 
 class Broken(Dataset):

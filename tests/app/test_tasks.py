@@ -13,12 +13,12 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from densepred.config import config_from_dict, load_config
-from densepred.schema import Config
-from densepred.task_registry import TASKS
+from densepred.app.config import config_from_dict, load_config
+from densepred.app.tasks import TASKS
+from densepred.core.schema import Config
 from densepred.tasks import BaseTask
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 SHIPPED = {
     path: yaml.safe_load(path.read_text())["task"]["name"]
     for path in sorted(CONFIGS.glob("*.yaml"))

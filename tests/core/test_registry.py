@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from densepred.config import load_config
-from densepred.errors import ConfigError
-from densepred.registry import Registry, check_kwargs
-from densepred.task_registry import TASKS
+from densepred.app.config import load_config
+from densepred.app.tasks import TASKS
+from densepred.core.errors import ConfigError
+from densepred.core.registry import Registry, check_kwargs
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 INTERNAL = {
     "self",
     "callbacks",

@@ -8,8 +8,8 @@ import math
 import pytest
 import torch
 
-from densepred.errors import ConfigError
-from densepred.heads import DEPTH_ACTIVATIONS, HEADS
+from densepred.core.errors import ConfigError
+from densepred.decoders.heads import DEPTH_ACTIVATIONS, HEADS
 
 
 @pytest.mark.parametrize("name", HEADS.names())

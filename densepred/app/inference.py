@@ -12,14 +12,14 @@ import lightning as L
 import torch
 from tqdm import tqdm
 
-from densepred.checkpoint import check_finite_weights, read_checkpoint
-from densepred.config import Config
+from densepred.app.config import Config
+from densepred.app.tasks import TASKS
+from densepred.core.errors import ConfigError, DataError, DensepredError
+from densepred.core.fileio import atomic_write_json, ensure_folder, output_errors
 from densepred.data.io import read_image
 from densepred.data.layout import IMAGE_EXTS
-from densepred.errors import ConfigError, DataError, DensepredError
-from densepred.fileio import atomic_write_json, ensure_folder, output_errors
-from densepred.task_registry import TASKS
 from densepred.tasks import BaseTask
+from densepred.tasks.checkpoint import check_finite_weights, read_checkpoint
 
 
 def load_task(path: str | Path, device: str | torch.device = "cpu") -> BaseTask:

@@ -11,8 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from densepred.benchmark import (
-    benchmark_encoders,
+from densepred.core.benchmark import (
     benchmark_module,
     count_macs,
     count_parameters,
@@ -20,9 +19,10 @@ from densepred.benchmark import (
     markdown_table,
     measure_latency,
 )
+from densepred.encoders.benchmark import benchmark_encoders
 from densepred.export.wrappers import MAI_RESIZES
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "benchmark.py"
+TOOL = Path(__file__).resolve().parents[2] / "tools" / "benchmark.py"
 
 
 def test_count_parameters_of_a_conv() -> None:
@@ -124,7 +124,7 @@ def test_cli_prints_and_writes_tables(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_cli_compares_config_models_in_one_table(capsys: pytest.CaptureFixture[str]) -> None:
     """The default depth model, an smp.Unet variant of it and their encoder alone, one row each."""
     main = runpy.run_path(str(TOOL))["main"]
-    config = str(Path(__file__).resolve().parents[1] / "configs" / "depth_mbv3_unet.yaml")
+    config = str(Path(__file__).resolve().parents[2] / "configs" / "depth_mbv3_unet.yaml")
     small = ["model.encoder=mobilenet_v3_small"]
     args = ["--size", "64", "64", "--threads", "1", "--warmup", "0", "--repeats", "1"]
     smp_args = ["model.decoder=smp.Unet", "model.decoder_args={}"]
@@ -150,7 +150,7 @@ def test_cli_times_the_mai_contract_in_each_runtime_and_thread_count(
     pytest.importorskip("onnxruntime", reason='needs the export extra: pip install -e ".[export]"')
     pytest.importorskip("onnxscript", reason='needs the export extra: pip install -e ".[export]"')
     main = runpy.run_path(str(TOOL))["main"]
-    config = str(Path(__file__).resolve().parents[1] / "configs" / "depth_mbv3_unet.yaml")
+    config = str(Path(__file__).resolve().parents[2] / "configs" / "depth_mbv3_unet.yaml")
     args = [
         "--size",
         "96",

@@ -22,9 +22,9 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_warn
 
+from densepred.core.errors import DensepredError, WeightsError
+from densepred.core.fileio import atomic_write_bytes
 from densepred.encoders.weights import state_dict_differences
-from densepred.errors import DensepredError, WeightsError
-from densepred.fileio import atomic_write_bytes
 
 
 class NonFiniteWeightsError(DensepredError, FloatingPointError):

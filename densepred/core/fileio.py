@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from densepred.errors import OutputError
+from densepred.core.errors import OutputError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

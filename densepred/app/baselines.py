@@ -18,15 +18,15 @@ from typing import Any
 
 import torch
 
+from densepred.app.tasks import TASKS
+from densepred.core.errors import DataError
+from densepred.core.registry import Registry
+from densepred.core.schema import Config
 from densepred.data.classification import label_counts
 from densepred.data.segmentation import pixel_counts
-from densepred.errors import DataError
 from densepred.metrics.classification import majority_baseline as majority_label
 from densepred.metrics.depth import DepthMetrics, depth_valid_mask
 from densepred.metrics.segmentation import majority_baseline as majority_class
-from densepred.registry import Registry
-from densepred.schema import Config
-from densepred.task_registry import TASKS
 
 BASELINES: Registry[Callable[[Config], dict[str, float]]] = Registry("baseline")
 

@@ -10,12 +10,12 @@ import pytest
 import torch
 import yaml
 
-from densepred.config import load_config
-from densepred.errors import ConfigError
-from densepred.overhead import PLAIN_STEPS, measure_overhead
-from densepred.task_registry import TASKS
+from densepred.app.config import load_config
+from densepred.app.overhead import PLAIN_STEPS, measure_overhead
+from densepred.app.tasks import TASKS
+from densepred.core.errors import ConfigError
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def _shipped_config(task: str) -> Path:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from densepred.config import apply_overrides, config_from_dict, load_config, parse_override
-from densepred.errors import ConfigError
+from densepred.app.config import apply_overrides, config_from_dict, load_config, parse_override
+from densepred.core.errors import ConfigError
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 MAIN = CONFIGS / "depth_mbv3_unet.yaml"
 RUN_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml") if "task" in yaml.safe_load(p.read_text()))
 

@@ -3,7 +3,7 @@
 Both sides train the same freshly seeded task model, with the same loss modules, optimizers and
 per-step schedules (:meth:`~densepred.tasks.base.BaseTask.build_optimizers`) and the same data
 loader. The densepred side is what ``tools/train.py`` runs: the Trainer of
-:func:`densepred.train.build_trainer` (CSV and TensorBoard loggers, checkpoint callback,
+:func:`densepred.app.train.build_trainer` (CSV and TensorBoard loggers, checkpoint callback,
 learning-rate monitor, progress bar as configured), the task's ``training_step`` with its logging,
 training metrics and non-finite checks. The plain side is the loop a PyTorch user would write,
 one function per task in :data:`PLAIN_STEPS`. Validation is off on both sides; the run stays
@@ -25,13 +25,13 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from densepred.config import Config
-from densepred.errors import ConfigError
+from densepred.app.config import Config
+from densepred.app.tasks import TASKS
+from densepred.app.train import build_trainer
+from densepred.core.errors import ConfigError
+from densepred.core.registry import Registry
 from densepred.models.execution import compile_for_training
-from densepred.registry import Registry
-from densepred.task_registry import TASKS
 from densepred.tasks.base import BaseTask
-from densepred.train import build_trainer
 
 PlainStep = Callable[[BaseTask, dict[str, Any], list[torch.optim.Optimizer]], None]
 PLAIN_STEPS: Registry[PlainStep] = Registry("plain training step")

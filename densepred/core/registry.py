@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
-from densepred.errors import ConfigError, unknown_name_message
+from densepred.core.errors import ConfigError, unknown_name_message
 
 T = TypeVar("T")
 

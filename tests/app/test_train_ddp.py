@@ -14,12 +14,12 @@ import pytest
 import yaml
 from lightning.pytorch.utilities import rank_zero_only
 
-from densepred.config import load_config
-from densepred.errors import ConfigError
-from densepred.task_registry import TASKS
-from densepred.train import RUN_DIR_ENV, choose_run_dir, run_training
+from densepred.app.config import load_config
+from densepred.app.tasks import TASKS
+from densepred.app.train import RUN_DIR_ENV, choose_run_dir, run_training
+from densepred.core.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "configs" / "depth_mbv3_unet.yaml"
 # Per-image means summed in another order (2 x 2 images instead of 4): float32 rounding only.
 REL_TOL = 1e-5
@@ -106,7 +106,7 @@ def _train_cli(
 def _check_single_process_metrics(run: Path, record: dict, tmp: Path) -> None:
     """The best checkpoint evaluated by one process gives the multi-process validation metrics
     (the metrics' states are reduced over the ranks, not averaged per rank)."""
-    from densepred.inference import evaluate_checkpoint
+    from densepred.app.inference import evaluate_checkpoint
 
     config = load_config(run / "config.yaml", ["trainer.devices=1"])  # one process: no padding
     single = evaluate_checkpoint(config, record["checkpoint"], tmp / "eval.json")
@@ -126,7 +126,7 @@ def _logged_epochs(run: Path, version: int) -> set[int]:
 def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     """2 gloo processes: one run folder and one metrics.json; the best checkpoint evaluated by one
     process gives the 2-process validation metrics; --resume continues at step 4 (epoch 2)."""
-    from densepred.inference import predict_files
+    from densepred.app.inference import predict_files
 
     done = _train_cli(tmp_path, 2, "trainer.max_epochs=2")
     runs = list((tmp_path / "runs").iterdir())
@@ -158,7 +158,7 @@ RUN_CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml") if "ablation" 
 def test_ddp_strategy_fits_the_task(path: Path, tmp_path: Path, make_tiny) -> None:
     """``trainer.strategy: ddp`` works for every task: GAN mode (a network idle in each
     optimizer's step) gets DDP with find_unused_parameters, the others plain DDP."""
-    from densepred.train import build_trainer
+    from densepred.app.train import build_trainer
 
     overrides = [*make_tiny(tmp_path), "trainer.strategy=ddp", "trainer.devices=2"]
     config = load_config(path, overrides)

@@ -11,14 +11,14 @@ import pytest
 import torch
 import yaml
 
-from densepred.baselines import BASELINES, run_baseline
-from densepred.config import load_config
+from densepred.app.baselines import BASELINES, run_baseline
+from densepred.app.config import load_config
+from densepred.app.tasks import TASKS
 from densepred.metrics.classification import classification_metrics
 from densepred.metrics.segmentation import segmentation_metrics
-from densepred.task_registry import TASKS
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "baseline.py"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+TOOL = Path(__file__).resolve().parents[2] / "tools" / "baseline.py"
 
 
 def _val_batches(cfg):
