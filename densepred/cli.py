@@ -100,7 +100,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     from densepred.app.inference import evaluate_checkpoint
 
     config = load_config(args.config, args.overrides)
-    metrics = evaluate_checkpoint(config, args.checkpoint, args.out)
+    metrics = evaluate_checkpoint(config, args.checkpoint, args.out, config_path=args.config)
     print_metrics(metrics)
 
 
@@ -113,7 +113,8 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--out",
         default=None,
-        help="metrics JSON (default: <checkpoint>.eval.json); the sample grid goes beside it (.png)",
+        help="metrics JSON (default: <checkpoint>.eval.json; .json is added to a name without "
+        "an extension); the sample grid goes beside it (.png). Never the checkpoint or the config",
     )
     return _run(_evaluate, parser, argv)
 
@@ -121,9 +122,14 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
 def _predict(args: argparse.Namespace) -> None:
     from densepred.app.inference import generate_files, predict_files
 
-    if bool(args.images) == (args.num is not None):
+    if args.images and args.num is not None:
         raise DensepredError(
             "pass either input images/folders or --num N (generation from noise), not both."
+        )
+    if not args.images and args.num is None:
+        raise DensepredError(
+            "no inputs: pass image files or folders after the checkpoint, e.g. "
+            "'tools/predict.py CKPT photos/ --out pred' (or --num N for an unconditional GAN)."
         )
     if args.num is not None:
         written = generate_files(
@@ -137,6 +143,7 @@ def _predict(args: argparse.Namespace) -> None:
             args.out,
             device=args.device,
             on_bad=skipped.__setitem__ if args.skip_bad else None,
+            max_pixels=args.max_pixels,
         )
         if skipped:
             print(f"skipped {len(skipped)} unreadable file(s):", file=sys.stderr)
@@ -147,6 +154,8 @@ def _predict(args: argparse.Namespace) -> None:
 
 def predict_main(argv: Sequence[str] | None = None) -> int:
     """``tools/predict.py CKPT IMAGES... --out DIR`` or ``tools/predict.py CKPT --num N --out DIR``."""
+    from densepred.app.pixel_budget import DEFAULT_MAX_PIXELS  # torch-free
+
     parser = argparse.ArgumentParser(description="Predict with a checkpoint on images of any size.")
     parser.add_argument("checkpoint", help="checkpoint written by tools/train.py")
     parser.add_argument("images", nargs="*", help="image files or folders (GAN: condition files)")
@@ -160,5 +169,12 @@ def predict_main(argv: Sequence[str] | None = None) -> int:
         "--skip-bad",
         action="store_true",
         help="go on past files that cannot be read (listed at the end) instead of stopping",
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        help="refuse inputs with more pixels (H x W) than this, before any work (default "
+        f"{DEFAULT_MAX_PIXELS:,}: about 4 GB of memory at the peak)",
     )
     return _run(_predict, parser, argv)

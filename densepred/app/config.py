@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 from densepred.app.tasks import TASKS
 from densepred.core.errors import ConfigError
 from densepred.core.schema import RUN_KEYS, SECTIONS, Config, check_top_level, validate_section
+from densepred.core.yaml_loader import load_yaml
 
 __all__ = ["RUN_KEYS", "SECTIONS", "Config", "config_from_dict", "load_config", "apply_overrides"]
 
@@ -91,7 +92,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not all(parts):
         raise ConfigError(f"override '{text}': empty key part in '{key}'.")
     try:
-        return parts, yaml.safe_load(value) if value.strip() else None
+        return parts, load_yaml(value, f"override '{text}'") if value.strip() else None
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(
@@ -120,7 +121,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...])
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping, with errors that name the file."""
+    """Read a YAML mapping, with errors that name the file (a key given twice is one)."""
     path = Path(path)
     if path.is_dir():
         found = sorted(p.name for p in path.glob("*.yaml"))
@@ -129,7 +130,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file '{path}' does not exist.")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"), str(path))
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"config file '{path}' is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "

@@ -13,27 +13,29 @@ import torch
 from tqdm import tqdm
 
 from densepred.app.config import Config
+from densepred.app.pixel_budget import DEFAULT_MAX_PIXELS, check_pixel_budget
 from densepred.app.tasks import TASKS
 from densepred.core.errors import ConfigError, DataError, DensepredError
-from densepred.core.fileio import atomic_write_json, ensure_folder, output_errors
+from densepred.core.fileio import atomic_write_json, check_output, ensure_folder, output_errors
 from densepred.data.io import read_image
 from densepred.data.layout import IMAGE_EXTS
 from densepred.tasks import BaseTask
-from densepred.tasks.checkpoint import check_finite_weights, read_checkpoint
+from densepred.tasks.checkpoint import check_finite_weights, checkpoint_config, read_checkpoint
 
 
 def load_task(path: str | Path, device: str | torch.device = "cpu") -> BaseTask:
     """Rebuild the task saved in a densepred checkpoint and load its weights (eval mode).
 
+    A full checkpoint (``last.ckpt``) and a weights-only one (``best.ckpt``) both work; the
+    saved config never makes densepred open another file
+    (:func:`~densepred.tasks.checkpoint.checkpoint_config`).
+
     Raises:
-        WeightsError: The file cannot be read safely, or its weights hold NaN or infinity.
+        WeightsError: The file cannot be read safely, is not a densepred checkpoint, its config
+            names a file to load, or its weights hold NaN or infinity.
     """
     ckpt = read_checkpoint(path)
-    config = ckpt.get("hyper_parameters", {}).get("config")
-    if not isinstance(config, dict) or "state_dict" not in ckpt:
-        raise DensepredError(
-            f"'{path}' is not a densepred checkpoint (no saved config or state_dict)."
-        )
+    config = checkpoint_config(ckpt, path)
     check_finite_weights(ckpt["state_dict"], path)
     task = TASKS.get(config["task"]["name"])(config)
     task.load_state_dict(ckpt["state_dict"])
@@ -50,7 +52,10 @@ def evaluation_config(config: Config, task: BaseTask) -> Config:
 
 
 def evaluate_checkpoint(
-    config: Config, ckpt_path: str | Path, out: str | Path | None = None
+    config: Config,
+    ckpt_path: str | Path,
+    out: str | Path | None = None,
+    config_path: str | Path | None = None,
 ) -> dict[str, float]:
     """Evaluate a checkpoint on the data of ``config``; save the metrics as JSON and, for tasks
     that draw validation samples, their picture beside it (``out`` with ``.png``).
@@ -62,10 +67,21 @@ def evaluate_checkpoint(
 
     Args:
         config: Config whose ``data`` section selects the evaluation data.
-        ckpt_path: A checkpoint written by ``tools/train.py``.
-        out: JSON file for the metrics (default: ``<checkpoint>.eval.json`` beside it).
+        ckpt_path: A checkpoint written by ``tools/train.py`` (``best.ckpt`` or ``last.ckpt``).
+        out: JSON file for the metrics (default: ``<checkpoint>.eval.json`` beside it); a name
+            without an extension gets ``.json``. It must not be the checkpoint or the config.
+        config_path: The config file, which ``out`` must not replace.
+
+    Raises:
+        OutputError: ``out`` (or its ``.png``) is the checkpoint or the config, an existing
+            folder, or not a ``.json`` file; checked before any work.
     """
-    out = Path(out) if out else Path(ckpt_path).with_suffix(".eval.json")
+    out = check_output(
+        out or Path(ckpt_path).with_suffix(".eval.json"),
+        {"checkpoint": ckpt_path, "config": config_path},
+        suffix=".json",
+        companions=[lambda path: path.with_suffix(".png")],
+    )
     ensure_folder(out.parent)
     task = load_task(ckpt_path)
     if task.config.task_name != config.task_name:
@@ -143,24 +159,31 @@ def predict_files(
     out_dir: str | Path,
     device: str = "cpu",
     on_bad: Callable[[Path, DataError], None] | None = None,
+    max_pixels: int | None = None,
 ) -> list[Path]:
     """Run a checkpoint on images of any size and write the task's output files.
 
-    Inputs with the same stem get distinct output names (:func:`output_stems`).
+    Inputs with the same stem get distinct output names (:func:`output_stems`). Before the
+    checkpoint is loaded or ``out_dir`` created, ``out_dir`` is checked not to be the checkpoint
+    or an input, and every input's size against ``max_pixels``.
 
     Args:
-        ckpt_path: Checkpoint written by ``tools/train.py``.
+        ckpt_path: Checkpoint written by ``tools/train.py`` (``best.ckpt`` or ``last.ckpt``).
         inputs: Image files and/or folders.
         out_dir: Output folder.
         device: Torch device.
         on_bad: Called with the file and the error for each input that cannot be read, which
             is then skipped; ``None`` (default): such a file stops the run with a ``DataError``.
+        max_pixels: Largest input (H x W) predicted; ``None``: :data:`DEFAULT_MAX_PIXELS`.
 
     Returns:
         The distinct files written, each once.
     """
-    task = load_task(ckpt_path, device)
+    inputs = list(inputs)
     files = expand_images(inputs)
+    check_output(out_dir, {"checkpoint": ckpt_path, "input": [*inputs, *files]}, folder=True)
+    check_pixel_budget(files, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
+    task = load_task(ckpt_path, device)
     out_dir = ensure_folder(out_dir)
     written: dict[Path, None] = {}
     read = getattr(task, "read_input", read_image)  # tasks whose inputs are not RGB read their own
@@ -198,6 +221,7 @@ def generate_files(
         device: Torch device.
         seed: Seed of the noise.
     """
+    check_output(out_dir, {"checkpoint": ckpt_path}, folder=True)
     task = load_task(ckpt_path, device)
     if not hasattr(task, "sample_arrays"):
         raise DensepredError(

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import lightning as L
 import torch
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from torch.utils.data import DataLoader, Dataset
 
 from densepred.core.errors import DataError
@@ -34,6 +34,18 @@ from densepred.data.preflight import preflight_check
 from densepred.data.transforms import AugmentConfig, NormalizeConfig
 
 CheckMode = Literal["full", "quick", "off"]
+
+
+def _positive_size(size: tuple[int, int]) -> tuple[int, int]:
+    if min(size) < 1:
+        raise ValueError(
+            "not an image size: give [H, W] in pixels, both at least 1 (e.g. [128, 160])"
+        )
+    return size
+
+
+ImageSize = Annotated[tuple[int, int], AfterValidator(_positive_size)]
+"""``data.image_size``: ``[H, W]`` of the network input, both at least 1 (``[0, -4]`` fails at load)."""
 
 
 class DataConfig(StrictModel):
@@ -137,7 +149,7 @@ class DenseDataConfig(ImageDataConfig):
             evaluations do), or ``input`` at ``image_size``, the target resized (nearest).
     """
 
-    image_size: tuple[int, int] | None = (128, 160)
+    image_size: ImageSize | None = (128, 160)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     eval_size: Literal["native", "input"] = "native"
 

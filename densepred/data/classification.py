@@ -19,7 +19,7 @@ from pydantic import Field, field_validator, model_validator
 from torch.utils.data import Dataset
 
 from densepred.core.errors import DataError
-from densepred.data.base import BaseDataModule, ImageDataConfig
+from densepred.data.base import BaseDataModule, ImageDataConfig, ImageSize
 from densepred.data.io import read_image
 from densepred.data.layout import (
     IMAGE_EXTS,
@@ -162,7 +162,7 @@ class ClassificationDataConfig(ImageDataConfig):
     task_keys = ("classes",)
 
     classes: list[str] = Field(default_factory=list)
-    image_size: tuple[int, int] = (96, 128)
+    image_size: ImageSize = (96, 128)
     batch_size: int = Field(16, ge=1)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
 

@@ -30,7 +30,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from densepred.core.errors import DataError
-from densepred.data.base import BaseDataModule, DataConfig
+from densepred.data.base import BaseDataModule, DataConfig, ImageSize
 from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format
 from densepred.data.palette import colorize_mask
@@ -249,7 +249,7 @@ class PairedDataConfig(DataConfig):
     depth_scale: float = Field(1000.0, gt=0)
     min_depth: float = Field(1e-3, gt=0)
     max_depth: float = Field(10.0, gt=0)
-    image_size: tuple[int, int] = (64, 64)
+    image_size: ImageSize = (64, 64)
     hflip: bool = True
     eval_size: Literal["native", "input"] = "native"
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 from torch import nn
 
 from densepred.encoders import create_encoder
-from densepred.models.config import EncoderName
+from densepred.models.config import EncoderArgs, EncoderName
 from densepred.models.execution import ExecutionConfig
 from densepred.models.finetune import FinetuneConfig
 
@@ -30,7 +28,7 @@ class ClassifierConfig(FinetuneConfig, ExecutionConfig):
     encoder: EncoderName = "mobilenet_v2"
     pretrained: bool | str = False
     in_channels: int = Field(3, ge=1)
-    encoder_args: dict[str, Any] = Field(default_factory=dict)
+    encoder_args: EncoderArgs = Field(default_factory=dict)
 
 
 def build_classifier(cfg: ClassifierConfig, num_classes: int) -> nn.Module:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator
 from torch import nn
 
+from densepred.core.loader_args import refuse_loader_args
 from densepred.decoders import DECODERS
 from densepred.encoders import resolve_encoder_name
 from densepred.models.dense import DenseModel
@@ -30,6 +31,15 @@ EncoderName = Annotated[str, AfterValidator(_known_encoder)]
 """A config value naming an encoder: a friendly name (``list_encoders()``) or any timm model name."""
 
 
+def _no_loader_args(args: dict[str, Any]) -> dict[str, Any]:
+    return dict(refuse_loader_args(args, "model.encoder_args"))
+
+
+EncoderArgs = Annotated[dict[str, Any], AfterValidator(_no_loader_args)]
+"""``model.encoder_args``: extra ``timm.create_model`` options, none of which may choose weights or
+a file to load (:func:`~densepred.core.loader_args.refuse_loader_args`)."""
+
+
 class DenseModelConfig(FinetuneConfig, ExecutionConfig):
     """``model``: encoder, decoder and head options of a dense prediction network.
 
@@ -51,7 +61,7 @@ class DenseModelConfig(FinetuneConfig, ExecutionConfig):
     pretrained: bool | str = False
     output_stride: Literal[8, 16, 32] = 32
     in_channels: int = Field(3, ge=1)
-    encoder_args: dict[str, Any] = Field(default_factory=dict)
+    encoder_args: EncoderArgs = Field(default_factory=dict)
     decoder: str = "unet"
     decoder_args: dict[str, Any] = Field(default_factory=dict)
     head_args: dict[str, Any] = Field(default_factory=dict)

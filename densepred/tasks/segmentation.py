@@ -22,6 +22,7 @@ from torchmetrics import MetricCollection
 from densepred.core.errors import ConfigError
 from densepred.core.schema import Config
 from densepred.data.io import write_mask
+from densepred.data.palette import colorize_mask
 from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
 from densepred.losses.segmentation import SEG_LOSSES, SegmentationLoss
 from densepred.metrics.segmentation import segmentation_metrics
@@ -31,7 +32,6 @@ from densepred.tasks.distill import DistillationMixin, LogitDistillConfig
 from densepred.tasks.native import at_target_size, targets_at, weighted_mean
 from densepred.tasks.task_config import LossTaskConfig
 from densepred.viz.depth import save_png
-from densepred.data.palette import colorize_mask
 from densepred.viz.segmentation import overlay_mask, segmentation_sample_grid
 
 

@@ -123,7 +123,11 @@ GAN_UNCONDITIONAL = CONFIGS / "gan_dcgan.yaml"
         ),
         (MAIN, ["task.loss_args={l1: {}}"], r"task.loss_args.l1: options for a loss"),
         (SEG, ["task.mode=binary"], "binary needs exactly two data.classes"),
-        (SEG, ["task.class_weights=[1.0, 2.0]"], r"class_weights has 2 values for \d+ data.classes"),
+        (
+            SEG,
+            ["task.class_weights=[1.0, 2.0]"],
+            r"class_weights has 2 values for \d+ data.classes",
+        ),
         (GAN_UNCONDITIONAL, ["task.monitor=val/l1"], "Set task.monitor: null"),
     ],
     ids=[
@@ -174,3 +178,25 @@ def test_section_rule_errors_do_not_repeat_the_section() -> None:
         load_config(MAIN, ["data.args.roots=1"])
     line = str(err.value).splitlines()[1].strip()
     assert line.startswith("data.args: Unknown key 'roots'.") and "(got" not in line
+
+
+def test_a_key_given_twice_is_an_error_with_its_lines(tmp_path: Path) -> None:
+    """Issue 24, wrong case 5: a second 'task:' silently dropped the first section."""
+    path = tmp_path / "twice.yaml"
+    path.write_text(
+        "task:\n  name: depth\nmodel:\n  encoder: resnet18\ntask:\n  name: segmentation\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(
+        f"{path}: line 5: key 'task' is given twice in the same mapping (first at line 1)"
+    )
+
+
+def test_a_nested_key_given_twice_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "nested.yaml"
+    path.write_text("model:\n  encoder: resnet18\n  decoder: unet\n  encoder: mobilenet_v2\n")
+    with pytest.raises(ConfigError, match="line 4: key 'encoder' is given twice .*first at line 2"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="override 'data.args={a: 1, a: 2}': line 1: key 'a'"):
+        apply_overrides({}, ["data.args={a: 1, a: 2}"])

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from torch import nn
 
 from densepred.core.errors import ConfigError
+from densepred.core.loader_args import refuse_loader_args
 from densepred.core.registry import check_kwargs
 from densepred.models.config import DenseModelConfig, build_dense_model
 from densepred.models.gan.discriminators import build_discriminator, check_discriminator_name
@@ -46,6 +47,12 @@ class GANModelConfig(DenseModelConfig):
     def _known_discriminator(cls, name: str) -> str:
         check_discriminator_name(name)
         return name
+
+    @field_validator("discriminator_args")
+    @classmethod
+    def _no_loader_args(cls, args: dict[str, Any]) -> dict[str, Any]:
+        # a backbone discriminator's own ``pretrained`` is read by densepred's reader
+        return dict(refuse_loader_args(args, "model.discriminator_args", allowed=("pretrained",)))
 
 
 def _dense_generator(
