@@ -4,7 +4,8 @@ finite weights only.
 :class:`SafeCheckpointIO` is the Trainer's checkpoint reader and writer, so ``--resume``, the
 final best-checkpoint validation, evaluate and predict all read with ``weights_only=True``.
 :class:`FiniteModelCheckpoint` refuses to write a checkpoint whose weights or monitored score
-are NaN or infinite.
+are NaN or infinite, keeps ``last.ckpt`` the newest state and writes ``best.ckpt`` weights-only.
+:func:`checkpoint_config` is the saved config a model is rebuilt from, never naming a file to load.
 """
 
 from __future__ import annotations
@@ -291,9 +292,7 @@ class FiniteModelCheckpoint(ModelCheckpoint):
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_validation_end(trainer, pl_module)
-        if not self._should_save_on_train_epoch_end(
-            trainer
-        ):  # Lightning saves here, not at epoch end
+        if not self._should_save_on_train_epoch_end(trainer):  # Lightning saves here, not later
             self._save_last_if_behind(trainer)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -302,10 +301,11 @@ class FiniteModelCheckpoint(ModelCheckpoint):
     def on_exception(
         self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
     ) -> None:
-        """On Ctrl-C or SIGTERM, keep the state reached in ``last.ckpt`` (finite weights only)."""
+        """On Ctrl-C or SIGTERM, keep the state reached in ``last.ckpt`` (finite weights only;
+        one process: under DDP the ranks may not all reach the save's barrier)."""
         if not isinstance(exception, KeyboardInterrupt | SIGTERMException):
             return
-        if non_finite_tensors(trainer.lightning_module.state_dict()):
+        if trainer.world_size > 1 or non_finite_tensors(trainer.lightning_module.state_dict()):
             return
         self._save_last_if_behind(trainer)
 

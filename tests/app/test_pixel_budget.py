@@ -10,9 +10,9 @@ import pytest
 
 from densepred.app.pixel_budget import (
     DEFAULT_MAX_PIXELS,
-    PREDICT_BYTES_PER_PIXEL,
     check_pixel_budget,
     image_size,
+    predict_memory,
 )
 from densepred.core.errors import DataError
 
@@ -31,8 +31,8 @@ def png_header(path: Path, width: int, height: int) -> Path:
 
 
 def test_default_budget_fits_in_4_gb() -> None:
-    assert DEFAULT_MAX_PIXELS * PREDICT_BYTES_PER_PIXEL <= 4e9
-    assert DEFAULT_MAX_PIXELS >= 4000 * 3000  # a 12 MP photo is predicted by default
+    assert predict_memory(DEFAULT_MAX_PIXELS) <= 4e9 < predict_memory(DEFAULT_MAX_PIXELS + 10**6)
+    assert DEFAULT_MAX_PIXELS >= 6000 * 4000  # a 24 MP photo is predicted by default
 
 
 def test_a_huge_image_is_measured_from_its_header_and_refused(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_a_huge_image_is_measured_from_its_header_and_refused(tmp_path: Path) ->
         check_pixel_budget([path], DEFAULT_MAX_PIXELS)
     message = str(info.value)
     assert "is 20000x20000 = 400,000,000 pixels" in message
-    assert f"about {400_000_000 * PREDICT_BYTES_PER_PIXEL / 1e9:.1f} GB" in message
+    assert "(predicting it takes about 30.0 GB of memory)" in message
     assert "pass --max-pixels 400000000" in message
     check_pixel_budget([path], 400_000_000)
 
