@@ -18,32 +18,17 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 from densepred.app.inference import load_task
+from densepred.app.realdev import METRICS, oracle_constant, score
 from densepred.cli import _run
 from densepred.core.errors import DataError
 from densepred.data.io import read_depth, read_image
-from densepred.metrics.depth import compute_depth_metrics
 from densepred.viz.depth import colorize_depth, save_png
 from densepred.viz.grid import labelled_columns
 
-METRICS = ("mai_si_rmse", "delta1", "abs_rel")
 PANEL = (240, 320)
 """Height and width of each panel of the picture."""
-
-
-def oracle_constant(gt: np.ndarray) -> np.ndarray:
-    """The constant map at the image's own mean log depth over its valid pixels."""
-    return np.full_like(gt, np.exp(np.log(gt[gt > 0]).mean()))
-
-
-def score(pred: np.ndarray, gt: np.ndarray, max_depth: float) -> dict[str, float]:
-    """Per-image metrics of ``pred`` against ``gt`` (HxW metres, 0 = invalid)."""
-    values = compute_depth_metrics(
-        torch.from_numpy(pred)[None], torch.from_numpy(gt)[None], max_depth=max_depth
-    )
-    return {k: float(values[k][0]) for k in METRICS}
 
 
 def picture(rgb: np.ndarray, gt: np.ndarray, pred: np.ndarray, si_rmse: float) -> np.ndarray:
