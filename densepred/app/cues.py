@@ -125,11 +125,15 @@ def paste(rgb: np.ndarray) -> tuple[np.ndarray, tuple[slice, slice], tuple[slice
     return out, old, new
 
 
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks of ``x`` with ties given their average rank."""
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    return (np.cumsum(counts) - (counts - 1) / 2)[inverse]
+
+
 def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman correlation of two equal-length 1-D arrays (ties broken by order)."""
-    ra = np.argsort(np.argsort(a)).astype(np.float64)
-    rb = np.argsort(np.argsort(b)).astype(np.float64)
-    return float(np.corrcoef(ra, rb)[0, 1])
+    """Spearman correlation of two equal-length 1-D arrays (tied values share their rank)."""
+    return float(np.corrcoef(_ranks(a), _ranks(b))[0, 1])
 
 
 def si_rmse(pred: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> float:
