@@ -63,3 +63,22 @@ def test_render_is_deterministic_with_added_cues(switches: dict) -> None:
     realism = Realism(**switches)
     first, again = (render_sample(1, "train", 4, SIZE, realism=realism)[0] for _ in range(2))
     assert np.array_equal(first.rgb, again.rgb) and np.array_equal(first.depth, again.depth)
+
+
+def test_isp_sharpens_and_is_off_by_default() -> None:
+    from densepred.data.synthetic.sensor import process, sample_sensor
+
+    assert Realism(isp=True).key() == "_isp"
+    rng = np.random.default_rng(0)
+    plain = sample_sensor(rng)
+    assert plain.tone == 0 and plain.sharpen == 0
+    sensor = sample_sensor(np.random.default_rng(0), isp=True)
+    assert sensor.key == plain.key  # the v4 draws come first and are unchanged
+    edge = np.zeros((16, 16, 3))
+    edge[:, 8:] = 0.6
+    edge[:, :8] = 0.3
+    from dataclasses import replace
+
+    out = process(edge, replace(sensor, tone=0.0, sharpen=1.0, sharpen_sigma=1.0))
+    assert out[:, 8].mean() > 0.6 and out[:, 7].mean() < 0.3  # overshoot on both sides of the edge
+    assert np.allclose(out[:, 0], 0.3) and np.allclose(out[:, 15], 0.6)  # flat areas unchanged

@@ -32,6 +32,8 @@ class Realism:
             that objects are not only on the floor (:mod:`~densepred.data.synthetic.layout`).
         framing: Off by default (issue 27): half the views aimed at a piece of furniture or a
             thing on it, 0.8-4.5 m away, as photographs are.
+        isp: Off by default (issue 27): the camera's processing, an S-shaped tone curve and
+            unsharp masking before JPEG (needs ``camera``), as phone and RGB-D cameras apply.
     """
 
     atmosphere: bool = True
@@ -41,6 +43,7 @@ class Realism:
     camera: bool = True
     clutter: bool = False
     framing: bool = False
+    isp: bool = False
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -49,7 +52,7 @@ class Realism:
 
     def key(self) -> str:
         """Short folder-name suffix: ``""`` for the default; else the v4 cues that are on (when
-        not all are) and then each added cue that is on (``_clu``, ``_fra``)."""
+        not all are) and then each added cue that is on (``_clu``, ``_fra``, ``_isp``)."""
         on = [name for name in V4_CUES if getattr(self, name)]
         key = "" if len(on) == len(V4_CUES) else "_r" + ("-".join(n[:3] for n in on) or "none")
         return key + "".join(f"_{name[:3]}" for name in ADDED_CUES if getattr(self, name))
@@ -58,7 +61,7 @@ class Realism:
 V4_CUES = ("atmosphere", "structure", "textures", "lighting", "camera")
 """Generator v4's cues, on by default (off: the v3 cue)."""
 
-ADDED_CUES = ("clutter", "framing")
+ADDED_CUES = ("clutter", "framing", "isp")
 """Cues added after v4 (issue 27), off by default."""
 
 ALL_CUES = Realism()

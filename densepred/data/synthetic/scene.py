@@ -478,5 +478,5 @@ def sample_scene(
         window=_window(rng, room) if rng.uniform() < window_prob else None,
         holes=_holes(rng, size) if rng.uniform() < holes_prob else np.zeros((0, 3)),
         furniture=tuple(furniture),
-        sensor=sample_sensor(rng) if realism.camera else None,
+        sensor=sample_sensor(rng, realism.isp) if realism.camera else None,
     )
