@@ -74,11 +74,10 @@ def test_isp_sharpens_and_is_off_by_default() -> None:
     assert plain.tone == 0 and plain.sharpen == 0
     sensor = sample_sensor(np.random.default_rng(0), isp=True)
     assert sensor.key == plain.key  # the v4 draws come first and are unchanged
-    edge = np.zeros((16, 16, 3))
-    edge[:, 8:] = 0.6
-    edge[:, :8] = 0.3
+    edge = np.full((16, 256, 3), 0.3)  # the radius is in pixels at 256 wide
+    edge[:, 128:] = 0.6
     from dataclasses import replace
 
     out = process(edge, replace(sensor, tone=0.0, sharpen=1.0, sharpen_sigma=1.0))
-    assert out[:, 8].mean() > 0.6 and out[:, 7].mean() < 0.3  # overshoot on both sides of the edge
-    assert np.allclose(out[:, 0], 0.3) and np.allclose(out[:, 15], 0.6)  # flat areas unchanged
+    assert out[:, 128].mean() > 0.6 and out[:, 127].mean() < 0.3  # overshoot on both sides of the edge
+    assert np.allclose(out[:, 0], 0.3) and np.allclose(out[:, 255], 0.6)  # flat areas unchanged
