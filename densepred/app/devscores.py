@@ -168,6 +168,11 @@ def run(args: argparse.Namespace) -> None:
         if not runs:
             raise DataError(f"--group {name}: no run folder matches '{pattern}'.")
         groups[name] = group_scores(runs, args.roots)
+        if args.scenes:
+            missing = sorted(set(args.scenes) - set(groups[name]["scenes"]))
+            if missing:
+                raise DataError(f"--scenes {missing} are not among the dev scenes of --roots.")
+            groups[name]["scenes"] = {s: groups[name]["scenes"][s] for s in args.scenes}
     if args.reference is not None and args.reference not in groups:
         raise DataError(f"--reference '{args.reference}' is not a group ({', '.join(groups)}).")
     print(report(groups, args.reference))
@@ -191,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a group of run folders (one per seed), e.g. --group main 'runs/main-s*'",
     )
     parser.add_argument("--reference", default=None, help="group the others are judged against")
+    parser.add_argument(
+        "--scenes", nargs="+", default=None, help="judge on these scenes only (default: all)"
+    )
     parser.add_argument("--out", default=None, help="JSON file for every score")
     return _run(run, parser, argv)
 

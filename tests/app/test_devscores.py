@@ -74,3 +74,5 @@ def test_tool_scores_runs_once_and_caches(tmp_path: Path, make_tiny, capsys) -> 
     assert json.loads(out.read_text())["groups"]["tiny"]["runs"] == [str(run)]
     assert main(["--roots", str(photos), "--group", "x", str(tmp_path / "nope*")]) == 2
     assert "no run folder matches" in capsys.readouterr().err
+    assert main([*argv, "--scenes", "kitchen"]) == 2
+    assert "--scenes ['kitchen'] are not among" in capsys.readouterr().err
