@@ -162,3 +162,70 @@ def predict_main(argv: Sequence[str] | None = None) -> int:
         help="go on past files that cannot be read (listed at the end) instead of stopping",
     )
     return _run(_predict, parser, argv)
+
+
+def _cues(args: argparse.Namespace) -> None:
+    from densepred.app.cues import probe_checkpoint, report
+    from densepred.core.fileio import atomic_write_json
+
+    summary, images = probe_checkpoint(args.checkpoint, args.roots, args.synthetic)
+    print(report(summary))
+    if args.out:
+        atomic_write_json(
+            args.out, {"checkpoint": str(args.checkpoint), "summary": summary, "images": images}
+        )
+
+
+def cues_main(argv: Sequence[str] | None = None) -> int:
+    """``tools/depth_cues.py CHECKPOINT [--roots DIR ...] [--synthetic N] [--out JSON]``."""
+    parser = argparse.ArgumentParser(
+        description="What a depth checkpoint reads depth from: edited inputs and cue correlations "
+        "per real scene and on synthetic validation images."
+    )
+    parser.add_argument("checkpoint", help="depth checkpoint written by tools/train.py")
+    parser.add_argument(
+        "--roots", nargs="*", default=["../shared/real_rgbd_dev"], help="MAI-layout dev folders"
+    )
+    parser.add_argument(
+        "--synthetic", type=int, default=24, help="synthetic validation images to probe (0: none)"
+    )
+    parser.add_argument("--out", default=None, help="JSON file for every measurement")
+    return _run(_cues, parser, argv)
+
+
+def _dev_scores(args: argparse.Namespace) -> None:
+    from densepred.app.devscores import report, score_groups
+    from densepred.core.errors import DataError
+    from densepred.core.fileio import atomic_write_json
+
+    groups = score_groups(args.group, args.roots, args.scenes)
+    if args.reference is not None and args.reference not in groups:
+        raise DataError(f"--reference '{args.reference}' is not a group ({', '.join(groups)}).")
+    print(report(groups, args.reference))
+    if args.out:
+        atomic_write_json(args.out, {"roots": args.roots, "groups": groups})
+
+
+def dev_scores_main(argv: Sequence[str] | None = None) -> int:
+    """``tools/dev_scores.py --group NAME GLOB [...] [--roots DIR ...] [--reference NAME]``."""
+    parser = argparse.ArgumentParser(
+        description="Real dev scenes, per scene and seed, for groups of runs; leave-one-scene-out "
+        "verdicts against a reference group."
+    )
+    parser.add_argument(
+        "--roots", nargs="+", default=["../shared/real_rgbd_dev"], help="MAI-layout dev folders"
+    )
+    parser.add_argument(
+        "--group",
+        nargs=2,
+        action="append",
+        required=True,
+        metavar=("NAME", "GLOB"),
+        help="a group of run folders (one per seed), e.g. --group main 'runs/main-s*'",
+    )
+    parser.add_argument("--reference", default=None, help="group the others are judged against")
+    parser.add_argument(
+        "--scenes", nargs="+", default=None, help="judge on these scenes only (default: all)"
+    )
+    parser.add_argument("--out", default=None, help="JSON file for every score")
+    return _run(_dev_scores, parser, argv)

@@ -1,14 +1,8 @@
-"""What a depth checkpoint reads depth from: edited inputs and cue correlations per real scene.
-
-    python tools/depth_cues.py runs/depth_mbv3_unet/checkpoints/best.ckpt \
-        --roots ../shared/real_rgbd_dev --synthetic 24 --out cues.json
-
-See :mod:`densepred.app.cues`.
-"""
+"""Thin wrapper: see densepred.cli.cues_main (the work is in densepred.app.cues)."""
 
 import sys
 
-from densepred.app.cues import main
+from densepred.cli import cues_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cues_main())

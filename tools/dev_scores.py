@@ -1,14 +1,8 @@
-"""Real dev scenes, per scene and seed, for groups of runs; leave-one-scene-out verdicts.
-
-    python tools/dev_scores.py --roots ../shared/real_rgbd_dev datasets/real_dev \
-        --group main "runs/main-s*" --group ssi "runs/ssi-s*" --reference main
-
-See :mod:`densepred.app.devscores`.
-"""
+"""Thin wrapper: see densepred.cli.dev_scores_main (the work is in densepred.app.devscores)."""
 
 import sys
 
-from densepred.app.devscores import main
+from densepred.cli import dev_scores_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(dev_scores_main())

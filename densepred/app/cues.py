@@ -1,7 +1,7 @@
 """What a depth model reads depth from: predictions on edited inputs, and cue correlations.
 
     python tools/depth_cues.py runs/depth_mbv3_unet/checkpoints/best.ckpt \
-        --roots ../shared/real_rgbd_dev --synthetic 24 --out cues.json
+        --roots ../shared/real_rgbd_dev datasets/real_dev --synthetic 24 --out cues.json
 
 For every real dev scene (frames of one scene pooled, :mod:`densepred.app.realdev`) and for
 synthetic validation images of the checkpoint's own generated set, it reports:
@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -245,7 +247,7 @@ def report(summary: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def synthetic_samples(config, count: int) -> list[Sample]:
+def synthetic_samples(config: Any, count: int) -> list[Sample]:
     """The first ``count`` validation images of the checkpoint config's generated set."""
     from densepred.data.io import read_depth, read_image
     from densepred.data.synthetic.dataset import ensure_synthetic, parse_realism
@@ -263,35 +265,20 @@ def synthetic_samples(config, count: int) -> list[Sample]:
     ]
 
 
-def run(args) -> None:
+def probe_checkpoint(
+    checkpoint: str | Path, roots: Sequence[str | Path], synthetic: int
+) -> tuple[dict[str, dict], list[dict]]:
+    """Probe a depth checkpoint on the dev photos under ``roots`` and ``synthetic`` images of its
+    own generated validation set.
+
+    Returns:
+        The per-group summary (:func:`summarise`) and the per-image measurements.
+    """
     from densepred.app.inference import load_task
     from densepred.app.realdev import list_photos
-    from densepred.core.fileio import atomic_write_json
 
-    task = load_task(args.checkpoint)
-    samples = [Sample(p.scene, *p.load()) for p in list_photos(args.roots)] if args.roots else []
-    samples += synthetic_samples(task.config, args.synthetic)
+    task = load_task(checkpoint)
+    samples = [Sample(p.scene, *p.load()) for p in list_photos(roots)] if roots else []
+    samples += synthetic_samples(task.config, synthetic)
     results = [probe(task.predict_array, s, seed=i) for i, s in enumerate(samples)]
-    summary = summarise(results)
-    print(report(summary))
-    if args.out:
-        atomic_write_json(
-            args.out, {"checkpoint": str(args.checkpoint), "summary": summary, "images": results}
-        )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
-
-    from densepred.cli import _run
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("checkpoint", help="depth checkpoint written by tools/train.py")
-    parser.add_argument(
-        "--roots", nargs="*", default=["../shared/real_rgbd_dev"], help="MAI-layout dev folders"
-    )
-    parser.add_argument(
-        "--synthetic", type=int, default=24, help="synthetic validation images to probe (0: none)"
-    )
-    parser.add_argument("--out", default=None, help="JSON file for every measurement")
-    return _run(run, parser, argv)
+    return summarise(results), results

@@ -18,10 +18,8 @@ rows are kept in ``<run>/dev_scores.json`` and reused. Printed (Markdown):
 
 from __future__ import annotations
 
-import argparse
 import glob
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -161,47 +159,30 @@ def report(groups: dict[str, dict], reference: str | None) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> None:
+def score_groups(
+    patterns: Sequence[tuple[str, str]],
+    roots: Sequence[str],
+    scenes: Sequence[str] | None = None,
+) -> dict[str, dict]:
+    """Group name -> :func:`group_scores` of the run folders matching its glob pattern.
+
+    Args:
+        patterns: (group name, glob of its run folders), one per group.
+        roots: MAI-layout dev folders.
+        scenes: Judge on these scenes only (default: all).
+
+    Raises:
+        DataError: A pattern matches no folder, or a scene is not among the dev scenes.
+    """
     groups: dict[str, dict] = {}
-    for name, pattern in args.group:
+    for name, pattern in patterns:
         runs = sorted(Path(p) for p in glob.glob(pattern))
         if not runs:
             raise DataError(f"--group {name}: no run folder matches '{pattern}'.")
-        groups[name] = group_scores(runs, args.roots)
-        if args.scenes:
-            missing = sorted(set(args.scenes) - set(groups[name]["scenes"]))
+        groups[name] = group_scores(runs, roots)
+        if scenes:
+            missing = sorted(set(scenes) - set(groups[name]["scenes"]))
             if missing:
                 raise DataError(f"--scenes {missing} are not among the dev scenes of --roots.")
-            groups[name]["scenes"] = {s: groups[name]["scenes"][s] for s in args.scenes}
-    if args.reference is not None and args.reference not in groups:
-        raise DataError(f"--reference '{args.reference}' is not a group ({', '.join(groups)}).")
-    print(report(groups, args.reference))
-    if args.out:
-        atomic_write_json(args.out, {"roots": args.roots, "groups": groups})
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from densepred.cli import _run
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--roots", nargs="+", default=["../shared/real_rgbd_dev"], help="MAI-layout dev folders"
-    )
-    parser.add_argument(
-        "--group",
-        nargs=2,
-        action="append",
-        required=True,
-        metavar=("NAME", "GLOB"),
-        help="a group of run folders (one per seed), e.g. --group main 'runs/main-s*'",
-    )
-    parser.add_argument("--reference", default=None, help="group the others are judged against")
-    parser.add_argument(
-        "--scenes", nargs="+", default=None, help="judge on these scenes only (default: all)"
-    )
-    parser.add_argument("--out", default=None, help="JSON file for every score")
-    return _run(run, parser, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+            groups[name]["scenes"] = {s: groups[name]["scenes"][s] for s in scenes}
+    return groups

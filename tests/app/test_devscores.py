@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from densepred.app.devscores import all_scene_wins, leave_one_scene_out, main, report
+from densepred.app.devscores import all_scene_wins, leave_one_scene_out, report
+from densepred.cli import dev_scores_main as main
 from densepred.cli import train_main
 
 ROOT = Path(__file__).resolve().parents[2]
