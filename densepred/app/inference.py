@@ -12,11 +12,10 @@ import lightning as L
 import torch
 from tqdm import tqdm
 
-from densepred.app.config import Config
 from densepred.app.tasks import TASKS
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DataError, DensepredError
 from densepred.core.fileio import atomic_write_json, ensure_folder, output_errors
-from densepred.data.io import read_image
 from densepred.data.layout import IMAGE_EXTS
 from densepred.tasks import BaseTask
 from densepred.tasks.checkpoint import check_finite_weights, read_checkpoint
@@ -74,7 +73,7 @@ def evaluate_checkpoint(
             f"is {config.task_name}."
         )
     datamodule = TASKS.get(config.task_name).build_datamodule(evaluation_config(config, task))
-    roles = ("test",) if getattr(config.data, "test_split", None) else ("val",)
+    roles = ("test",) if config.data.test_split else ("val",)
     datamodule.preflight(roles)  # only the evaluated split's files (data.check)
     task.check_data(datamodule, roles)
     trainer_args = {
@@ -163,7 +162,6 @@ def predict_files(
     files = expand_images(inputs)
     out_dir = ensure_folder(out_dir)
     written: dict[Path, None] = {}
-    read = getattr(task, "read_input", read_image)  # tasks whose inputs are not RGB read their own
     with output_errors(out_dir):
         for path, stem in tqdm(
             zip(files, output_stems(files), strict=True),
@@ -172,7 +170,7 @@ def predict_files(
             unit="img",
         ):
             try:
-                rgb = read(path)
+                rgb = task.read_input(path)
             except DataError as exc:
                 if on_bad is None:
                     raise DataError(
@@ -199,7 +197,7 @@ def generate_files(
         seed: Seed of the noise.
     """
     task = load_task(ckpt_path, device)
-    if not hasattr(task, "sample_arrays"):
+    if not task.generates_from_noise:
         raise DensepredError(
             f"checkpoint '{ckpt_path}' is a {task.config.task_name} model, which predicts from input "
             "images; pass image files or folders instead of --num."
