@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from densepred.metrics.classification import majority_baseline as majority_label
 from densepred.models.classifier import build_classifier
 from densepred.tasks.base import BaseTask
 from densepred.tasks.distill import DistillationMixin
+
+logger = logging.getLogger(__name__)
 
 ClassificationConfig = Config[ClassifierConfig, ClassificationDataConfig, ClassificationTaskConfig]
 
@@ -111,5 +114,5 @@ class ClassificationTask(
         record = {"image": stem, "top": self.top_classes(prediction)}
         path = out_dir / "predictions.jsonl"
         append_jsonl(path, record)
-        print(f"{stem}: " + ", ".join(f"{t['class']} {t['prob']:.3f}" for t in record["top"]))
+        logger.info(f"{stem}: " + ", ".join(f"{t['class']} {t['prob']:.3f}" for t in record["top"]))
         return [path]

@@ -289,7 +289,7 @@ class GANTask(BaseTask[GANModelConfig, PairedDataConfig, GANTaskConfig]):
         """Read a condition file as ``data.condition`` (RGB, depth in metres or class ids)."""
         if not self.data.conditional:
             raise DensepredError(
-                "this GAN generates from noise and takes no input images; run tools/predict.py "
+                "this GAN generates from noise and takes no input images; run densepred predict "
                 "CKPT --num N --out DIR instead."
             )
         return read_kind(Path(path), self.data.condition, self.data.depth_scale)
@@ -311,7 +311,7 @@ class GANTask(BaseTask[GANModelConfig, PairedDataConfig, GANTaskConfig]):
         if self.data.conditional:
             raise DensepredError(
                 f"this GAN translates {self.data.condition} images; pass condition files to "
-                "tools/predict.py instead of --num."
+                "densepred predict instead of --num."
             )
         return self._outputs(self.generate(None, num, seed=seed))
 
