@@ -47,6 +47,12 @@ def _keys_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", action="store_true", help="Markdown tables (docs/configuration.md)")
 
 
+TRAINER_NOTE = (
+    "trainer.*: the arguments of lightning.Trainer (checked against its signature at load), "
+    "plus logger and callbacks as {class_path, init_args} lists: `densepred keys trainer`."
+)
+
+
 def keys_text(section: str = "", task: str | None = None, markdown: bool = False) -> str:
     """The key tables ``densepred keys`` prints: one per task (and one for ``trainer``)."""
     from densepred.config.keys import task_keys
@@ -58,11 +64,13 @@ def keys_text(section: str = "", task: str | None = None, markdown: bool = False
         rows = [r for r in task_keys(TASK_SPECS.get(name)) if _under(r.key, section)]
         if rows:
             blocks.append(_table(f"task.name: {name}", rows, markdown))
-    if _under("trainer", section) or section.startswith("trainer"):
+    if section.startswith("trainer"):  # Lightning's own arguments and texts: asked for by name
         from densepred.app.trainer import trainer_keys
 
         rows = [r for r in trainer_keys() if _under(r.key, section)]
         blocks.append(_table("trainer (every task; lightning.Trainer arguments)", rows, markdown))
+    elif not section:
+        blocks.append(TRAINER_NOTE + "\n")
     if not blocks:
         raise ConfigError(f"no config key starts with '{section}'; try model, data, task or trainer.")
     return "\n".join(blocks)

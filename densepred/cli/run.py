@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from densepred.cli.command import config_path, print_metrics, register
+from densepred.cli.command import config_path, print_metrics, register, shipped_configs
 from densepred.core.errors import DensepredError
 
 EVALUATE_KEYS = ("data.", "trainer.accelerator", "trainer.devices", "trainer.precision")
@@ -51,7 +51,10 @@ register("train", "train a model from a YAML config", _train_arguments, _train, 
 
 def _split_paths(paths: list[str]) -> tuple[str, str | None]:
     """``(checkpoint, config or None)`` from one or two paths in any order (the config is YAML)."""
-    configs = [p for p in paths if p.endswith((".yaml", ".yml"))]
+    shipped = shipped_configs()
+    configs = [
+        p for p in paths if p.endswith((".yaml", ".yml")) or (p in shipped and not Path(p).exists())
+    ]
     others = [p for p in paths if p not in configs]
     if len(others) != 1 or len(configs) > 1:
         raise DensepredError(

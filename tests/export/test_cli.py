@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from densepred.cli.main import main
-from densepred.export.deps import INSTALL_HINT
+from densepred.export.deps import INSTALL_HINT, install_hint
 
 
 def _report(path: Path) -> dict:
@@ -89,7 +89,7 @@ def test_missing_extra_names_it(trained_checkpoint: Path, monkeypatch, capsys) -
 
     monkeypatch.setattr(deps.importlib, "import_module", fake)
     assert main(["export", str(trained_checkpoint), "--format", "tflite"]) == 2
-    assert INSTALL_HINT in capsys.readouterr().err
+    assert install_hint("tflite") in capsys.readouterr().err
 
 
 def test_rejects_model_overrides(trained_checkpoint: Path, capsys) -> None:
