@@ -1,8 +1,8 @@
-"""Thin wrapper: see densepred.cli.cues_main (the work is in densepred.app.cues)."""
+"""`python tools/depth_cues.py ARGS` = `densepred depth-cues ARGS` (see `densepred depth-cues --help`)."""
 
 import sys
 
-from densepred.cli import cues_main
+from densepred.cli.main import run_tool
 
 if __name__ == "__main__":
-    sys.exit(cues_main())
+    sys.exit(run_tool("depth-cues"))

@@ -1,8 +1,8 @@
-"""Thin wrapper: see densepred.cli.dev_scores_main (the work is in densepred.app.devscores)."""
+"""`python tools/dev_scores.py ARGS` = `densepred dev-scores ARGS` (see `densepred dev-scores --help`)."""
 
 import sys
 
-from densepred.cli import dev_scores_main
+from densepred.cli.main import run_tool
 
 if __name__ == "__main__":
-    sys.exit(dev_scores_main())
+    sys.exit(run_tool("dev-scores"))

@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from densepred.app.real_photos import oracle_constant, score
 from densepred.core.errors import DataError
 from densepred.data.io import read_depth, read_image
-from densepred.metrics.depth import compute_depth_metrics
 
-METRICS = ("mai_si_rmse", "delta1", "abs_rel")
 _FRAME = re.compile(r"_\d+$")
 
 
@@ -77,19 +75,6 @@ def list_photos(roots: Iterable[str | Path], split: str = "val") -> list[Photo]:
                 )
             photos[rgb.stem] = Photo(rgb.stem, scene_of(rgb.stem), rgb, depth)
     return [photos[name] for name in sorted(photos)]
-
-
-def oracle_constant(gt: np.ndarray) -> np.ndarray:
-    """The constant map at the image's own mean log depth over its valid pixels."""
-    return np.full_like(gt, np.exp(np.log(gt[gt > 0]).mean()))
-
-
-def score(pred: np.ndarray, gt: np.ndarray, max_depth: float) -> dict[str, float]:
-    """Per-image metrics of ``pred`` against ``gt`` (HxW metres, 0 = invalid)."""
-    values = compute_depth_metrics(
-        torch.from_numpy(pred)[None], torch.from_numpy(gt)[None], max_depth=max_depth
-    )
-    return {k: float(values[k][0]) for k in METRICS}
 
 
 def score_photos(

@@ -101,21 +101,30 @@ def test_tool_probes_a_checkpoint_on_dev_photos_and_synthetic_images(
     import shutil
     from pathlib import Path
 
-    from densepred.cli import cues_main, train_main
+    from densepred.cli.main import main as densepred
 
     config = Path(__file__).resolve().parents[2] / "configs" / "depth_mbv3_unet.yaml"
-    assert train_main([str(config), *make_tiny(tmp_path)]) == 0
+    assert densepred(["train", str(config), *make_tiny(tmp_path)]) == 0
     ckpt = tmp_path / "runs" / "depth_mbv3_unet" / "checkpoints" / "last.ckpt"
     (photos,) = (tmp_path / "data").glob("v*")
     dev = tmp_path / "dev" / "val"
     shutil.copytree(photos / "val" / "rgb", dev / "rgb")
     shutil.copytree(photos / "val" / "depth", dev / "depth")
     out = tmp_path / "cues.json"
-    argv = [str(ckpt), "--roots", str(dev.parent), "--synthetic", "2", "--out", str(out)]
-    assert cues_main(argv) == 0
+    argv = [
+        "depth-cues",
+        str(ckpt),
+        "--roots",
+        str(dev.parent),
+        "--synthetic",
+        "2",
+        "--out",
+        str(out),
+    ]
+    assert densepred(argv) == 0
     assert "| patch / position |" in capsys.readouterr().out
     summary = json.loads(out.read_text())["summary"]
     assert summary["synthetic val"]["images"] == 2
     assert sum(v["images"] for v in summary.values()) == 2 + 4  # and the 4 'dev photos'
-    assert cues_main([str(ckpt), "--roots", str(tmp_path / "none")]) == 2
+    assert densepred(["depth-cues", str(ckpt), "--roots", str(tmp_path / "none")]) == 2
     assert "no images under" in capsys.readouterr().err

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from densepred.app.devscores import all_scene_wins, leave_one_scene_out, report
-from densepred.cli import dev_scores_main as main
-from densepred.cli import train_main
+from densepred.cli.main import main as densepred
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,20 +59,26 @@ def test_report_lists_each_seed_and_the_verdicts() -> None:
 
 
 def test_tool_scores_runs_once_and_caches(tmp_path: Path, make_tiny, capsys) -> None:
-    assert train_main([str(ROOT / "configs" / "depth_mbv3_unet.yaml"), *make_tiny(tmp_path)]) == 0
+    assert (
+        densepred(["train", str(ROOT / "configs" / "depth_mbv3_unet.yaml"), *make_tiny(tmp_path)])
+        == 0
+    )
     run = tmp_path / "runs" / "depth_mbv3_unet"
     shutil.copy(run / "checkpoints" / "last.ckpt", run / "checkpoints" / "best.ckpt")
     (photos,) = (tmp_path / "data").glob("v*")
     out = tmp_path / "scores.json"
-    argv = ["--roots", str(photos), "--group", "tiny", str(run), "--out", str(out)]
-    assert main(argv) == 0
+    argv = ["dev-scores", "--roots", str(photos), "--group", "tiny", str(run), "--out", str(out)]
+    assert densepred(argv) == 0
     assert "| tiny | 1 |" in capsys.readouterr().out
     cached = json.loads((run / "dev_scores.json").read_text())
     assert len(cached["rows"]) == 4  # the tiny set's validation images
     (run / "checkpoints" / "best.ckpt").unlink()  # the second call reads the cache
-    assert main(argv) == 0
+    assert densepred(argv) == 0
     assert json.loads(out.read_text())["groups"]["tiny"]["runs"] == [str(run)]
-    assert main(["--roots", str(photos), "--group", "x", str(tmp_path / "nope*")]) == 2
+    assert (
+        densepred(["dev-scores", "--roots", str(photos), "--group", "x", str(tmp_path / "nope*")])
+        == 2
+    )
     assert "no run folder matches" in capsys.readouterr().err
-    assert main([*argv, "--scenes", "kitchen"]) == 2
+    assert densepred([*argv, "--scenes", "kitchen"]) == 2
     assert "--scenes ['kitchen'] are not among" in capsys.readouterr().err
