@@ -39,3 +39,8 @@ def test_every_subcommand_is_documented_and_has_help() -> None:
         assert f"### `densepred {name}" in text, f"docs/cli.md has no section for {name}"
         assert COMMANDS.get(name).help
     assert parser.prog == "densepred"
+
+
+def test_the_export_extra_is_the_onnx_and_tflite_extras() -> None:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert sorted(extras["export"]) == sorted(extras["onnx"] + extras["tflite"])
