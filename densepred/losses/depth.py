@@ -116,10 +116,12 @@ class GradientLoss(nn.Module):
         scales: Number of scales (1 = full resolution only).
     """
 
+    name = "gradient"
+
     def __init__(self, scales: int = 4) -> None:
         super().__init__()
         if scales < 1:
-            raise ConfigError(f"gradient loss: scales must be >= 1, got {scales}")
+            raise ConfigError(f"{self.name} loss: scales must be >= 1, got {scales}")
         self.scales = scales
 
     def forward(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
@@ -225,7 +227,7 @@ def _largest(values: Tensor, valid: Tensor, fraction: float) -> Tensor:
 
 
 @DEPTH_LOSSES.register("ssi_gradient")
-class ScaleShiftInvariantGradientLoss(nn.Module):
+class ScaleShiftInvariantGradientLoss(GradientLoss):
     """MiDaS's multi-scale gradient-matching term on the aligned disparity residual.
 
     ``R = aligned - target`` from :func:`align_disparity`, then :func:`gradient_matching` over
@@ -236,11 +238,7 @@ class ScaleShiftInvariantGradientLoss(nn.Module):
         scales: Number of scales (1 = full resolution only).
     """
 
-    def __init__(self, scales: int = 4) -> None:
-        super().__init__()
-        if scales < 1:
-            raise ConfigError(f"ssi_gradient loss: scales must be >= 1, got {scales}")
-        self.scales = scales
+    name = "ssi_gradient"
 
     def forward(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
         aligned, target, keep = align_disparity(pred, gt, valid)
