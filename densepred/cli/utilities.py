@@ -1,4 +1,5 @@
-"""``densepred convert-weights | visualize-features | prepare-synthetic | real-photos``."""
+"""``densepred convert-weights | visualize-features | prepare-synthetic | real-photos |
+prepare-real-dev | dev-scores | depth-cues``."""
 
 from __future__ import annotations
 
@@ -134,4 +135,97 @@ register(
     "and draw one",
     _real_arguments,
     _real,
+)
+
+
+def _real_dev_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", default="datasets/real_dev", help="dev folder to write")
+
+
+def _real_dev(args: argparse.Namespace) -> None:
+    from densepred.data.packaged_rgbd import write_packaged_rgbd
+
+    for path in write_packaged_rgbd(args.root):
+        print(path)
+
+
+register(
+    "prepare-real-dev",
+    "write the real RGB-D pairs that packages ship (scikit-image's Middlebury Motorcycle) as a "
+    "dev folder, for evaluation only",
+    _real_dev_arguments,
+    _real_dev,
+)
+
+
+def _dev_scores_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--roots", nargs="+", default=["../shared/real_rgbd_dev"], help="MAI-layout dev folders"
+    )
+    parser.add_argument(
+        "--group",
+        nargs=2,
+        action="append",
+        required=True,
+        metavar=("NAME", "GLOB"),
+        help="a group of run folders (one per seed), e.g. --group main 'runs/main-s*'",
+    )
+    parser.add_argument("--reference", default=None, help="group the others are judged against")
+    parser.add_argument(
+        "--scenes", nargs="+", default=None, help="judge on these scenes only (default: all)"
+    )
+    parser.add_argument("--out", default=None, help="JSON file for every score")
+
+
+def _dev_scores(args: argparse.Namespace) -> None:
+    from densepred.app.devscores import report, score_groups
+    from densepred.core.errors import DataError
+    from densepred.core.fileio import atomic_write_json
+
+    groups = score_groups(args.group, args.roots, args.scenes)
+    if args.reference is not None and args.reference not in groups:
+        raise DataError(f"--reference '{args.reference}' is not a group ({', '.join(groups)}).")
+    print(report(groups, args.reference))
+    if args.out:
+        atomic_write_json(args.out, {"roots": args.roots, "groups": groups})
+
+
+register(
+    "dev-scores",
+    "real dev scenes per scene and seed for groups of runs, with leave-one-scene-out verdicts "
+    "against a reference group",
+    _dev_scores_arguments,
+    _dev_scores,
+)
+
+
+def _cues_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", help="depth checkpoint written by densepred train")
+    parser.add_argument(
+        "--roots", nargs="*", default=["../shared/real_rgbd_dev"], help="MAI-layout dev folders"
+    )
+    parser.add_argument(
+        "--synthetic", type=int, default=24, help="synthetic validation images to probe (0: none)"
+    )
+    parser.add_argument("--out", default=None, help="JSON file for every measurement")
+
+
+def _cues(args: argparse.Namespace) -> None:
+    from densepred.app.cues import probe_checkpoint, report
+    from densepred.core.fileio import atomic_write_json
+
+    summary, images = probe_checkpoint(args.checkpoint, args.roots, args.synthetic)
+    print(report(summary))
+    if args.out:
+        atomic_write_json(
+            args.out, {"checkpoint": str(args.checkpoint), "summary": summary, "images": images}
+        )
+
+
+register(
+    "depth-cues",
+    "what a depth checkpoint reads depth from: predictions on edited inputs and cue correlations "
+    "per real scene and on synthetic validation images",
+    _cues_arguments,
+    _cues,
 )

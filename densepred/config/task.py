@@ -241,7 +241,8 @@ class DepthTaskConfig(LossTaskConfig, DistillTaskConfig):
     Attributes:
         min_depth: Smallest valid depth in metres (head range, loss and metric validity).
         max_depth: Largest valid depth in metres; must exceed ``min_depth``.
-        losses: Loss name -> weight, names from ``DEPTH_LOSSES`` (silog, l1, gradient, ssim, berhu).
+        losses: Loss name -> weight, names from ``DEPTH_LOSSES`` (silog, l1, gradient, ssim, berhu,
+            ssi, ssi_gradient).
         eval_crop: ``none``, ``eigen`` (NYU) or ``garg`` (KITTI) crop for validation/test metrics.
         distill: Train from a teacher checkpoint as well (``loss``: silog or l1_log).
     """

@@ -123,7 +123,11 @@ GAN_UNCONDITIONAL = CONFIGS / "gan_dcgan.yaml"
         ),
         (MAIN, ["task.loss_args={l1: {}}"], r"task.loss_args.l1: options for a loss"),
         (SEG, ["task.mode=binary"], "binary needs exactly two data.classes"),
-        (SEG, ["task.class_weights=[1.0, 2.0]"], r"class_weights has 2 values for \d+ data.classes"),
+        (
+            SEG,
+            ["task.class_weights=[1.0, 2.0]"],
+            r"class_weights has 2 values for \d+ data.classes",
+        ),
         (GAN_UNCONDITIONAL, ["task.monitor=val/l1"], "Set task.monitor: null"),
     ],
     ids=[
