@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "densepred.cli": 4,
     "densepred.ablation.cli": 4,
     "densepred.export.cli": 4,
+    "densepred.data.cli": 4,
     "densepred": 4,
 }
 """Folder (or front-end module) -> layer; a module takes the layer of its longest listed prefix."""

@@ -63,6 +63,17 @@ class DataConfig(StrictModel):
     """Data keys passed to the reader after ``split``, in this order (e.g. ``classes``)."""
     reserved_args: ClassVar[dict[str, str]] = {"root": "data.root", "split": "data.*_split"}
     """Reader parameters that the data module fills in -> the config key that sets them."""
+    cache_keys: ClassVar[tuple[str, ...]] = (
+        "format",
+        "root",
+        "args",
+        "train_split",
+        "val_split",
+        "test_split",
+        "limit_train",
+        "limit_val",
+    )
+    """Keys whose values a prepared cache depends on (:func:`densepred.data.cache.cache_spec`)."""
 
     format: str = "synthetic"
     root: str = "datasets/synthetic"
@@ -135,11 +146,18 @@ class DenseDataConfig(ImageDataConfig):
         eval_size: Where validation and test are scored: ``native`` (default) at each target's
             own size, the prediction upsampled to it (as the MAI, NYU, KITTI, CamVid and VOC
             evaluations do), or ``input`` at ``image_size``, the target resized (nearest).
+        cache: A cache written by ``prepare-data`` (a folder, or an ``s3://`` prefix) to read
+            the splits from instead of the files: the images already decoded and resized, the
+            training split streamed with LitData (sharded over DDP ranks and workers). Needs
+            the ``stream`` extra; refused when it was prepared for other data settings.
     """
+
+    cache_keys = (*DataConfig.cache_keys, "image_size", "eval_size")
 
     image_size: tuple[int, int] | None = (128, 160)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     eval_size: Literal["native", "input"] = "native"
+    cache: str | None = None
 
     def native_targets(self, train: bool) -> bool:
         """Whether a split's items keep their target at its own size (evaluation splits with
@@ -216,17 +234,19 @@ class BaseDataModule(L.LightningDataModule, ABC):
 
     def setup(self, stage: str | None = None) -> None:
         """Build the datasets the stage needs (``fit``, ``validate``, ``test``)."""
-        cfg = self.config
         if stage in (None, "fit"):
-            self.datasets["train"] = self._dataset(
-                self.samples(cfg.train_split, cfg.limit_train), True
-            )
+            self.datasets["train"] = self.role_dataset("train")
         if stage in (None, "fit", "validate"):
-            self.datasets["val"] = self._dataset(self.samples(cfg.val_split, cfg.limit_val), False)
-        if stage in (None, "test") and cfg.test_split is not None:
-            self.datasets["test"] = self._dataset(
-                self.samples(cfg.test_split, cfg.limit_val), False
-            )
+            self.datasets["val"] = self.role_dataset("val")
+        if stage in (None, "test") and self.config.test_split is not None:
+            self.datasets["test"] = self.role_dataset("test")
+
+    def role_dataset(self, role: str) -> Dataset:
+        """The dataset of split role ``train``, ``val`` or ``test`` (its configured split and
+        limit; training augmentation for ``train``)."""
+        cfg = self.config
+        limit = cfg.limit_train if role == "train" else cfg.limit_val
+        return self._dataset(self.samples(cfg.splits()[role], limit), role == "train")
 
     def preflight(self, roles: tuple[str, ...] = ("train", "val", "test"), workers: int = 8) -> int:
         """Check the files of the configured splits before work starts (``data.check``).
