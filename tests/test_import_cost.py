@@ -27,10 +27,18 @@ def test_import_densepred_loads_no_heavy_library() -> None:
     assert loaded_after("import densepred") == []
 
 
-def test_train_help_loads_no_heavy_library() -> None:
+@pytest.mark.parametrize(
+    ("module", "main"),
+    [
+        ("densepred.cli", "train_main"),
+        ("densepred.data_cli", "prepare_main"),
+        ("densepred.data_cli", "benchmark_main"),
+    ],
+)
+def test_help_loads_no_heavy_library(module: str, main: str) -> None:
     code = (
-        "import sys\nfrom densepred.cli import train_main\n"
-        "try:\n    train_main(['--help'])\nexcept SystemExit:\n    pass"
+        f"import sys\nfrom {module} import {main}\n"
+        f"try:\n    {main}(['--help'])\nexcept SystemExit:\n    pass"
     )
     assert loaded_after(code) == []
 

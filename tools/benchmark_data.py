@@ -1,8 +1,8 @@
-"""Thin wrapper: see densepred.data.cli.benchmark.main."""
+"""Thin wrapper: see densepred.data_cli.benchmark_main."""
 
 import sys
 
-from densepred.data.cli.benchmark import main
+from densepred.data_cli import benchmark_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(benchmark_main())

@@ -1,8 +1,8 @@
-"""Thin wrapper: see densepred.data.cli.prepare.main."""
+"""Thin wrapper: see densepred.data_cli.prepare_main."""
 
 import sys
 
-from densepred.data.cli.prepare import main
+from densepred.data_cli import prepare_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(prepare_main())

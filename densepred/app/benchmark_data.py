@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import gc
+import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,7 +42,7 @@ from torch.utils.data import DataLoader
 from densepred.app.config import Config
 from densepred.app.overhead import PLAIN_STEPS
 from densepred.app.tasks import TASKS
-from densepred.core.benchmark import count_macs
+from densepred.core.benchmark import count_macs, markdown_table
 from densepred.core.errors import ConfigError
 from densepred.data.cache import stream_module
 from densepred.data.collate import collate_native
@@ -300,3 +301,59 @@ def benchmark_data(
         result["model"] = train_step_rate(config, batch, steps, warmup=5)
         result["gpu"] = gpu_estimate(result["model"]["forward_macs_per_image"])
     return result
+
+
+CORES = 16
+"""The machine :func:`report` sizes: its workers are all cores but the training process's."""
+
+
+def report(result: dict[str, Any], batch: int) -> str:
+    """:func:`benchmark_data`'s numbers as Markdown tables, with the workers each source needs
+    to keep the estimated GPU fed."""
+    stages, loaders = result["stages"], result["loaders"]
+    counts = sorted({n for rates in loaders.values() for n in rates})
+    rows = []
+    for name, times in stages.items():
+        row: dict[str, Any] = {"source": name}
+        row |= {f"{stage} ms": value for stage, value in times.items()}
+        row["img/s, 1 thread"] = f"{1000.0 / times['total']:.0f}"
+        row |= {f"img/s, {n} workers": f"{loaders[name][n]:.0f}" for n in counts}
+        rows.append(row)
+    text = markdown_table(rows)
+    if "model" not in result:
+        return text
+    model, gpu = result["model"], result["gpu"]
+    demand = gpu["current_gpu_images_per_s"]
+    rows = [
+        {
+            "": f"training step on this CPU (batch {batch}, {model['threads']} threads)",
+            "images/s": f"{model['images_per_s']:.1f}",
+        },
+        {
+            "": "RTX 3090, estimated (published MobileNetV3-Large training x MACs)",
+            "images/s": f"{gpu['rtx3090_images_per_s']:.0f}",
+        },
+        {
+            "": "current GPU, estimated (x RTX 5090 / 3090 inference)",
+            "images/s": f"{demand:.0f}",
+        },
+    ]
+    one = min(counts)
+    for name, rates in loaders.items():
+        per_worker = rates[one] / one
+        fed = per_worker * (CORES - 1)
+        verdict = "fed" if fed >= demand else "starved"
+        rows.append(
+            {
+                "": f"{name}: workers to feed the current GPU; {CORES - 1} workers give",
+                "images/s": f"{math.ceil(demand / per_worker)} workers; {fed:.0f} ({verdict})",
+            }
+        )
+    published = gpu["published"]
+    note = (
+        f"forward MACs per image: {model['forward_macs_per_image'] / 1e9:.3f} G (reference "
+        f"{published['model']} at {published['image_size']}: {gpu['reference_macs'] / 1e9:.3f} "
+        f"G); published: {published['images_per_s']} img/s, {published['setup']}, "
+        f"{published['source']}; {gpu['current_gpu_source']}\n"
+    )
+    return text + "\n" + markdown_table(rows) + "\n" + note

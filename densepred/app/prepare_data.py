@@ -133,11 +133,9 @@ def prepare_data(
         reader = datamodule.dense_dataset(samples, train=False)  # decoding only
         train = role == "train"
         size = train_size(data) if train else data.image_size
+        crop_source = size is not None and list(size) != list(data.image_size)  # random crops
         writer = stream.ItemWriter(
-            reader,
-            size,
-            resize_target=not data.native_targets(train),
-            shrink_only=train and size != (list(data.image_size) if data.image_size else None),
+            reader, size, resize_target=not data.native_targets(train), shrink_only=crop_source
         )
         order = np.random.default_rng(config.seed).permutation(len(samples)) if train else None
         indices = order.tolist() if order is not None else range(len(samples))

@@ -84,13 +84,9 @@ class DenseDataModule(BaseDataModule):
         (``None``: all), read one at a time."""
         stream = stream_module()
         total = self.manifest()["splits"][role]["items"]
-        split = stream.CachedSplit(stream.child(self.config.cache, role), total, self._no_item)
+        split = stream.CachedSplit(stream.child(self.config.cache, role), total)
         for index in spread(range(total), count):
             yield split.stored(index)["target"]
-
-    @staticmethod
-    def _no_item(image: np.ndarray, target: np.ndarray | None, path: str) -> dict[str, Any]:
-        raise NotImplementedError("only stored items are read here")
 
     def preflight(self, roles: tuple[str, ...] = ("train", "val", "test"), workers: int = 8) -> int:
         """Check the files (:meth:`BaseDataModule.preflight`) or, with ``data.cache``, the

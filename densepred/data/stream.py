@@ -247,10 +247,11 @@ class CachedSplit(Dataset):
     Args:
         location: The split's folder or URL.
         count: Its number of items.
-        make_item: ``make_item(image, target, path)`` of the task's evaluation dataset.
+        make_item: ``make_item(image, target, path)`` of the task's evaluation dataset
+            (``None``: only :meth:`stored` is used).
     """
 
-    def __init__(self, location: str, count: int, make_item: MakeItem) -> None:
+    def __init__(self, location: str, count: int, make_item: MakeItem | None = None) -> None:
         self.location = location
         self.count = count
         self.make_item = make_item
@@ -272,6 +273,8 @@ class CachedSplit(Dataset):
         return self._items[index]
 
     def __getitem__(self, index: int) -> dict[str, Any]:
+        if self.make_item is None:
+            raise TypeError("CachedSplit without make_item: read stored items with stored()")
         stored = self.stored(index)
         return self.make_item(stored["image"], stored["target"], stored["path"])
 
