@@ -1,8 +1,8 @@
-"""Thin wrapper: see densepred.data_cli.benchmark_main."""
+"""`python tools/benchmark_data.py ARGS` = `densepred benchmark-data ARGS` (see `densepred benchmark-data --help`)."""
 
 import sys
 
-from densepred.data_cli import benchmark_main
+from densepred.cli.main import run_tool
 
 if __name__ == "__main__":
-    sys.exit(benchmark_main())
+    sys.exit(run_tool("benchmark-data"))

@@ -1,8 +1,8 @@
-"""Thin wrapper: see densepred.data_cli.prepare_main."""
+"""`python tools/prepare_data.py ARGS` = `densepred prepare-data ARGS` (see `densepred prepare-data --help`)."""
 
 import sys
 
-from densepred.data_cli import prepare_main
+from densepred.cli.main import run_tool
 
 if __name__ == "__main__":
-    sys.exit(prepare_main())
+    sys.exit(run_tool("prepare-data"))

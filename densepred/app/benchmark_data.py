@@ -39,9 +39,8 @@ import timm
 import torch
 from torch.utils.data import DataLoader
 
-from densepred.app.config import Config
-from densepred.app.overhead import PLAIN_STEPS
 from densepred.app.tasks import TASKS
+from densepred.config.run import Config
 from densepred.core.benchmark import count_macs, markdown_table
 from densepred.core.errors import ConfigError
 from densepred.data.cache import stream_module
@@ -160,12 +159,11 @@ def train_step_rate(
     task = TASKS.get(config.task_name)(config)
     compile_for_training(task.model, config.model)
     optimizers, schedulers = task.build_optimizers(steps + warmup)
-    step_fn = PLAIN_STEPS.get(config.task_name)
     task.train()
     for i in range(steps + warmup):
         if i == warmup:
             start = time.perf_counter()
-        step_fn(task, batch, optimizers)
+        task.plain_training_step(batch, optimizers)
         for scheduler in schedulers:
             scheduler.step()
     ms = 1000.0 * (time.perf_counter() - start) / steps

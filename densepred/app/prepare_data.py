@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from densepred.app.config import Config
 from densepred.app.tasks import TASKS
+from densepred.config.data import DenseDataConfig
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DataError
-from densepred.data.base import DenseDataConfig
 from densepred.data.cache import (
     MANIFEST,
     PROGRESS,

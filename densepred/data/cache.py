@@ -18,9 +18,9 @@ import math
 from types import ModuleType
 from typing import Any
 
+from densepred.config.data import DenseDataConfig
 from densepred.core.errors import ConfigError, DataError
 from densepred.core.fileio import to_json
-from densepred.data.base import DenseDataConfig
 
 MANIFEST = "densepred_cache.json"
 """Written last by ``prepare-data``: its presence marks a complete cache."""

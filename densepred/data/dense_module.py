@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
-from densepred.data.base import BaseDataModule, DenseDataConfig
+from densepred.config.data import DenseDataConfig
+from densepred.data.base import BaseDataModule
 from densepred.data.cache import MANIFEST, check_manifest, stream_module
 from densepred.data.collate import collate_native
 from densepred.data.dense import DenseDataset

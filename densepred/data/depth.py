@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
 from torch.utils.data import ConcatDataset, Dataset
 
+from densepred.config.data import DepthDataConfig
 from densepred.core.errors import DataError
-from densepred.data.base import DenseDataConfig
 from densepred.data.dense import DenseDataset
 from densepred.data.dense_module import DenseDataModule
 from densepred.data.io import read_depth
@@ -31,9 +30,8 @@ from densepred.data.layout import (
 )
 from densepred.data.preflight import check_valid_depth, read_depths
 from densepred.data.synthetic import synthetic_layout
-from densepred.data.transforms import apply_dense_transform
+from densepred.data.transforms import apply_dense_transform, augment_transform
 
-LEGACY_RANGE = {"min_depth": 1e-3, "max_depth": 10.0}
 """Former defaults of the removed ``data.min_depth`` / ``data.max_depth``, which every depth
 config saved with a checkpoint before the removal holds; they are dropped, any other value fails."""
 QUICK_DEPTH_FILES = 16
@@ -210,53 +208,6 @@ class DepthDataset(DenseDataset):
         return {"image": image_t, "depth": depth_t.unsqueeze(0), "path": path}
 
 
-class DepthDataConfig(DenseDataConfig):
-    """The ``data`` section of a depth config.
-
-    The keys of :class:`~densepred.data.base.DenseDataConfig` (``format``: a layout with depth
-    targets: ``folder``, ``list``, ``mai``, ``nyu``, ``synthetic``) and these. The depth range is
-    the task's (``task.min_depth`` / ``task.max_depth``): ``data.min_depth`` / ``data.max_depth``
-    are rejected, since a data range would only be ignored (the values saved in old checkpoints,
-    :data:`LEGACY_RANGE`, are dropped so those checkpoints still load).
-
-    Attributes:
-        depth_scale: Units per metre of integer depth files (1000 = mm: MAI, NYU; 256: KITTI).
-        unlabeled_root: A folder of images without depth mixed into training; they get their
-            targets from the teacher only (needs ``task.distill``).
-    """
-
-    target_kind = "depth"
-    cache_keys = (*DenseDataConfig.cache_keys, "depth_scale")
-
-    depth_scale: float = Field(1000.0, gt=0)
-    unlabeled_root: str | None = None
-
-    @model_validator(mode="after")
-    def _cache_has_no_unlabeled(self) -> DepthDataConfig:
-        if self.cache is not None and self.unlabeled_root is not None:
-            raise ValueError(
-                "data.cache holds the labelled splits only, not data.unlabeled_root's images; "
-                "remove one of the two"
-            )
-        return self
-
-    @model_validator(mode="before")
-    @classmethod
-    def _range_is_the_tasks(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        # Configs saved before the keys were removed hold their old defaults: drop those.
-        data = {k: v for k, v in data.items() if LEGACY_RANGE.get(k, object()) != v}
-        moved = [key for key in LEGACY_RANGE if key in data]
-        if moved:
-            raise ValueError(
-                f"data.{moved[0]} is not a data setting: the depth range is task.min_depth / "
-                f"task.max_depth (used by the head, losses and metrics); move {', '.join(moved)} "
-                "to the task section"
-            )
-        return data
-
-
 class DepthDataModule(DenseDataModule):
     """Train/val/test loaders for a :class:`DepthDataConfig` (``config``)."""
 
@@ -264,7 +215,7 @@ class DepthDataModule(DenseDataModule):
 
     def dense_dataset(self, samples: list[Sample], train: bool) -> DepthDataset:
         cfg = self.config
-        transform = cfg.augment.transform(train, cfg.image_size, cfg.normalize)
+        transform = augment_transform(cfg.augment, train, cfg.image_size, cfg.normalize)
         return DepthDataset(
             samples, cfg.depth_scale, transform, native_target=cfg.native_targets(train)
         )

@@ -26,6 +26,7 @@ import multiprocessing as mp
 import os
 import signal
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -202,15 +203,22 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _end_workers(before: set[int]) -> None:
-    """End the processes LitData left running (all descendants not in ``before``): after a
-    worker's error it terminates the workers but not the helper process each one started, which
-    would wait on a queue forever."""
-    for pid in set(_descendants(os.getpid())) - before:
+def _end_workers(before: set[int], grace: float = 5.0) -> None:
+    """End the processes LitData left running (the descendants not in ``before``): after a
+    worker's error it terminates the workers, but a worker may outlive that and the helper
+    process each one started would wait on a queue forever. SIGTERM, then SIGKILL for our own
+    children still alive after ``grace`` seconds."""
+    ended = set(_descendants(os.getpid())) - before
+    for pid in ended:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    for process in mp.active_children():  # reap them
-        process.join()
+    deadline = time.monotonic() + grace
+    for process in mp.active_children():  # only ours: older ones (loader workers) are left alone
+        if process.pid in ended:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
 
 
 def split_written(location: str) -> bool:

@@ -1,5 +1,5 @@
-"""tools/prepare_data.py and tools/benchmark_data.py: errors as exit code 2 with the message, a
-prepared cache named in the output (``--help`` without torch: tests/test_import_cost.py)."""
+"""``densepred prepare-data`` and ``densepred benchmark-data``: errors as exit code 2 with the
+message, a prepared cache named in the output (``--help`` without torch: test_import_cost.py)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from densepred.data_cli import benchmark_main, prepare_main
+from densepred.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "configs" / "depth_mbv3_unet.yaml"
 
 
 def test_prepare_without_an_output_is_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert prepare_main([str(MAIN)]) == 2
+    assert main(["prepare-data", str(MAIN)]) == 2
     assert "--out DIR or data.cache" in capsys.readouterr().err
 
 
 def test_prepare_refuses_a_task_without_dense_targets(capsys: pytest.CaptureFixture[str]) -> None:
-    assert prepare_main([str(ROOT / "configs" / "cls_mbv2.yaml"), "--out", "x"]) == 2
+    assert main(["prepare-data", str(ROOT / "configs" / "cls_mbv2.yaml"), "--out", "x"]) == 2
     assert "dense tasks" in capsys.readouterr().err
 
 
@@ -33,7 +33,7 @@ def test_prepare_writes_a_cache_and_says_how_to_train_from_it(
         "data.image_size=[32, 48]",
     ]
     cache = tmp_path / "cache"
-    assert prepare_main([str(MAIN), *overrides, "--out", str(cache), "--workers", "1"]) == 0
+    assert main(["prepare-data", str(MAIN), *overrides, "--out", str(cache), "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert f"data.cache={cache}" in out and (cache / "densepred_cache.json").is_file()
 
@@ -47,5 +47,5 @@ def test_benchmark_of_a_missing_cache_is_exit_code_2(
         "data.args={num_train: 2, num_val: 2, size: [48, 64], seed: 0}",
         f"data.cache={tmp_path / 'nothing'}",
     ]
-    assert benchmark_main([str(MAIN), *overrides, "--steps", "0"]) == 2
+    assert main(["benchmark-data", str(MAIN), *overrides, "--steps", "0"]) == 2
     assert "holds no complete cache" in capsys.readouterr().err
