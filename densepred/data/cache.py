@@ -34,7 +34,7 @@ TRAIN_SIZE = "train_size"
 KEY_NAMES = {
     TRAIN_SIZE: "data.image_size / data.augment.crop_scale (the training items' stored size)"
 }
-PREPARE_HINT = "python tools/prepare_data.py CONFIG --out DIR"
+PREPARE_HINT = "densepred prepare-data CONFIG --out DIR"
 
 
 def stream_module() -> ModuleType:
