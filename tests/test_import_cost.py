@@ -28,7 +28,18 @@ def test_import_densepred_loads_no_heavy_library() -> None:
     assert loaded_after("import densepred") == []
 
 
-LIGHT_HELP = [[], ["train"], ["evaluate"], ["predict"], ["ablate"], ["keys"], ["configs"], ["baseline"]]
+LIGHT_HELP = [
+    [],
+    ["train"],
+    ["evaluate"],
+    ["predict"],
+    ["ablate"],
+    ["keys"],
+    ["configs"],
+    ["baseline"],
+    ["prepare-data"],
+    ["benchmark-data"],
+]
 """Help texts that need no heavy library (export and benchmark list runtime choices from torch)."""
 
 

@@ -41,6 +41,12 @@ def test_every_subcommand_is_documented_and_has_help() -> None:
     assert parser.prog == "densepred"
 
 
+def test_the_readme_names_every_subcommand() -> None:
+    text = (ROOT / "README.md").read_text()
+    missing = [name for name in COMMANDS.names() if f"`{name}`" not in text]
+    assert not missing, f"README.md's subcommand list lacks {missing}"
+
+
 def test_the_export_extra_is_the_onnx_and_tflite_extras() -> None:
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert sorted(extras["export"]) == sorted(extras["onnx"] + extras["tflite"])

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from densepred import __version__
-from densepred.cli import ablate, export, info, measure, run, utilities  # noqa: F401 (registers)
+from densepred.cli import ablate, data, export, info, measure, run, utilities  # noqa: F401 (registers)
 from densepred.cli.command import (
     COMMANDS,
     KEYS_HELP,

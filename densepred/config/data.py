@@ -104,6 +104,17 @@ class DataConfig(StrictModel):
     """Data keys passed to the reader after ``split``, in this order (e.g. ``classes``)."""
     reserved_args: ClassVar[dict[str, str]] = {"root": "data.root", "split": "data.*_split"}
     """Reader parameters that the data module fills in -> the config key that sets them."""
+    cache_keys: ClassVar[tuple[str, ...]] = (
+        "format",
+        "root",
+        "args",
+        "train_split",
+        "val_split",
+        "test_split",
+        "limit_train",
+        "limit_val",
+    )
+    """Keys whose values a prepared cache depends on (``densepred.data.cache.cache_spec``)."""
 
     format: str = "synthetic"
     root: str = "datasets/synthetic"
@@ -170,11 +181,19 @@ class DenseDataConfig(ImageDataConfig):
         eval_size: Where validation and test are scored: ``native`` (default) at each target's
             own size, the prediction upsampled to it (as the MAI, NYU, KITTI, CamVid and VOC
             evaluations do), or ``input`` at ``image_size``, the target resized (nearest).
+        cache: A cache written by ``densepred prepare-data`` (a folder, or an ``s3://``
+            prefix) to read the splits from instead of the files: images already decoded and
+            resized, the training split streamed by LitData (each DDP rank and worker a
+            disjoint part). Needs the ``stream`` extra; refused when prepared for other data
+            settings (``None``: read the files).
     """
+
+    cache_keys: ClassVar[tuple[str, ...]] = (*DataConfig.cache_keys, "image_size", "eval_size")
 
     image_size: tuple[int, int] | None = (128, 160)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     eval_size: Literal["native", "input"] = "native"
+    cache: str | None = None
 
     def native_targets(self, train: bool) -> bool:
         """Whether a split's items keep their target at its own size (evaluation splits with
@@ -211,9 +230,19 @@ class DepthDataConfig(DenseDataConfig):
     """
 
     target_kind: ClassVar[str] = "depth"
+    cache_keys: ClassVar[tuple[str, ...]] = (*DenseDataConfig.cache_keys, "depth_scale")
 
     depth_scale: float = Field(1000.0, gt=0)
     unlabeled_root: str | None = None
+
+    @model_validator(mode="after")
+    def _cache_has_no_unlabeled(self) -> DepthDataConfig:
+        if self.cache is not None and self.unlabeled_root is not None:
+            raise ValueError(
+                "data.cache holds the labelled splits only, not data.unlabeled_root's images; "
+                "remove one of the two"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -270,6 +299,12 @@ class SegmentationDataConfig(DenseDataConfig):
     """
 
     target_kind: ClassVar[str] = "mask"
+    cache_keys: ClassVar[tuple[str, ...]] = (
+        *DenseDataConfig.cache_keys,
+        "classes",
+        "void_value",
+        "ignore_index",
+    )
 
     classes: list[str] = Field(default_factory=list)
     void_value: int | None = None

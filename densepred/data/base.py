@@ -82,17 +82,19 @@ class BaseDataModule(L.LightningDataModule, ABC):
 
     def setup(self, stage: str | None = None) -> None:
         """Build the datasets the stage needs (``fit``, ``validate``, ``test``)."""
-        cfg = self.config
         if stage in (None, "fit"):
-            self.datasets["train"] = self._dataset(
-                self.samples(cfg.train_split, cfg.limit_train), True
-            )
+            self.datasets["train"] = self.role_dataset("train")
         if stage in (None, "fit", "validate"):
-            self.datasets["val"] = self._dataset(self.samples(cfg.val_split, cfg.limit_val), False)
-        if stage in (None, "test") and cfg.test_split is not None:
-            self.datasets["test"] = self._dataset(
-                self.samples(cfg.test_split, cfg.limit_val), False
-            )
+            self.datasets["val"] = self.role_dataset("val")
+        if stage in (None, "test") and self.config.test_split is not None:
+            self.datasets["test"] = self.role_dataset("test")
+
+    def role_dataset(self, role: str) -> Dataset:
+        """The dataset of split role ``train``, ``val`` or ``test`` (its configured split and
+        limit; training augmentation for ``train``)."""
+        cfg = self.config
+        limit = cfg.limit_train if role == "train" else cfg.limit_val
+        return self._dataset(self.samples(cfg.splits()[role], limit), role == "train")
 
     def preflight(self, roles: tuple[str, ...] = ("train", "val", "test"), workers: int = 8) -> int:
         """Check the files of the configured splits before work starts (``data.check``).

@@ -14,20 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch.utils.data import Dataset
 
 from densepred.config.data import SegmentationDataConfig
 from densepred.core.errors import DataError
-from densepred.data.base import BaseDataModule
+from densepred.data.dense import DenseDataset
+from densepred.data.dense_module import DenseDataModule
 from densepred.data.depth import folder_reader
-from densepred.data.io import read_image, read_mask
+from densepred.data.io import read_mask
 from densepred.data.layout import IMAGE_EXTS, Sample, register_format
 from densepred.data.synthetic import MASK_CLASSES, synthetic_layout
-from densepred.data.transforms import (
-    apply_dense_transform,
-    augment_transform,
-    build_dense_transform,
-)
+from densepred.data.transforms import apply_dense_transform, augment_transform
 
 CAMVID_CLASSES = (
     "sky",
@@ -68,6 +64,8 @@ VOC_CLASSES = (
     "tvmonitor",
 )
 """The 21 classes of Pascal VOC 2012 segmentation (label 255 = object borders, void)."""
+MEDIAN_FREQUENCY = "median_frequency_weights"
+"""Key of the training split's class weights in a cache's extras."""
 
 
 def _pairs(
@@ -149,7 +147,7 @@ def voc_reader(root: Path, split: str, image_ext: str = ".jpg") -> list[Sample]:
     ]
 
 
-class SegmentationDataset(Dataset):
+class SegmentationDataset(DenseDataset):
     """Image/mask pairs as dicts for a segmentation model.
 
     Items: ``image`` float32 3xHxW (ImageNet-normalised), ``mask`` int64 HxW class ids with void
@@ -165,6 +163,8 @@ class SegmentationDataset(Dataset):
             only the image is resized.
     """
 
+    target_noun = "mask"
+
     def __init__(
         self,
         samples: list[Sample],
@@ -174,15 +174,10 @@ class SegmentationDataset(Dataset):
         transform: Callable[..., dict[str, Any]] | None = None,
         native_target: bool = False,
     ) -> None:
-        self.samples = samples
+        super().__init__(samples, transform, native_target)
         self.num_classes = num_classes
         self.void_value = void_value
         self.ignore_index = ignore_index
-        self.transform = transform or build_dense_transform(train=False)
-        self.native_target = native_target
-
-    def __len__(self) -> int:
-        return len(self.samples)
 
     def read_mask(self, sample: Sample) -> np.ndarray:
         """The sample's HxW int32 class ids, void mapped to ``ignore_index``; checks the labels."""
@@ -198,17 +193,12 @@ class SegmentationDataset(Dataset):
         mask[void] = self.ignore_index
         return mask
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        sample = self.samples[index]
-        image = read_image(sample.image)
-        mask = self.read_mask(sample)
-        if mask.shape != image.shape[:2]:
-            raise DataError(
-                f"mask '{sample.target}' is {mask.shape[0]}x{mask.shape[1]} but its image '{sample.image}' "
-                f"is {image.shape[0]}x{image.shape[1]} (HxW); they must have the same size."
-            )
-        image_t, mask_t = apply_dense_transform(self.transform, image, mask, self.native_target)
-        return {"image": image_t, "mask": mask_t.long(), "path": str(sample.image)}
+    def read_target(self, sample: Sample, size: tuple[int, int]) -> np.ndarray:
+        return self.read_mask(sample)
+
+    def make_item(self, image: np.ndarray, target: np.ndarray | None, path: str) -> dict[str, Any]:
+        image_t, mask_t = apply_dense_transform(self.transform, image, target, self.native_target)
+        return {"image": image_t, "mask": mask_t.long(), "path": path}
 
 
 def pixel_counts(dataset: SegmentationDataset) -> np.ndarray:
@@ -252,12 +242,12 @@ def median_frequency_weights(dataset: SegmentationDataset) -> list[float]:
     return [median / f if f > 0 else 0.0 for f in freq.tolist()]
 
 
-class SegmentationDataModule(BaseDataModule):
+class SegmentationDataModule(DenseDataModule):
     """Train/val/test loaders for a :class:`SegmentationDataConfig` (``config``)."""
 
     config: SegmentationDataConfig
 
-    def _dataset(self, samples: list[Sample], train: bool) -> SegmentationDataset:
+    def dense_dataset(self, samples: list[Sample], train: bool) -> SegmentationDataset:
         cfg = self.config
         return SegmentationDataset(
             samples,
@@ -272,7 +262,16 @@ class SegmentationDataModule(BaseDataModule):
         return {"image": "image", "target": "mask"}
 
     def median_frequency_weights(self) -> list[float]:
-        """:func:`median_frequency_weights` of the training split (``data.limit_train`` applies)."""
+        """:func:`median_frequency_weights` of the training split (``data.limit_train`` applies),
+        from its mask files at their own size; with ``data.cache``, the weights the cache
+        recorded from those files when it was prepared."""
+        if self.config.cache is not None:
+            return self.manifest()["extras"][MEDIAN_FREQUENCY]
         cfg = self.config
         samples = self.samples(cfg.train_split, cfg.limit_train)
-        return median_frequency_weights(self._dataset(samples, train=False))
+        return median_frequency_weights(self.dense_dataset(samples, train=False))
+
+    def cache_extras(self) -> dict[str, object]:
+        """What a cache records beside its items: the training split's median-frequency
+        class weights, from the mask files at their own size."""
+        return {MEDIAN_FREQUENCY: self.median_frequency_weights()}

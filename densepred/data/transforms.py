@@ -142,6 +142,29 @@ def apply_dense_transform(
     return out["image"], out["mask"]
 
 
+def resize_pair(
+    image: np.ndarray,
+    target: np.ndarray | None,
+    size: tuple[int, int] | None,
+    resize_target: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Resize an image (area) and its dense target (nearest) to ``size`` as arrays, with the
+    resize every evaluation pipeline starts with; what a prepared cache stores.
+
+    Args:
+        image: HxWx3 uint8 RGB.
+        target: HxW depth map or class-id mask of the image's size, or ``None``.
+        size: (H, W) to resize to; ``None`` keeps both as they are.
+        resize_target: Resize the target too; ``False`` keeps it at its own size (native-size
+            evaluation).
+    """
+    resize = A.Compose(_geometry(False, size, (1.0, 1.0)))
+    if target is None or not resize_target:
+        return resize(image=image)["image"], target
+    out = resize(image=image, mask=target)
+    return out["image"], out["mask"]
+
+
 def build_pair_transform(
     kinds: dict[str, str], image_size: tuple[int, int], hflip: bool
 ) -> Callable[..., dict[str, Any]]:

@@ -26,6 +26,8 @@ MINIMAL_ARGS: dict[str, list[str]] = {
     "baseline": ["depth_mbv3_unet"],
     "benchmark": ["--config", "depth_mbv3_unet"],
     "overhead": ["depth_mbv3_unet"],
+    "prepare-data": ["depth_mbv3_unet"],
+    "benchmark-data": ["depth_mbv3_unet"],
 }
 """Positional arguments of each subcommand that takes overrides (a new one needs an entry)."""
 OPTION = {"train": "--resume", "evaluate": "--print-config", "export": "--nhwc", "ablate": "--print-config"}
