@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "densepred.metrics": 1,
     "densepred.data": 1,
     "densepred.models": 1,
+    "densepred.portable": 1,
     "densepred.viz": 1,
     "densepred.tasks": 2,
     "densepred.app": 3,

@@ -39,7 +39,7 @@ from densepred.data.layout import (
 from densepred.data.paired import PairedDataConfig, PairedDataModule
 from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
 from densepred.data.synthetic import LABEL_CLASSES, MASK_CLASSES, ensure_synthetic
-from densepred.data.transforms import AugmentConfig, build_dense_transform, prepare_image
+from densepred.data.transforms import AugmentConfig, build_dense_transform
 
 __all__ = [
     "FORMATS",
@@ -63,7 +63,6 @@ __all__ = [
     "ensure_synthetic",
     "format_reader",
     "formats_providing",
-    "prepare_image",
     "read_depth",
     "read_image",
     "read_mask",

@@ -2,7 +2,8 @@
 
 ``RUNTIMES[name](model, threads)`` returns a callable ``runner(x) -> first output`` on
 ``float32`` numpy arrays: ``torch`` (eager PyTorch, inference mode), ``onnxruntime`` (CPU
-execution provider) and ``tflite`` (the LiteRT interpreter of ai-edge-litert, XNNPACK on).
+execution provider), ``tflite`` (the LiteRT interpreter of ai-edge-litert, XNNPACK on) and
+``pretrained`` (a model folder loaded by ``densepred.from_pretrained``, in eager PyTorch).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from torch import nn
 
 from densepred.core.registry import Registry
 from densepred.export.deps import require
+from densepred.portable.model import from_pretrained
 
 Runner = Callable[[np.ndarray], np.ndarray]
 RUNTIMES: Registry[Callable[[Any, int], Runner]] = Registry("runtime")
@@ -34,6 +36,13 @@ def torch_runner(model: nn.Module, threads: int) -> Runner:
         return (y[0] if isinstance(y, (list, tuple)) else y).numpy()
 
     return run
+
+
+@RUNTIMES.register("pretrained")
+def pretrained_runner(path: str | Path, threads: int) -> Runner:
+    """A model folder, loaded as a fresh process would (``densepred.from_pretrained``), in eager
+    PyTorch on the CPU with ``threads`` threads."""
+    return torch_runner(from_pretrained(path), threads)
 
 
 @RUNTIMES.register("onnxruntime")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-import torch
 from pydantic import Field
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
-from densepred.core.fileio import append_jsonl
 from densepred.data.classification import ClassificationDataConfig, ClassificationDataModule
 from densepred.metrics.classification import classification_metrics
-from densepred.models.classifier import ClassifierConfig, build_classifier
+from densepred.models.classifier import ClassifierConfig, classifier_recipe
+from densepred.models.recipe import Recipe
+from densepred.portable.spec import OutputSpec
 from densepred.tasks.base import BaseTask
 from densepred.tasks.distill import DistillationMixin, LogitDistillConfig
 from densepred.tasks.task_config import OptimizedTaskConfig
@@ -52,8 +50,17 @@ class ClassificationTask(DistillationMixin, BaseTask):
         """Class names, index = label."""
         return list(self.config.data.classes)
 
-    def build_model(self) -> nn.Module:
-        return build_classifier(self.config.model, num_classes=len(self.classes))
+    def network_recipe(self) -> Recipe:
+        return classifier_recipe(self.config.model, num_classes=len(self.classes))
+
+    def output_spec(self) -> OutputSpec:
+        """One logit per class of ``data.classes``; predict lists ``task.predict_top_k``."""
+        return OutputSpec(
+            kind="classification",
+            channels=len(self.classes),
+            classes=self.classes,
+            top_k=self.config.task.predict_top_k,
+        )
 
     def build_losses(self) -> None:
         self.loss = nn.CrossEntropyLoss(label_smoothing=self.config.task.label_smoothing)
@@ -88,24 +95,3 @@ class ClassificationTask(DistillationMixin, BaseTask):
 
     def on_train_epoch_end(self) -> None:
         self.log_epoch_metrics("train")
-
-    @torch.no_grad()
-    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 RGB of any size -> K class probabilities (float32)."""
-        x = self.prepare_input(rgb)  # 1,3,h,w
-        return self(x).float().softmax(dim=1)[0].cpu().numpy()
-
-    def top_classes(self, probs: np.ndarray) -> list[dict[str, Any]]:
-        """The ``task.predict_top_k`` most likely classes, most likely first."""
-        order = np.argsort(-probs)[: self.config.task.predict_top_k]
-        return [{"class": self.classes[i], "index": int(i), "prob": float(probs[i])} for i in order]
-
-    def save_prediction(
-        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray
-    ) -> list[Path]:
-        """Append ``{"image": stem, "top": [...]}`` to ``out_dir/predictions.jsonl`` and print it."""
-        record = {"image": stem, "top": self.top_classes(prediction)}
-        path = out_dir / "predictions.jsonl"
-        append_jsonl(path, record)
-        print(f"{stem}: " + ", ".join(f"{t['class']} {t['prob']:.3f}" for t in record["top"]))
-        return [path]

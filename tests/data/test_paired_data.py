@@ -11,14 +11,8 @@ from pydantic import ValidationError
 
 from densepred.core.errors import DataError
 from densepred.data.io import write_depth, write_image, write_mask
-from densepred.data.paired import (
-    PairedDataConfig,
-    PairedDataModule,
-    PairedDataset,
-    depth_to_unit,
-    pair_files,
-    unit_to_depth,
-)
+from densepred.data.paired import PairedDataConfig, PairedDataModule, PairedDataset, pair_files
+from densepred.portable.processing import depth_to_unit, unit_to_depth
 
 TINY_SYNTHETIC = {"num_train": 4, "num_val": 2, "size": [32, 48], "seed": 0}
 

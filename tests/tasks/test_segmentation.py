@@ -16,8 +16,8 @@ from densepred.cli import evaluate_main, predict_main, train_main
 from densepred.core.errors import ConfigError
 from densepred.data import MASK_CLASSES
 from densepred.data.io import write_image, write_mask
-from densepred.tasks.segmentation import SegmentationTask
 from densepred.data.palette import colorize_mask
+from densepred.tasks.segmentation import SegmentationTask
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 CLASSES = ["a", "b", "c"]
