@@ -76,8 +76,8 @@ def train_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _baseline(args: argparse.Namespace) -> None:
-    from densepred.app.baselines import run_baseline
     from densepred.app.config import load_config
+    from densepred.app.tasks import run_baseline
 
     print_metrics(run_baseline(load_config(args.config, args.overrides)))
 

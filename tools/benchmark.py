@@ -43,15 +43,15 @@ def config_model(
     """Name, module and input channels of a YAML config's model (MAI-wrapped when ``mai``
     names the input resize, a key of ``MAI_RESIZES``)."""
     from densepred.app.config import load_config
-    from densepred.app.tasks import build_model
+    from densepred.app.tasks import TASKS, build_model
 
     config = load_config(path, list(overrides))
     model = build_model(config)
     name = " ".join([config.name, *overrides])
     if not mai:
-        return name, model, getattr(config.model, "in_channels", 3)
-    train_size = getattr(config.data, "image_size", None)
-    if config.task_name != "depth" or train_size is None:
+        return name, model, config.model.in_channels
+    train_size = config.data.image_size
+    if not TASKS.get(config.task_name).mai_export or train_size is None:
         raise ConfigError(f"--mai needs a depth config with data.image_size; '{path}' is not one.")
     return (
         f"{name} (MAI {size[0]}x{size[1]} -> {train_size[0]}x{train_size[1]}, {mai})",

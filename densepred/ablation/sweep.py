@@ -29,7 +29,8 @@ import yaml
 from pydantic import Field, PositiveInt, field_validator
 
 from densepred.ablation.score import ScoreSettings
-from densepred.app.config import apply_overrides, config_from_dict, read_yaml
+from densepred.app.config import config_from_dict
+from densepred.config.loader import apply_overrides, read_yaml
 from densepred.core.errors import ConfigError, unknown_name_message
 from densepred.core.schema import StrictModel, validate_section
 from densepred.export.runtimes import RUNTIMES

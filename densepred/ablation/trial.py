@@ -18,9 +18,10 @@ from typing import Any
 from lightning.pytorch.callbacks import Callback
 
 from densepred.ablation.sweep import BenchmarkSettings, Trial, size_tag
-from densepred.app.config import Config, config_from_dict
+from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
 from densepred.app.train import run_training
+from densepred.config.run import Config
 from densepred.core.benchmark import count_macs, count_parameters
 from densepred.core.errors import ConfigError, DensepredError, user_message
 from densepred.core.fileio import atomic_write_text
@@ -51,7 +52,7 @@ def measure_model(config: Config, bench: BenchmarkSettings) -> dict[str, Any]:
     """
     model = TASKS.get(config.task_name)(config).model.cpu()
     sizes = bench.tagged_sizes()
-    train_size = getattr(config.data, "image_size", None)  # None: native image sizes
+    train_size = config.data.image_size  # None: native image sizes
     if bench.include_train_size and train_size is not None:
         sizes["train"] = tuple(train_size)
     out: dict[str, Any] = {
@@ -63,7 +64,7 @@ def measure_model(config: Config, bench: BenchmarkSettings) -> dict[str, Any]:
     }
     for tag, size in sizes.items():
         mai = bench.mai and tag != "train"
-        if mai and (config.task_name != "depth" or train_size is None):
+        if mai and (not TASKS.get(config.task_name).mai_export or train_size is None):
             raise ConfigError("benchmark.mai times a depth model trained at a fixed data.image_size.")
         module = MaiDepth(model, train_size, size) if mai else model
         shape = (1, *size, 3) if mai else (1, config.model.in_channels, *size)

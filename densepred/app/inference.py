@@ -11,8 +11,8 @@ from pathlib import Path
 import lightning as L
 import torch
 
-from densepred.app.config import Config
 from densepred.app.tasks import TASKS
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DensepredError
 from densepred.core.fileio import atomic_write_json, ensure_folder, output_errors
 from densepred.portable.model import from_pretrained
@@ -104,7 +104,7 @@ def evaluate_checkpoint(
             f"is {config.task_name}."
         )
     datamodule = TASKS.get(config.task_name).build_datamodule(evaluation_config(config, task))
-    roles = ("test",) if getattr(config.data, "test_split", None) else ("val",)
+    roles = ("test",) if config.data.test_split else ("val",)
     datamodule.preflight(roles)  # only the evaluated split's files (data.check)
     task.check_data(datamodule, roles)
     trainer_args = {

@@ -20,8 +20,8 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 
-from densepred.app.config import Config
 from densepred.app.tasks import TASKS
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DataError
 from densepred.core.fileio import (
     atomic_write_json,
@@ -143,8 +143,8 @@ def build_trainer(
     checkpoint = FiniteModelCheckpoint(
         dirpath=run_dir / "checkpoints",
         filename="best",
-        monitor=getattr(task, "monitor", None),
-        mode=getattr(task, "monitor_mode", "min"),
+        monitor=task.monitor,
+        mode=task.monitor_mode,
         save_last=True,
         save_top_k=1,
         auto_insert_metric_name=False,

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from densepred.app.config import apply_overrides, config_from_dict, read_yaml
+from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
+from densepred.config.loader import apply_overrides, read_yaml
 from densepred.core.errors import DensepredError
 from densepred.core.fileio import append_jsonl, read_jsonl
 from densepred.decoders import DECODERS

@@ -11,87 +11,43 @@ so ``trainer.max_steps``) counts both optimizer steps: one batch is two steps.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import Field, field_validator
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
+from densepred.config.data import PairedDataConfig
+from densepred.config.model import GANModelConfig
+from densepred.config.run import Config
+from densepred.config.specs import GAN
+from densepred.config.task import GANTaskConfig
 from densepred.core.errors import ConfigError
-from densepred.core.schema import Config
-from densepred.data.paired import PairedDataConfig, PairedDataModule
+from densepred.data.paired import PairedDataModule
 from densepred.data.palette import mask_colors
-from densepred.losses.gan import GAN_LOSSES, GANLoss, reconstruction_loss
+from densepred.losses.gan import GANLoss, reconstruction_loss
 from densepred.metrics.depth import DepthMetrics
 from densepred.metrics.image import image_metrics
-from densepred.models.gan import GANModelConfig, build_gan_model
-from densepred.models.gan.config import generator_recipe
+from densepred.models.gan import build_gan_model
+from densepred.models.gan.build import generator_recipe
 from densepred.models.recipe import Recipe
 from densepred.portable.processing import unit_to_depth
 from densepred.portable.spec import InputSpec, OutputSpec
 from densepred.tasks.base import BaseTask
 from densepred.tasks.finetune import encoder_parameters
 from densepred.tasks.native import at_target_size
-from densepred.tasks.optim import OptimizerConfig, SchedulerConfig, build_optimizer, build_scheduler
-from densepred.tasks.task_config import TaskConfig
+from densepred.tasks.optim import build_optimizer, build_scheduler, optimizer_step
 from densepred.viz.gan import gan_sample_grid
 
 # Validation values of unconditional runs (no target to compare a sample with).
 UNCONDITIONAL_LOGS = ("val/loss_d", "val/loss_g_adv")
 
 
-class GANOptimizerConfig(OptimizerConfig):
-    """``task.generator_optimizer`` / ``task.discriminator_optimizer``: pix2pix defaults
-    (Adam, lr 2e-4, betas (0.5, 0.999), no weight decay)."""
-
-    name: Literal["adamw", "adam", "sgd"] = "adam"
-    lr: float = Field(2e-4, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    betas: tuple[float, float] = (0.5, 0.999)
-
-
-class GANTaskConfig(TaskConfig):
-    """``task`` section of GAN mode (plus the fields of :class:`TaskConfig`).
-
-    Attributes:
-        adversarial_loss: ``vanilla``, ``lsgan`` or ``hinge`` (``GAN_LOSSES``).
-        l1_weight: Weight of the L1 reconstruction loss (conditional runs; pix2pix uses 100).
-        ssim_weight: Weight of ``1 - SSIM`` (conditional runs; 0 disables it).
-        generator_optimizer: Optimizer of the generator.
-        discriminator_optimizer: Optimizer of the discriminator.
-        scheduler: Learning-rate schedule of both optimizers, stepped once per batch.
-        monitor: Metric that selects the best checkpoint; ``null`` keeps the latest one
-            (unconditional runs have no quality metric).
-        num_samples: Validation samples drawn in the sample grid.
-        sample_seed: Seed of the fixed evaluation noise (unconditional runs; item ``i`` of a split
-            gets the noise of seed ``sample_seed + i``).
-    """
-
-    adversarial_loss: str = "vanilla"
-    l1_weight: float = Field(100.0, ge=0)
-    ssim_weight: float = Field(0.0, ge=0)
-    generator_optimizer: GANOptimizerConfig = Field(default_factory=GANOptimizerConfig)
-    discriminator_optimizer: GANOptimizerConfig = Field(default_factory=GANOptimizerConfig)
-    scheduler: SchedulerConfig = Field(default_factory=lambda: SchedulerConfig(name="none"))
-    monitor: str | None = "val/l1"
-    num_samples: int = Field(8, ge=0)
-    sample_seed: int = 0
-
-    @field_validator("adversarial_loss")
-    @classmethod
-    def _known_loss(cls, name: str) -> str:
-        GAN_LOSSES.get(name)
-        return name
-
-
-class GANTask(BaseTask):
+class GANTask(BaseTask[GANModelConfig, PairedDataConfig, GANTaskConfig]):
     """Conditional (pix2pix) or unconditional (DCGAN) image generation."""
 
-    model_config_cls = GANModelConfig
-    data_config_cls = PairedDataConfig
-    task_config_cls = GANTaskConfig
+    spec = GAN
     datamodule_cls = PairedDataModule
     ddp_unused_parameters = True  # each optimizer's step leaves the other network idle
 
@@ -298,6 +254,23 @@ class GANTask(BaseTask):
         return gan_sample_grid(
             [(label, x.float(), kind) for (label, kind), x in zip(columns, samples, strict=True)]
         )
+
+    def plain_training_step(
+        self, batch: dict[str, Any], optimizers: list[torch.optim.Optimizer]
+    ) -> None:
+        """The pix2pix/DCGAN loop: a discriminator step on a detached fake, then a generator step
+        through the discriminator with its gradients off (as the reference pix2pix code does)."""
+        opt_g, opt_d = optimizers
+        real, condition = batch["target"], batch.get("condition")
+        fake = self.generate(condition, real.shape[0])
+        discriminate = self.model.discriminate
+        loss_d = self.adversarial.discriminator(
+            discriminate(real, condition), discriminate(fake.detach(), condition)
+        )
+        optimizer_step(loss_d, opt_d)
+        self.model.discriminator.requires_grad_(False)
+        optimizer_step(self.generator_losses(real, fake, condition)["loss"], opt_g)
+        self.model.discriminator.requires_grad_(True)
 
     def network_recipe(self) -> Recipe:
         """The generator's recipe (the discriminator is not deployed)."""

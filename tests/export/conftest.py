@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from densepred.app.config import Config, apply_overrides, config_from_dict, read_yaml
+from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
+from densepred.config.loader import apply_overrides, read_yaml
+from densepred.config.run import Config
 from densepred.tasks import BaseTask
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from densepred.config.data import NormalizeConfig
 from densepred.core.errors import ConfigError
-from densepred.data.transforms import NormalizeConfig
 from densepred.export.wrappers import (
     DEPTH_UNITS,
     MAI_INPUT_SIZE,

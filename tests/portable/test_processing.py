@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from densepred.config.data import NormalizeConfig
 from densepred.core.errors import DataError, DensepredError
 from densepred.data.palette import colorize_mask, mask_colors
-from densepred.data.transforms import NormalizeConfig, build_dense_transform, build_pair_transform
+from densepred.data.transforms import build_dense_transform, build_pair_transform
 from densepred.portable.processing import (
     depth_to_unit,
     encode_array,

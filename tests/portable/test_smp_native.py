@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from densepred.models.config import DenseModelConfig, dense_recipe
+from densepred.config.model import DenseModelConfig
+from densepred.models.config import dense_recipe
 from densepred.models.smp_models import padded_forward
 from densepred.portable.model import from_pretrained
 from densepred.portable.smp_native import SmpForm, smp_native_form

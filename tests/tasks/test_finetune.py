@@ -15,9 +15,10 @@ from densepred.app.config import load_config
 from densepred.app.tasks import TASKS
 from densepred.app.train import run_training
 from densepred.cli import train_main
+from densepred.config.task import OptimizerConfig
 from densepred.core.errors import ConfigError
 from densepred.tasks.finetune import encoder_modules, encoder_parameters
-from densepred.tasks.optim import OptimizerConfig, build_optimizer
+from densepred.tasks.optim import build_optimizer
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 # One shipped config per task kind with a pretrained-encoder model (GAN: the pix2pix generator).
