@@ -107,7 +107,10 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
     """``tools/evaluate.py CONFIG CKPT [key=value ...] [--out FILE]``."""
     parser = argparse.ArgumentParser(description="Evaluate a checkpoint on the data of a config.")
     parser.add_argument("config", help="YAML config whose data section names the evaluation data")
-    parser.add_argument("checkpoint", help="checkpoint written by tools/train.py")
+    parser.add_argument(
+        "checkpoint",
+        help="checkpoint written by tools/train.py (full or weights-only) or a model folder",
+    )
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. data.val_split=test")
     parser.add_argument(
         "--out",
@@ -163,7 +166,8 @@ def predict_main(argv: Sequence[str] | None = None) -> int:
         description="Predict with a checkpoint or a model folder on images of any size."
     )
     parser.add_argument(
-        "model", help="checkpoint written by tools/train.py (full or weights-only) or a model folder"
+        "model",
+        help="checkpoint written by tools/train.py (full or weights-only) or a model folder",
     )
     parser.add_argument("images", nargs="*", help="image files or folders (GAN: condition files)")
     parser.add_argument(

@@ -189,6 +189,8 @@ def portable_model(
         smp: Save a network with an smp decoder in smp's own form when smp can hold it.
     """
     network = task.deploy_network().eval()
+    if isinstance(network, PortableModel):  # a task rebuilt from a model folder: that folder
+        return network
     recipe = task.network_recipe()
     form: SmpForm | str | None = None
     if smp and recipe.builder == "smp":

@@ -67,14 +67,18 @@ def _export(args: argparse.Namespace) -> None:
 
 
 def export_main(argv: Sequence[str] | None = None) -> int:
-    """``tools/export.py CKPT [data.key=value ...] --format onnx|tflite [options]``."""
+    """``tools/export.py CKPT [data.key=value ...] --format onnx|tflite|pretrained [options]``."""
     parser = argparse.ArgumentParser(
         description="Export a densepred checkpoint (depth, segmentation, classification) to ONNX or "
-        "TFLite, run the file at once in its runtime on validation images and compare it with "
-        'PyTorch. Needs the extra: pip install -e ".[export]". Exit code 2 on any error, '
-        "including differences above the tolerance."
+        "TFLite, or as a model folder (--format pretrained: config.json, model.safetensors, "
+        "README.md), run the result at once in its runtime on validation images and compare it "
+        'with PyTorch. ONNX and TFLite need the extra: pip install -e ".[export]". Exit code 2 on '
+        "any error, including differences above the tolerance."
     )
-    parser.add_argument("checkpoint", help="checkpoint written by tools/train.py")
+    parser.add_argument(
+        "checkpoint",
+        help="checkpoint written by tools/train.py (full or weights-only) or a model folder",
+    )
     parser.add_argument(
         "overrides", nargs="*", help="dotted data overrides, e.g. data.root=/data/mai"
     )

@@ -90,7 +90,7 @@ EXPORT_FORMATS.add(
     "pretrained",
     ExportFormat(
         suffix="_model",
-        runtime="pretrained",
+        runtime="torch",
         export=export_folder,
         requires=(),
         portable=True,

@@ -30,11 +30,8 @@ def format_for(runtime: str) -> str | None:
     if runtime == TORCH_RUNTIME:
         return None
     names = [n for n in EXPORT_FORMATS.names() if EXPORT_FORMATS.get(n).runtime == runtime]
-    if not names or EXPORT_FORMATS.get(names[0]).portable:
-        raise ConfigError(
-            f"no export format runs in the runtime '{runtime}' for a benchmark (a model folder "
-            "runs in eager PyTorch: use the torch runtime)."
-        )
+    if not names:
+        raise ConfigError(f"no export format runs in the runtime '{runtime}'.")
     return names[0]
 
 

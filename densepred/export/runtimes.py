@@ -1,9 +1,8 @@
 """Deployment runtimes by name: run a model (a module or an exported file) on numpy inputs.
 
 ``RUNTIMES[name](model, threads)`` returns a callable ``runner(x) -> first output`` on
-``float32`` numpy arrays: ``torch`` (eager PyTorch, inference mode), ``onnxruntime`` (CPU
-execution provider), ``tflite`` (the LiteRT interpreter of ai-edge-litert, XNNPACK on) and
-``pretrained`` (a model folder loaded by ``densepred.from_pretrained``, in eager PyTorch).
+``float32`` numpy arrays: ``torch`` (eager PyTorch, inference mode; a module or a model folder), ``onnxruntime`` (CPU
+execution provider) and ``tflite`` (the LiteRT interpreter of ai-edge-litert, XNNPACK on).
 """
 
 from __future__ import annotations
@@ -25,8 +24,11 @@ RUNTIMES: Registry[Callable[[Any, int], Runner]] = Registry("runtime")
 
 
 @RUNTIMES.register("torch")
-def torch_runner(model: nn.Module, threads: int) -> Runner:
-    """Eager PyTorch on the CPU with ``threads`` intra-op threads (set process-wide)."""
+def torch_runner(model: nn.Module | str | Path, threads: int) -> Runner:
+    """Eager PyTorch on the CPU with ``threads`` intra-op threads (set process-wide); ``model`` is
+    a module or a model folder, loaded as a fresh process would (``densepred.from_pretrained``)."""
+    if isinstance(model, (str, Path)):
+        model = from_pretrained(model)
     model = model.eval()
     torch.set_num_threads(threads)
 
@@ -36,13 +38,6 @@ def torch_runner(model: nn.Module, threads: int) -> Runner:
         return (y[0] if isinstance(y, (list, tuple)) else y).numpy()
 
     return run
-
-
-@RUNTIMES.register("pretrained")
-def pretrained_runner(path: str | Path, threads: int) -> Runner:
-    """A model folder, loaded as a fresh process would (``densepred.from_pretrained``), in eager
-    PyTorch on the CPU with ``threads`` threads."""
-    return torch_runner(from_pretrained(path), threads)
 
 
 @RUNTIMES.register("onnxruntime")

@@ -88,7 +88,7 @@ def test_export_writes_a_checked_folder(trained_checkpoint: Path, tmp_path: Path
     out = tmp_path / "exported"
     assert export_main([str(trained_checkpoint), "--format", "pretrained", "--out", str(out)]) == 0
     report = json.loads((tmp_path / "exported.json").read_text())
-    assert report["passed"] and report["runtime"] == "pretrained"
+    assert report["passed"] and report["runtime"] == "torch"  # the folder, loaded afresh
     assert report["parity"]["max_rel_diff"] < 1e-5  # the same network (trained channels-last)
     assert set(report["parity_free_axes"]) == {"batch4", "other_size"}
     assert sorted(p.name for p in out.iterdir()) == [
@@ -98,6 +98,13 @@ def test_export_writes_a_checked_folder(trained_checkpoint: Path, tmp_path: Path
     ]
     assert export_main([str(trained_checkpoint), "--format", "pretrained", "--nhwc"]) == 2
     assert "--nhwc do not apply to --format pretrained" in capsys.readouterr().err
+
+
+def test_a_folder_exports_again(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    assert export_main([str(folder), "--format", "pretrained", "--out", str(out)]) == 0
+    assert (out / "model.safetensors").read_bytes() == (folder / "model.safetensors").read_bytes()
+    assert json.loads((tmp_path / "again.json").read_text())["passed"]
 
 
 def test_gan_folders_are_for_predict_only(tmp_path: Path) -> None:

@@ -156,3 +156,14 @@ def test_every_friendly_encoder_takes_classifier_weights() -> None:
             k for k in encoder.state_dict() if k.removeprefix("model.") not in classifier_keys
         ]
         assert not missing, (name, missing[:3])
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "resnet18"])
+def test_alias_and_timm_universal_encoder_share_keys(name: str) -> None:
+    """A densepred-<name> model and smp's tu-<timm name> model hold the same tensors."""
+    with torch.device("meta"):
+        ours = smp.Unet(encoder_name=SMP_PREFIX + name, encoder_weights=None).state_dict()
+        theirs = smp.Unet(
+            encoder_name="tu-" + ENCODER_ALIASES[name], encoder_weights=None
+        ).state_dict()
+    assert {k: v.shape for k, v in ours.items()} == {k: v.shape for k, v in theirs.items()}
