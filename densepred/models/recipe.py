@@ -23,7 +23,8 @@ from densepred.core.errors import ConfigError
 from densepred.core.registry import Registry
 
 NETWORKS: Registry = Registry("network")
-"""Builder name -> ``builder(**args, pretrained=...) -> nn.Module``."""
+"""Builder name -> ``builder(**args) -> nn.Module`` (``pretrained=...`` too for builders whose
+encoder has pretrained weights)."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,11 @@ class Recipe:
         Args:
             pretrained: Encoder weights: ``False`` (random init, as a model folder builds before
                 loading its own weights), a local timm classifier file, or ``True`` (timm's hub).
+                Only builders with a ``pretrained`` argument take weights.
         """
+        weights = {} if pretrained is False else {"pretrained": pretrained}
         return NETWORKS.build(
-            self.builder, where=f"network '{self.builder}'", pretrained=pretrained, **self.args
+            self.builder, where=f"network '{self.builder}'", **weights, **self.args
         )
 
     def to_dict(self) -> dict[str, Any]:

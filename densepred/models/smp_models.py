@@ -239,9 +239,7 @@ def smp_network(
 
 
 @NETWORKS.register("smp_native")
-def smp_native_network(
-    model_class: str, init_args: dict[str, Any], pretrained: Pretrained = False
-) -> nn.Module:
+def smp_native_network(model_class: str, init_args: dict[str, Any]) -> nn.Module:
     """The ``smp_native`` recipe: a bare smp model, built exactly as
     ``segmentation_models_pytorch.from_pretrained`` builds it from a folder's ``config.json``
     (``model_class`` is its ``_model_class``, ``init_args`` its other keys). Its sides must be
@@ -250,12 +248,11 @@ def smp_native_network(
     Args:
         model_class: smp class name, e.g. ``FPN``.
         init_args: The class's constructor arguments (``encoder_weights`` must be ``None``).
-        pretrained: Must be ``False``: the weights come from the folder.
     """
-    if pretrained is not False or init_args.get("encoder_weights") is not None:
+    if init_args.get("encoder_weights") is not None:
         raise ConfigError(
             f"smp_native network {model_class}: the weights come from the model folder; "
-            "encoder_weights must be null and no pretrained encoder may be given."
+            "encoder_weights must be null."
         )
     register_smp_encoders()  # a folder saved under a densepred-<name> encoder
     arch = smp_architecture(SMP_DECODER_PREFIX + model_class)

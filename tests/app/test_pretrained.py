@@ -54,6 +54,11 @@ def test_weights_only_checkpoint_saves_the_same_folder(
     torch.save({k: ckpt[k] for k in ("state_dict", "hyper_parameters")}, slim)
     out = densepred.save_pretrained(slim, tmp_path / "from_slim")
     assert (out / "model.safetensors").read_bytes() == (folder / "model.safetensors").read_bytes()
+    full, weights_only = load_task(trained_checkpoint), load_task(slim)  # predict/evaluate/export
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(full.state_dict().values(), weights_only.state_dict().values(), strict=True)
+    )
 
 
 def test_predict_takes_the_folder_like_the_checkpoint(

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from densepred.core.errors import ConfigError
-from densepred.encoders.weights import Pretrained
 from densepred.models.gan.layers import conv_block, dcgan_init, dcgan_map_size
 from densepred.models.recipe import NETWORKS
 
@@ -61,20 +59,4 @@ class DCGANGenerator(nn.Module):
         return self.net(z[:, :, None, None])  # B x latent -> B x out_channels x H x W
 
 
-@NETWORKS.register("dcgan_generator")
-def dcgan_generator(
-    image_size: Sequence[int],
-    out_channels: int = 3,
-    latent_dim: int = 100,
-    base_channels: int = 64,
-    num_layers: int = 4,
-    norm: str = "batch",
-    pretrained: Pretrained = False,
-) -> DCGANGenerator:
-    """The ``dcgan_generator`` recipe: a :class:`DCGANGenerator` (it has no pretrained weights;
-    ``pretrained`` must be ``False``)."""
-    if pretrained is not False:
-        raise ConfigError(
-            "the dcgan generator has no pretrained weights; model.pretrained must be false."
-        )
-    return DCGANGenerator(image_size, out_channels, latent_dim, base_channels, num_layers, norm)
+NETWORKS.add("dcgan_generator", DCGANGenerator)  # the recipe of the DCGAN generator
