@@ -10,6 +10,7 @@ The report is rewritten as each trial ends and after every run, including an int
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
 from densepred.ablation.launcher import Log, Runner, prepare_data
 from densepred.ablation.report import RESULTS_JSONL, merge_records, write_report
@@ -35,6 +35,8 @@ from densepred.core.fileio import (
     repair_jsonl,
 )
 from densepred.core.registry import Registry
+
+logger = logging.getLogger(__name__)
 
 
 def pending_trials(
@@ -185,7 +187,7 @@ def run_sweep(
     sweep: Sweep,
     out_dir: str | Path | None = None,
     retry_failed: bool = False,
-    log: Log = print,
+    log: Log = logger.info,
     launcher: str = "local",
     trials_dir: str | Path | None = None,
     **options: Any,
@@ -219,8 +221,7 @@ def run_sweep(
     ensure_folder(folder)
     repair_jsonl(folder / RESULTS_JSONL)  # a torn last line must not swallow the next record
     trials = expand_grid(sweep)
-    settings = {**sweep.settings.model_dump(mode="json"), "base": str(sweep.base_path)}
-    atomic_write_text(folder / "sweep.yaml", yaml.safe_dump(settings, sort_keys=False))
+    atomic_write_text(folder / "sweep.yaml", sweep.to_yaml())
     todo = pending_trials(trials, read_jsonl(folder / RESULTS_JSONL), retry_failed)
     log(
         f"{len(trials)} trials, {len(trials) - len(todo)} already finished, {len(todo)} to run in {folder}"
@@ -234,7 +235,7 @@ def run_sweep(
 
 
 def remeasure(
-    sweep: Sweep, out_dir: str | Path | None = None, log: Log = print
+    sweep: Sweep, out_dir: str | Path | None = None, log: Log = logger.info
 ) -> list[dict[str, Any]]:
     """Measure the finished trials again without retraining, then rewrite the report.
 

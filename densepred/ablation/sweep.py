@@ -160,6 +160,11 @@ class Sweep:
         """Varied keys, in grid order."""
         return list(self.settings.grid)
 
+    def to_yaml(self) -> str:
+        """The validated sweep, overrides applied, as YAML (``base`` resolved to its file)."""
+        settings = self.settings.model_dump(mode="json")
+        return yaml.safe_dump({**settings, "base": str(self.base_path)}, sort_keys=False)
+
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)

@@ -5,13 +5,17 @@ Predicting files lives in :mod:`densepred.app.predict`."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
 
+from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
+from densepred.config.loader import apply_overrides
 from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DensepredError
 from densepred.core.fileio import atomic_write_json, ensure_folder, output_errors
@@ -79,8 +83,30 @@ def evaluation_config(config: Config, task: BaseTask) -> Config:
     return replace(config, data=config.data.model_copy(update={"normalize": normalize}))
 
 
+def checkpoint_config(
+    task: BaseTask, overrides: Sequence[str] = (), data: dict[str, Any] | None = None
+) -> Config:
+    """The checkpoint's own config with another ``data`` section (e.g. a config file's) and
+    ``overrides`` applied; the images stay normalised as in training.
+
+    Args:
+        task: The checkpoint's task.
+        overrides: Dotted ``key=value`` overrides (callers allow only what they use).
+        data: A plain ``data`` section to use instead of the checkpoint's.
+    """
+    raw = task.config.to_dict()
+    if data is not None:
+        raw["data"] = {**data, **{k: v for k, v in raw["data"].items() if k == "normalize"}}
+    return evaluation_config(
+        config_from_dict(apply_overrides(raw, overrides), source="checkpoint config"), task
+    )
+
+
 def evaluate_checkpoint(
-    config: Config, ckpt_path: str | Path, out: str | Path | None = None
+    config: Config,
+    ckpt_path: str | Path,
+    out: str | Path | None = None,
+    task: BaseTask | None = None,
 ) -> dict[str, float]:
     """Evaluate a checkpoint on the data of ``config``; save the metrics as JSON and, for tasks
     that draw validation samples, their picture beside it (``out`` with ``.png``).
@@ -92,12 +118,13 @@ def evaluate_checkpoint(
 
     Args:
         config: Config whose ``data`` section selects the evaluation data.
-        ckpt_path: A checkpoint written by ``tools/train.py``.
+        ckpt_path: A checkpoint written by ``densepred train``.
         out: JSON file for the metrics (default: ``<checkpoint>.eval.json`` beside it).
+        task: The checkpoint's task, if it is loaded already.
     """
     out = Path(out) if out else Path(ckpt_path).with_suffix(".eval.json")
     ensure_folder(out.parent)
-    task = load_task(ckpt_path)
+    task = task or load_task(ckpt_path)
     if task.config.task_name != config.task_name:
         raise ConfigError(
             f"checkpoint '{ckpt_path}' is a {task.config.task_name} model but the config's task.name "

@@ -2,7 +2,7 @@
 
 Both sides train the same freshly seeded task model, with the same loss modules, optimizers and
 per-step schedules (:meth:`~densepred.tasks.base.BaseTask.build_optimizers`) and the same data
-loader. The densepred side is what ``tools/train.py`` runs: the Trainer of
+loader. The densepred side is what ``densepred train`` runs: the Trainer of
 :func:`densepred.app.train.build_trainer` (CSV and TensorBoard loggers, checkpoint callback,
 learning-rate monitor, progress bar as configured), the task's ``training_step`` with its logging,
 training metrics and non-finite checks. The plain side is the loop a PyTorch user would write:
@@ -117,7 +117,7 @@ class _StepClock(Callback):
 
 
 def densepred_run(config: Config, steps: int, warmup: int) -> float:
-    """Milliseconds per step of ``tools/train.py``'s Trainer, without validation."""
+    """Milliseconds per step of ``densepred train``'s Trainer, without validation."""
     # batches, not max_steps: the GAN task counts two optimizer steps per batch
     limits = {"max_epochs": 1, "max_steps": -1, "limit_train_batches": steps + warmup}
     trainer = {**config.trainer, **limits, "limit_val_batches": 0}

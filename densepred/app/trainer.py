@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import typing
 from typing import Any
 
@@ -20,6 +21,7 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.loggers import Logger
 from pydantic import BaseModel, ConfigDict, create_model
 
+from densepred.config.keys import KeyDoc, docstring_entries, type_name
 from densepred.core.errors import ConfigError
 from densepred.core.registry import check_kwargs
 from densepred.core.schema import validate_section
@@ -132,3 +134,23 @@ def check_trainer(trainer: dict[str, Any], source: str) -> dict[str, Any]:
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
     return dict(trainer)
+
+
+def trainer_keys() -> list[KeyDoc]:
+    """The ``trainer`` keys: ``lightning.Trainer``'s arguments with their types, defaults and
+    Lightning's own descriptions (``default_root_dir`` is densepred's: the run folder)."""
+    described = docstring_entries(lightning.Trainer.__init__.__doc__, "Args")
+    hints = typing.get_type_hints(lightning.Trainer.__init__)
+    rows = []
+    for name, param in inspect.signature(lightning.Trainer.__init__).parameters.items():
+        if name == "self" or name in RESERVED_TRAINER_KEYS:
+            continue
+        text = described.get(name, "")
+        if name in OBJECT_KEYS:
+            text = (
+                f"A list of {{class_path: ..., init_args: {{...}}}} entries (LightningCLI's form), "
+                f"added to densepred's own {'CSV and TensorBoard loggers' if name == 'logger' else 'checkpoint and learning-rate callbacks'}."
+            )
+        default = "null" if param.default is None else repr(param.default)
+        rows.append(KeyDoc(f"trainer.{name}", type_name(hints.get(name, Any)), default, text))
+    return rows

@@ -15,11 +15,9 @@ import torch
 from torch import nn
 
 from densepred import __version__
-from densepred.app.config import config_from_dict
-from densepred.app.inference import load_task
+from densepred.app.inference import checkpoint_config, load_task
 from densepred.app.pretrained import portable_model
 from densepred.app.tasks import TASKS
-from densepred.config.loader import apply_overrides
 from densepred.config.model import DenseModelConfig
 from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DataError, DensepredError
@@ -137,9 +135,7 @@ def _config_with(task: BaseTask, overrides: list[str]) -> Config:
             f"export overrides may change only the data section (e.g. data.root=...), got '{bad[0]}'; "
             "the model comes from the checkpoint."
         )
-    return config_from_dict(
-        apply_overrides(task.config.to_dict(), overrides), source="checkpoint config"
-    )
+    return checkpoint_config(task, overrides)
 
 
 def _network_size(config: Config, size: tuple[int, int] | None) -> tuple[int, int]:

@@ -178,18 +178,21 @@ class PortableModel(
         cls,
         *,
         model_id: str,
-        revision: str | None,
-        cache_dir: str | Path | None,
-        force_download: bool,
-        local_files_only: bool,
-        token: str | bool | None,
+        revision: str | None = None,
+        cache_dir: str | Path | None = None,
+        force_download: bool = False,
+        local_files_only: bool = False,
+        token: str | bool | None = None,
         map_location: str = "cpu",
         strict: bool = True,
-        **model_kwargs: Any,
+        **kwargs: Any,
     ) -> PortableModel:
         """Build the network from ``config.json`` and load ``model.safetensors`` into it,
-        checking that every tensor fits (``strict``) and is finite."""
-        model = cls(**model_kwargs)
+        checking that every tensor fits (``strict``) and is finite. ``kwargs`` hold the init
+        arguments (``config``) and, from older huggingface_hub versions, download options
+        (``proxies``, ``resume_download``) that go to ``hf_hub_download``."""
+        init = {k: kwargs.pop(k) for k in ("config", "prebuilt_network") if k in kwargs}
+        model = cls(**init)
         if os.path.isdir(model_id):
             path = Path(model_id) / WEIGHTS_FILE
         else:
@@ -202,6 +205,7 @@ class PortableModel(
                     force_download=force_download,
                     token=token,
                     local_files_only=local_files_only,
+                    **kwargs,
                 )
             )
         load_weights(model.network, path, strict=strict)

@@ -13,6 +13,7 @@ plain data as the only hyper-parameter, so a checkpoint is enough to rebuild its
 
 from __future__ import annotations
 
+import logging
 import math
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any, ClassVar, Generic
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.trainer.states import TrainerFn
 from torch import nn
 from torchmetrics import MetricCollection
@@ -48,6 +50,8 @@ from densepred.tasks.optim import build_optimizer, build_scheduler, optimizer_st
 from densepred.tasks.references import ComponentReferences
 from densepred.tasks.samples import SpreadSamples
 from densepred.viz.depth import save_png
+
+logger = logging.getLogger(__name__)
 
 STAGES = ("train", "val", "test")
 
@@ -187,7 +191,7 @@ class BaseTask(L.LightningModule, ABC, Generic[M, D, T]):
         epoch = self.config.model.unfreeze_at_epoch
         if self.encoder_frozen and epoch is not None and self.current_epoch >= epoch:
             self.set_encoder_frozen(False)
-            print(f"epoch {self.current_epoch}: encoder unfrozen (model.unfreeze_at_epoch={epoch})")
+            logger.info(f"epoch {self.current_epoch}: encoder unfrozen (model.unfreeze_at_epoch={epoch})")
 
     @classmethod
     def build_datamodule(cls, config: Config[M, D, T]) -> BaseDataModule:
@@ -279,8 +283,9 @@ class BaseTask(L.LightningModule, ABC, Generic[M, D, T]):
         In training: ``samples/val_epochNNN.png`` and ``predictions.png`` after each epoch,
         ``samples/val_init.png`` for the validation before the first step (``predictions.png``
         left alone) and ``samples/val_best.png`` and ``predictions.png`` for the final validation
-        of the best checkpoint; ``samples/test.png`` for a test pass. Where
-        :attr:`sample_grid_file` is set (evaluation), only that file.
+        of the best checkpoint; ``samples/test.png`` for a test pass. Each grid also goes to the
+        run's TensorBoard logger as an image (``samples/val``, ``samples/test``) at the current
+        step. Where :attr:`sample_grid_file` is set (evaluation), only that file.
         """
         if self.sample_grid_file is not None:
             save_png(self.sample_grid_file, grid)
@@ -295,6 +300,10 @@ class BaseTask(L.LightningModule, ABC, Generic[M, D, T]):
         save_png(self.run_dir / "samples" / name, grid)
         if name not in ("val_init.png", "test.png"):
             save_png(self.run_dir / "predictions.png", grid)
+        for logger in self.loggers:  # the same picture in TensorBoard, at this step
+            if isinstance(logger, TensorBoardLogger):
+                tag = "samples/test" if name == "test.png" else "samples/val"
+                logger.experiment.add_image(tag, grid, self.global_step, dataformats="HWC")
 
     def sample_grid(self) -> np.ndarray | None:
         """The picture of the evaluation samples kept this pass; ``None`` (the default): none."""

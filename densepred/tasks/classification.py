@@ -37,7 +37,9 @@ class ClassificationTask(
     @classmethod
     def baseline(cls, config: ClassificationConfig) -> dict[str, float]:
         """``val/acc1`` of predicting the validation set's majority label for every image."""
-        samples = cls.prepared_datamodule(config, "validate").datasets["val"].samples  # labels: no image is read
+        samples = (
+            cls.prepared_datamodule(config, "validate").datasets["val"].samples
+        )  # labels: no image is read
         counts = label_counts(samples, len(config.data.classes))
         return {
             "majority_class": int(counts.argmax()),

@@ -48,7 +48,7 @@ def teacher_config(path: str | Path, task_name: str) -> tuple[dict[str, Any], di
         WeightsError: The file cannot be read safely or is not a densepred checkpoint.
         ConfigError: The checkpoint is of another task.
     """
-    advice = "Set task.distill.teacher to a checkpoint written by tools/train.py."
+    advice = "Set task.distill.teacher to a checkpoint written by densepred train."
     ckpt = read_checkpoint(path, advice=advice)
     config = ckpt.get("hyper_parameters", {}).get("config")
     if not isinstance(config, dict) or "state_dict" not in ckpt:

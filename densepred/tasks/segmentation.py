@@ -8,6 +8,7 @@ no loss and no metric.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,8 @@ from densepred.tasks.base import BaseTask
 from densepred.tasks.distill import DistillationMixin
 from densepred.tasks.native import at_target_size, targets_at, weighted_mean
 from densepred.viz.segmentation import segmentation_sample_grid
+
+logger = logging.getLogger(__name__)
 
 SegmentationConfig = Config[DenseModelConfig, SegmentationDataConfig, SegmentationTaskConfig]
 
@@ -136,7 +139,7 @@ class SegmentationTask(
         self.config.task = self.config.task.model_copy(update={"class_weights": weights})
         self.hparams["config"]["task"]["class_weights"] = weights
         self.build_losses()
-        print("median-frequency class weights: " + ", ".join(f"{w:.3f}" for w in weights))
+        logger.info("median-frequency class weights: " + ", ".join(f"{w:.3f}" for w in weights))
 
     def build_metrics(self) -> MetricCollection:
         return segmentation_metrics(self.classes, self.ignore_index)

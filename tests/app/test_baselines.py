@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import runpy
 from pathlib import Path
 
 import cv2
@@ -13,11 +12,11 @@ import yaml
 
 from densepred.app.config import load_config
 from densepred.app.tasks import TASKS, run_baseline
+from densepred.cli.main import main
 from densepred.metrics.classification import classification_metrics
 from densepred.metrics.segmentation import segmentation_metrics
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "baseline.py"
 
 
 def _val_batches(cfg):
@@ -99,10 +98,9 @@ def test_majority_label_baseline_scores_like_the_metrics(tmp_path: Path, make_ti
 def test_cli_prints_the_table_and_gan_configs_have_no_baseline(
     tmp_path: Path, make_tiny, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main = runpy.run_path(str(TOOL))["baseline_main"]
-    assert main([str(CONFIGS / "seg_mbv3_unet.yaml"), *make_tiny(tmp_path)]) == 0
+    assert main(["baseline", str(CONFIGS / "seg_mbv3_unet.yaml"), *make_tiny(tmp_path)]) == 0
     assert "| val/miou" in capsys.readouterr().out
-    assert main([str(CONFIGS / "gan_dcgan.yaml"), *make_tiny(tmp_path)]) != 0
+    assert main(["baseline", "gan_dcgan", *make_tiny(tmp_path)]) != 0
     assert "the gan task has no constant-prediction baseline" in capsys.readouterr().err
 
 

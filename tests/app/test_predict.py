@@ -14,7 +14,7 @@ from densepred.app.config import config_from_dict
 from densepred.app.predict import expand_images, predict_files, resolve_device
 from densepred.app.pretrained import save_pretrained
 from densepred.app.tasks import TASKS
-from densepred.cli import predict_main
+from densepred.cli.main import main
 from densepred.core.errors import ConfigError
 from densepred.data.io import write_image
 
@@ -124,7 +124,7 @@ def test_folders_recursive_and_images_per_second(
         "--batch-size",
         "3",
     ]
-    assert predict_main([*args, "--no-progress", "--device", "cpu"]) == 0
+    assert main(["predict", *args, "--no-progress", "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
     assert "7 images in" in printed and "images/s (batch size 3, cpu)" in printed
     assert len(list(tmp_path.glob("*_depth.png"))) == 7

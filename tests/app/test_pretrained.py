@@ -13,8 +13,7 @@ import torch
 import densepred
 from densepred.app.config import load_config
 from densepred.app.inference import evaluate_checkpoint, load_task
-from densepred.cli import predict_main
-from densepred.export.cli import export_main
+from densepred.cli.main import main
 from densepred.portable.spec import ModelFolderError
 from densepred.tasks.checkpoint import read_checkpoint
 
@@ -70,7 +69,7 @@ def test_predict_takes_the_folder_like_the_checkpoint(
     cv2.imwrite(str(image), np.random.default_rng(0).integers(0, 255, (37, 53, 3), np.uint8))
     for name, source in (("ckpt", trained_checkpoint), ("folder", folder)):
         args = [str(source), str(image), "--out", str(tmp_path / name), "--format", "npy"]
-        assert predict_main([*args, "--no-progress"]) == 0
+        assert main(["predict", *args, "--no-progress"]) == 0
     assert np.allclose(
         np.load(tmp_path / "ckpt" / "x_depth.npy"),
         np.load(tmp_path / "folder" / "x_depth.npy"),
@@ -91,7 +90,9 @@ def test_evaluate_takes_the_folder_like_the_checkpoint(
 
 def test_export_writes_a_checked_folder(trained_checkpoint: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "exported"
-    assert export_main([str(trained_checkpoint), "--format", "pretrained", "--out", str(out)]) == 0
+    assert (
+        main(["export", str(trained_checkpoint), "--format", "pretrained", "--out", str(out)]) == 0
+    )
     report = json.loads((tmp_path / "exported.json").read_text())
     assert report["passed"] and report["runtime"] == "torch"  # the folder, loaded afresh
     assert report["parity"]["max_rel_diff"] < 1e-5  # the same network (trained channels-last)
@@ -101,13 +102,13 @@ def test_export_writes_a_checked_folder(trained_checkpoint: Path, tmp_path: Path
         "config.json",
         "model.safetensors",
     ]
-    assert export_main([str(trained_checkpoint), "--format", "pretrained", "--nhwc"]) == 2
+    assert main(["export", str(trained_checkpoint), "--format", "pretrained", "--nhwc"]) == 2
     assert "--nhwc do not apply to --format pretrained" in capsys.readouterr().err
 
 
 def test_a_folder_exports_again(folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "again"
-    assert export_main([str(folder), "--format", "pretrained", "--out", str(out)]) == 0
+    assert main(["export", str(folder), "--format", "pretrained", "--out", str(out)]) == 0
     assert (out / "model.safetensors").read_bytes() == (folder / "model.safetensors").read_bytes()
     assert json.loads((tmp_path / "again.json").read_text())["passed"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from densepred.config.loader import apply_overrides, load_yaml, parse_config, read_config
+from densepred.config.loader import apply_overrides, load_yaml, parse_config, read_config, read_yaml
 from densepred.config.specs import TASK_SPECS
 from densepred.core.errors import ConfigError
 
@@ -43,7 +43,7 @@ def test_the_first_pass_leaves_names_to_the_second() -> None:
 
 @pytest.mark.parametrize("name", TASK_SPECS.names())
 def test_every_spec_parses_its_shipped_configs(name: str) -> None:
-    paths = [p for p in CONFIGS.glob("*.yaml") if f"name: {name}\n" in p.read_text()]
+    paths = [p for p in CONFIGS.glob("*.yaml") if (read_yaml(p).get("task") or {}).get("name") == name]
     assert paths, f"no shipped config of task {name}"
     for path in paths:
         assert parse_config(read_config(path), str(path)).task_name == name
