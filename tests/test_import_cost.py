@@ -52,11 +52,20 @@ def test_help_loads_no_heavy_library(argv: list[str]) -> None:
     assert loaded_after(code) == []
 
 
-@pytest.mark.parametrize("name", ["create_encoder", "list_encoders"])
-def test_lazy_attributes_still_work(name: str) -> None:
-    import densepred
-    from densepred import encoders
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("create_encoder", "densepred.encoders"),
+        ("list_encoders", "densepred.encoders"),
+        ("from_pretrained", "densepred.portable.model"),
+        ("save_pretrained", "densepred.app.pretrained"),
+    ],
+)
+def test_lazy_attributes_still_work(name: str, module: str) -> None:
+    import importlib
 
-    assert getattr(densepred, name) is getattr(encoders, name)
+    import densepred
+
+    assert getattr(densepred, name) is getattr(importlib.import_module(module), name)
     with pytest.raises(AttributeError):
         densepred.no_such_thing  # noqa: B018

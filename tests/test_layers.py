@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "densepred.metrics": 2,
     "densepred.data": 2,
     "densepred.models": 2,
+    "densepred.portable": 2,
     "densepred.viz": 2,
     "densepred.tasks": 3,
     "densepred.app": 4,

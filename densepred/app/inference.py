@@ -1,35 +1,40 @@
-"""Loading checkpoints safely, evaluating them and predicting files with them."""
+"""Loading checkpoints (full or weights-only) and model folders as tasks, and evaluating them.
+
+Predicting files lives in :mod:`densepred.app.predict`."""
 
 from __future__ import annotations
 
-import os
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
-from tqdm import tqdm
 
 from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
 from densepred.config.loader import apply_overrides
 from densepred.config.run import Config
-from densepred.core.errors import ConfigError, DataError, DensepredError
+from densepred.core.errors import ConfigError, DensepredError
 from densepred.core.fileio import atomic_write_json, ensure_folder, output_errors
-from densepred.data.layout import IMAGE_EXTS
+from densepred.portable.model import from_pretrained
+from densepred.portable.spec import CONFIG_FILE, ModelFolderError, is_model_folder, read_spec
 from densepred.tasks import BaseTask
 from densepred.tasks.checkpoint import check_finite_weights, read_checkpoint
 
 
 def load_task(path: str | Path, device: str | torch.device = "cpu") -> BaseTask:
-    """Rebuild the task saved in a densepred checkpoint and load its weights (eval mode).
+    """Rebuild the task of a densepred checkpoint (a full Lightning checkpoint or a weights-only
+    one: both hold ``state_dict`` and ``hyper_parameters``) or of a model folder, in eval mode.
 
     Raises:
         WeightsError: The file cannot be read safely, or its weights hold NaN or infinity.
+        ModelFolderError: A model folder with a missing or invalid file.
     """
+    if is_model_folder(path):
+        return folder_task(path, device)
     ckpt = read_checkpoint(path)
     config = ckpt.get("hyper_parameters", {}).get("config")
     if not isinstance(config, dict) or "state_dict" not in ckpt:
@@ -39,6 +44,33 @@ def load_task(path: str | Path, device: str | torch.device = "cpu") -> BaseTask:
     check_finite_weights(ckpt["state_dict"], path)
     task = TASKS.get(config["task"]["name"])(config)
     task.load_state_dict(ckpt["state_dict"])
+    return task.eval().to(device)
+
+
+def folder_task(folder: str | Path, device: str | torch.device = "cpu") -> BaseTask:
+    """The task of a model folder: built from the training config the folder records, its
+    network replaced by the folder's model (same outputs; for an smp folder, smp's own form).
+
+    Raises:
+        ModelFolderError: The folder records no training config, or holds a GAN generator
+            (a GAN task needs its discriminator, which folders do not keep).
+    """
+    spec, _ = read_spec(folder)
+    config = spec.training.get("config")
+    if not isinstance(config, dict):
+        raise ModelFolderError(
+            f"'{Path(folder) / CONFIG_FILE}' records no training config (training.config), which "
+            "evaluate and export need to rebuild the task; save the folder from its checkpoint."
+        )
+    if spec.task == "gan":
+        raise ModelFolderError(
+            f"model folder '{folder}' holds a GAN generator only; evaluate and export need the "
+            "whole GAN: use its checkpoint (predict works with the folder)."
+        )
+    config = copy.deepcopy(config)
+    config["model"]["pretrained"] = False  # the weights come from the folder
+    task = TASKS.get(spec.task)(config)
+    task.model = from_pretrained(folder)
     return task.eval().to(device)
 
 
@@ -120,117 +152,3 @@ def evaluate_checkpoint(
     with output_errors(out.parent):
         atomic_write_json(out, {"checkpoint": str(ckpt_path), "metrics": metrics})
     return metrics
-
-
-def expand_images(inputs: Iterable[str | Path]) -> list[Path]:
-    """Image files from a mix of files and folders (folders give their images, sorted); a file
-    named twice is kept once."""
-    files: list[Path] = []
-    for item in map(Path, inputs):
-        if item.is_dir():
-            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_EXTS)
-        elif item.is_file():
-            files.append(item)
-        else:
-            raise DensepredError(f"input '{item}' is neither an image file nor a folder.")
-    if not files:
-        raise DensepredError("no input images found; pass image files or folders holding images.")
-    return list({p.resolve(): p for p in files}.values())
-
-
-def output_stems(files: list[Path]) -> list[str]:
-    """A distinct output name per input file: its stem, or where stems clash (``A/x.png``,
-    ``A/x.jpg``, ``B/x.png``) its folders and extension too (``A_x_png``, ``A_x_jpg``, ``B_x_png``).
-    """
-    counts = Counter(p.stem for p in files)
-    resolved = [p.resolve() for p in files]
-    root = Path(os.path.commonpath([p.parent for p in resolved]))
-    stems = [
-        p.stem
-        if counts[p.stem] == 1
-        else "_".join([*full.parent.relative_to(root).parts, p.stem, p.suffix.lstrip(".")])
-        for p, full in zip(files, resolved, strict=True)
-    ]
-    taken: set[str] = set()
-    for i, stem in enumerate(stems):  # what is left: e.g. an input named A_x_png.png
-        name, n = stem, 1
-        while name in taken:
-            n += 1
-            name = f"{stem}_{n}"
-        taken.add(name)
-        stems[i] = name
-    return stems
-
-
-def predict_files(
-    ckpt_path: str | Path,
-    inputs: Iterable[str | Path],
-    out_dir: str | Path,
-    device: str = "cpu",
-    on_bad: Callable[[Path, DataError], None] | None = None,
-) -> list[Path]:
-    """Run a checkpoint on images of any size and write the task's output files.
-
-    Inputs with the same stem get distinct output names (:func:`output_stems`).
-
-    Args:
-        ckpt_path: Checkpoint written by ``densepred train``.
-        inputs: Image files and/or folders.
-        out_dir: Output folder.
-        device: Torch device.
-        on_bad: Called with the file and the error for each input that cannot be read, which
-            is then skipped; ``None`` (default): such a file stops the run with a ``DataError``.
-
-    Returns:
-        The distinct files written, each once.
-    """
-    task = load_task(ckpt_path, device)
-    files = expand_images(inputs)
-    out_dir = ensure_folder(out_dir)
-    written: dict[Path, None] = {}
-    with output_errors(out_dir):
-        for path, stem in tqdm(
-            zip(files, output_stems(files), strict=True),
-            total=len(files),
-            desc="predict",
-            unit="img",
-        ):
-            try:
-                rgb = task.read_input(path)
-            except DataError as exc:
-                if on_bad is None:
-                    raise DataError(
-                        f"{exc} (densepred predict --skip-bad skips such files)"
-                    ) from None
-                on_bad(path, exc)
-                continue
-            written.update(
-                dict.fromkeys(task.save_prediction(task.predict_array(rgb), out_dir, stem, rgb))
-            )
-    return list(written)
-
-
-def generate_files(
-    ckpt_path: str | Path, num: int, out_dir: str | Path, device: str = "cpu", seed: int = 0
-) -> list[Path]:
-    """Generate ``num`` outputs from noise with a checkpoint that needs no input (unconditional GAN).
-
-    Args:
-        ckpt_path: Checkpoint written by ``densepred train``.
-        num: Number of outputs.
-        out_dir: Output folder.
-        device: Torch device.
-        seed: Seed of the noise.
-    """
-    task = load_task(ckpt_path, device)
-    if not task.generates_from_noise:
-        raise DensepredError(
-            f"checkpoint '{ckpt_path}' is a {task.config.task_name} model, which predicts from input "
-            "images; pass image files or folders instead of --num."
-        )
-    out_dir = ensure_folder(out_dir)
-    written: list[Path] = []
-    with output_errors(out_dir):
-        for i, sample in enumerate(task.sample_arrays(num, seed)):
-            written += task.save_prediction(sample, out_dir, f"sample_{i:05d}")
-    return written

@@ -79,7 +79,10 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     from densepred.export.quantize import INT8_MODES
     from densepred.export.wrappers import DEPTH_UNITS, MAI_INPUT_SIZE, MAI_RESIZES
 
-    parser.add_argument("checkpoint", help="checkpoint written by densepred train")
+    parser.add_argument(
+        "checkpoint",
+        help="checkpoint written by densepred train (full or weights-only) or a model folder",
+    )
     parser.add_argument("--format", required=True, choices=EXPORT_FORMATS.names())
     parser.add_argument(
         "--size",
@@ -157,8 +160,8 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 
 register(
     "export",
-    'export a checkpoint to ONNX or TFLite (pip install -e ".[export]"), run it in its runtime '
-    "on validation images and compare with PyTorch",
+    'export a checkpoint to ONNX or TFLite (pip install -e ".[export]") or as a model folder '
+    "(--format pretrained), run it in its runtime on validation images and compare with PyTorch",
     _export_arguments,
     _export,
     ("data.",),

@@ -10,7 +10,9 @@ from densepred.cli.command import config_path, print_metrics, register, shipped_
 from densepred.core.errors import DensepredError
 
 EVALUATE_KEYS = ("data.", "trainer.accelerator", "trainer.devices", "trainer.precision")
-PRINT_CONFIG = "print the resolved, validated config as YAML and exit (reads no data, writes nothing)"
+PRINT_CONFIG = (
+    "print the resolved, validated config as YAML and exit (reads no data, writes nothing)"
+)
 
 
 def _train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,8 +71,9 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
         "paths",
         nargs="+",
         metavar="CHECKPOINT [CONFIG]",
-        help="a checkpoint written by densepred train, and optionally a YAML config whose data "
-        "section names the evaluation data (default: the checkpoint's own data)",
+        help="a checkpoint written by densepred train (full or weights-only) or a model folder, "
+        "and optionally a YAML config whose data section names the evaluation data (default: the "
+        "checkpoint's own data)",
     )
     parser.add_argument(
         "--out",
@@ -107,23 +110,48 @@ register(
 
 
 def _predict_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", help="checkpoint written by densepred train")
+    parser.add_argument(
+        "model",
+        help="checkpoint written by densepred train (full or weights-only) or a model folder",
+    )
     parser.add_argument("images", nargs="*", help="image files or folders (GAN: condition files)")
     parser.add_argument(
         "--num", type=int, default=None, help="generate N outputs from noise (unconditional GAN)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise for --num")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.add_argument(
+        "--device", default="auto", help="auto (CUDA when present, default), cpu, cuda, cuda:1, ..."
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="images per network call; any mix of sizes (answers equal those of batch size 1)",
+    )
+    parser.add_argument("--recursive", action="store_true", help="also read images in sub-folders")
+    parser.add_argument(
+        "--format",
+        default="png",
+        choices=["png", "npy", "both"],
+        help="png: 16-bit depth PNGs (data.depth_scale units per metre) and pictures; npy: float32 "
+        "arrays (depth in metres, class ids); both",
+    )
+    parser.add_argument(
+        "--save-probs",
+        action="store_true",
+        help="segmentation: also write class probabilities as <name>_probs.npy (float32, CxHxW)",
+    )
     parser.add_argument(
         "--skip-bad",
         action="store_true",
         help="go on past files that cannot be read (listed at the end) instead of stopping",
     )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from densepred.app.inference import generate_files, predict_files
+    from densepred.app.predict import generate_files, predict_files
 
     if bool(args.images) == (args.num is not None):
         raise DensepredError(
@@ -131,34 +159,49 @@ def _predict(args: argparse.Namespace) -> None:
         )
     if args.num is not None:
         written = generate_files(
-            args.checkpoint, args.num, args.out, device=args.device, seed=args.seed
+            args.model, args.num, args.out, device=args.device, seed=args.seed, fmt=args.format
         )
-    else:
-        skipped: dict[Path, DensepredError] = {}
-        written = predict_files(
-            args.checkpoint,
-            args.images,
-            args.out,
-            device=args.device,
-            on_bad=skipped.__setitem__ if args.skip_bad else None,
-        )
-        if skipped:
-            print(f"skipped {len(skipped)} unreadable file(s):", file=sys.stderr)
-            for path, exc in skipped.items():
-                print(f"  {path}: {exc}", file=sys.stderr)
-    print(f"wrote {len(written)} files to {args.out}")
+        print(f"wrote {len(written)} files to {args.out}")
+        return
+    result = predict_files(
+        args.model,
+        args.images,
+        args.out,
+        device=args.device,
+        batch_size=args.batch_size,
+        recursive=args.recursive,
+        fmt=args.format,
+        save_probs=args.save_probs,
+        on_bad=(lambda path, exc: None) if args.skip_bad else None,
+        progress=not args.no_progress,
+    )
+    for line in result.lines:
+        print(line)
+    if result.skipped:
+        print(f"skipped {len(result.skipped)} unreadable file(s):", file=sys.stderr)
+        for path, exc in result.skipped.items():
+            print(f"  {path}: {exc}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"wrote {len(result.written)} files to {args.out}: {result.images} images in "
+        f"{result.seconds:.2f} s, {result.images_per_second:.1f} images/s (batch size "
+        f"{args.batch_size}, {result.device})"
+    )
 
 
 register(
     "predict",
-    "predict with a checkpoint on images of any size (or generate from noise)",
+    "predict with a checkpoint or a model folder on images of any size (or generate from noise)",
     _predict_arguments,
     _predict,
 )
 
 
 def _baseline_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", help="depth, segmentation or classification config (path or name)")
+    parser.add_argument(
+        "config", help="depth, segmentation or classification config (path or name)"
+    )
 
 
 def _baseline(args: argparse.Namespace) -> None:

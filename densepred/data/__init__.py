@@ -47,7 +47,7 @@ from densepred.data.layout import (
 from densepred.data.paired import PairedDataModule
 from densepred.data.segmentation import SegmentationDataModule
 from densepred.data.synthetic import LABEL_CLASSES, MASK_CLASSES, ensure_synthetic
-from densepred.data.transforms import build_dense_transform, prepare_image
+from densepred.data.transforms import build_dense_transform
 
 __all__ = [
     "FORMATS",
@@ -71,7 +71,6 @@ __all__ = [
     "ensure_synthetic",
     "format_reader",
     "formats_providing",
-    "prepare_image",
     "read_depth",
     "read_image",
     "read_mask",

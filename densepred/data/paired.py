@@ -33,9 +33,10 @@ from densepred.core.errors import DataError
 from densepred.data.base import BaseDataModule
 from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format
-from densepred.data.palette import colorize_mask
+from densepred.data.palette import mask_colors
 from densepred.data.synthetic import synthetic_layout
 from densepred.data.transforms import build_pair_transform
+from densepred.portable.processing import encode_array
 
 Kind = Literal["rgb", "depth", "mask"]
 FILE_KINDS: dict[str, str] = {"rgb": "image", "depth": "depth", "mask": "mask"}
@@ -109,24 +110,10 @@ def folder_pairs(
     return pair_files(conditions, root / target_dir / split)
 
 
-def depth_to_unit(depth: np.ndarray, max_depth: float) -> np.ndarray:
-    """HxW metres -> HxW in [-1, 1] (0 m, i.e. invalid, -> -1; ``max_depth`` and beyond -> 1)."""
-    return np.clip(depth / max_depth, 0.0, 1.0) * 2.0 - 1.0
-
-
-def unit_to_depth(x: Tensor, max_depth: float) -> Tensor:
-    """Inverse of :func:`depth_to_unit`: values in [-1, 1] -> metres in [0, max_depth]."""
-    return (x.clamp(-1.0, 1.0) + 1.0) * (0.5 * max_depth)
-
-
 def encode(array: np.ndarray, kind: str, max_depth: float) -> Tensor:
-    """A read (and resized) array of ``kind`` -> CxHxW float32 tensor in [-1, 1]."""
-    if kind == "depth":
-        unit = depth_to_unit(array, max_depth)[..., None]  # H,W,1
-    else:
-        rgb = colorize_mask(array) if kind == "mask" else array  # H,W,3 uint8
-        unit = rgb.astype(np.float32) / 127.5 - 1.0  # H,W,3
-    return torch.from_numpy(np.ascontiguousarray(unit, dtype=np.float32)).permute(2, 0, 1)  # C,H,W
+    """A read (and resized) array of ``kind`` -> CxHxW float32 tensor in [-1, 1]
+    (:func:`~densepred.portable.processing.encode_array`; masks in :func:`mask_colors`)."""
+    return encode_array(array, kind, max_depth, mask_colors() if kind == "mask" else None)
 
 
 def read_kind(path: Path, kind: str, depth_scale: float) -> np.ndarray:
@@ -137,11 +124,6 @@ def read_kind(path: Path, kind: str, depth_scale: float) -> np.ndarray:
         "mask": read_mask,
     }
     return readers[kind](path)
-
-
-def resize(array: np.ndarray, kind: str, size: tuple[int, int]) -> np.ndarray:
-    """Resize an array of ``kind`` to ``size`` (H, W) with that kind's interpolation."""
-    return build_pair_transform({"array": kind}, size, hflip=False)(array=array)["array"]
 
 
 class PairedDataset(Dataset):
@@ -158,7 +140,7 @@ class PairedDataset(Dataset):
         image_size: (H, W) of the returned tensors.
         hflip: Flip condition and target together at random (training).
         depth_scale: Stored units per metre of integer depth files.
-        max_depth: Depth mapped to 1 (see :func:`depth_to_unit`).
+        max_depth: Depth mapped to 1 (see :func:`~densepred.portable.processing.depth_to_unit`).
         native_depth: Also return a depth target as read, ``depth``: 1xHxW metres at its file's
             size, 0 = invalid (evaluation with ``data.eval_size: native``).
     """

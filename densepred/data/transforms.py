@@ -192,19 +192,3 @@ def build_pair_transform(
         return {key: out[key] for key in arrays}
 
     return transform
-
-
-def prepare_image(
-    rgb: np.ndarray,
-    image_size: tuple[int, int] | None = None,
-    normalize: NormalizeConfig | None = None,
-) -> torch.Tensor:
-    """Turn one HxWx3 uint8 RGB image into a normalised 1x3xHxW float32 batch for inference.
-
-    Args:
-        rgb: HxWx3 uint8 RGB image (e.g. from :func:`densepred.data.io.read_image`).
-        image_size: (H, W) to resize to, or ``None`` to keep the native size.
-        normalize: Mean and std (the config's ``data.normalize``; ``None``: ImageNet's).
-    """
-    transform = build_dense_transform(train=False, image_size=image_size, normalize=normalize)
-    return transform(image=rgb)["image"].unsqueeze(0)

@@ -33,9 +33,10 @@ from densepred.config.specs import TaskSpec
 from densepred.config.task import SampledTaskConfig
 from densepred.core.errors import ConfigError, DensepredError
 from densepred.data.base import BaseDataModule
-from densepred.data.io import read_image
-from densepred.data.transforms import prepare_image
 from densepred.models.execution import apply_memory_format, compile_for_training
+from densepred.models.recipe import Recipe
+from densepred.portable.processing import postprocess, preprocess
+from densepred.portable.spec import InputSpec, OutputSpec
 from densepred.tasks.distill import without_distillation
 from densepred.tasks.finetune import (
     encoder_modules,
@@ -159,15 +160,6 @@ class BaseTask(L.LightningModule, ABC, Generic[M, D, T]):
         loss = self.loss(self.model(batch["image"]), batch[self.target_key])
         optimizer_step(loss[0] if isinstance(loss, tuple) else loss, optimizers[0])
 
-    def read_input(self, path: Path) -> np.ndarray:
-        """Read one input file for :meth:`predict_array` (an RGB image by default)."""
-        return read_image(path)
-
-    @property
-    def generates_from_noise(self) -> bool:
-        """Whether the network makes outputs from noise instead of input images (``predict --num``)."""
-        return False
-
     @classmethod
     def check_config(cls, config: Config[M, D, T]) -> None:
         """Rules across sections (e.g. head vs classes); raise ``ConfigError`` naming the key.
@@ -218,8 +210,34 @@ class BaseTask(L.LightningModule, ABC, Generic[M, D, T]):
         """
 
     @abstractmethod
+    def network_recipe(self) -> Recipe:
+        """The recipe of the network that :meth:`deploy_network` returns (weights not included):
+        what a model folder stores to rebuild it."""
+
     def build_model(self) -> nn.Module:
-        """Create the network from ``self.config.model``."""
+        """Create the network from ``self.config.model``: :meth:`network_recipe` with the
+        configured ``pretrained`` encoder weights."""
+        return self.network_recipe().build(pretrained=self.config.model.pretrained)
+
+    def deploy_network(self) -> nn.Module:
+        """The network that answers a prediction (the whole model; a GAN's generator)."""
+        return self.model
+
+    def input_spec(self) -> InputSpec:
+        """How a picture becomes the network's input: by default an RGB image resized to
+        ``data.image_size`` and normalised with ``data.normalize``, as in validation."""
+        data = self.config.data
+        return InputSpec(
+            kind="image",
+            channels=self.config.model.in_channels,
+            size=data.image_size,
+            mean=data.normalize.mean,
+            std=data.normalize.std,
+        )
+
+    @abstractmethod
+    def output_spec(self) -> OutputSpec:
+        """What the network's output means (units, range, classes)."""
 
     @abstractmethod
     def build_losses(self) -> None:
@@ -229,21 +247,19 @@ class BaseTask(L.LightningModule, ABC, Generic[M, D, T]):
     def build_metrics(self) -> MetricCollection:
         """The metric collection of one stage (cloned for train/val/test)."""
 
-    def prepare_input(self, rgb: np.ndarray) -> torch.Tensor:
-        """One HxWx3 uint8 RGB image as the network's 1x3xhxw input on the task's device: resized
-        to ``data.image_size`` and normalised with ``data.normalize`` (as in training)."""
-        data = self.config.data
-        return prepare_image(rgb, data.image_size, data.normalize).to(self.device)
+    def prepare_input(self, array: np.ndarray) -> torch.Tensor:
+        """One picture as the network's 1xCxhxw input on the task's device, prepared by
+        :meth:`input_spec` (for images: resized to ``data.image_size`` and normalised with
+        ``data.normalize``, as in validation)."""
+        return preprocess([array], self.input_spec()).to(self.device)
 
-    @abstractmethod
-    def predict_array(self, rgb: np.ndarray) -> Any:
-        """Predict for one HxWx3 uint8 RGB image of any size (used by ``densepred predict``)."""
-
-    @abstractmethod
-    def save_prediction(
-        self, prediction: Any, out_dir: Path, stem: str, rgb: np.ndarray
-    ) -> list[Path]:
-        """Write one prediction's files into ``out_dir`` and return their paths."""
+    @torch.no_grad()
+    def predict_array(self, array: np.ndarray) -> np.ndarray:
+        """The answer for one picture of any size (HxWx3 uint8 RGB; a GAN condition array), at
+        its size: depth in metres, class ids, class probabilities or a generated image. The same
+        code as a model folder's ``predict`` (:mod:`densepred.portable.processing`)."""
+        outputs = self.deploy_network()(self.prepare_input(array))
+        return postprocess(outputs, self.output_spec(), [np.shape(array)[:2]])[0]
 
     @property
     def run_dir(self) -> Path:

@@ -24,7 +24,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 
 from densepred.core.errors import DensepredError, WeightsError
 from densepred.core.fileio import atomic_write_bytes
-from densepred.encoders.weights import state_dict_differences
+from densepred.encoders.weights import non_finite_tensors, state_dict_differences
 
 
 class NonFiniteWeightsError(DensepredError, FloatingPointError):
@@ -109,17 +109,6 @@ def check_resumable(
             f"continues a run with the config it was started with: use '{folder / 'config.yaml'}' "
             "(overriding only trainer.* keys), or start over without --resume."
         )
-
-
-def non_finite_tensors(state: dict[str, Any]) -> list[str]:
-    """Names of the floating-point tensors in ``state`` that hold a NaN or an infinity."""
-    return [
-        name
-        for name, value in state.items()
-        if isinstance(value, torch.Tensor)
-        and value.is_floating_point()
-        and not bool(torch.isfinite(value).all())
-    ]
 
 
 def check_finite_weights(state: dict[str, Any], path: str | Path) -> None:

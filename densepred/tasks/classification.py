@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
@@ -16,15 +12,14 @@ from densepred.config.model import ClassifierConfig
 from densepred.config.run import Config
 from densepred.config.specs import CLASSIFICATION
 from densepred.config.task import ClassificationTaskConfig
-from densepred.core.fileio import append_jsonl
 from densepred.data.classification import ClassificationDataModule, label_counts
 from densepred.metrics.classification import classification_metrics
 from densepred.metrics.classification import majority_baseline as majority_label
-from densepred.models.classifier import build_classifier
+from densepred.models.classifier import classifier_recipe
+from densepred.models.recipe import Recipe
+from densepred.portable.spec import OutputSpec
 from densepred.tasks.base import BaseTask
 from densepred.tasks.distill import DistillationMixin
-
-logger = logging.getLogger(__name__)
 
 ClassificationConfig = Config[ClassifierConfig, ClassificationDataConfig, ClassificationTaskConfig]
 
@@ -42,7 +37,9 @@ class ClassificationTask(
     @classmethod
     def baseline(cls, config: ClassificationConfig) -> dict[str, float]:
         """``val/acc1`` of predicting the validation set's majority label for every image."""
-        samples = cls.prepared_datamodule(config, "validate").datasets["val"].samples  # labels: no image is read
+        samples = (
+            cls.prepared_datamodule(config, "validate").datasets["val"].samples
+        )  # labels: no image is read
         counts = label_counts(samples, len(config.data.classes))
         return {
             "majority_class": int(counts.argmax()),
@@ -59,8 +56,17 @@ class ClassificationTask(
         """Class names, index = label."""
         return list(self.config.data.classes)
 
-    def build_model(self) -> nn.Module:
-        return build_classifier(self.config.model, num_classes=len(self.classes))
+    def network_recipe(self) -> Recipe:
+        return classifier_recipe(self.config.model, num_classes=len(self.classes))
+
+    def output_spec(self) -> OutputSpec:
+        """One logit per class of ``data.classes``; predict lists ``task.predict_top_k``."""
+        return OutputSpec(
+            kind="classification",
+            channels=len(self.classes),
+            classes=self.classes,
+            top_k=self.config.task.predict_top_k,
+        )
 
     def build_losses(self) -> None:
         self.loss = nn.CrossEntropyLoss(label_smoothing=self.config.task.label_smoothing)
@@ -95,24 +101,3 @@ class ClassificationTask(
 
     def on_train_epoch_end(self) -> None:
         self.log_epoch_metrics("train")
-
-    @torch.no_grad()
-    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 RGB of any size -> K class probabilities (float32)."""
-        x = self.prepare_input(rgb)  # 1,3,h,w
-        return self(x).float().softmax(dim=1)[0].cpu().numpy()
-
-    def top_classes(self, probs: np.ndarray) -> list[dict[str, Any]]:
-        """The ``task.predict_top_k`` most likely classes, most likely first."""
-        order = np.argsort(-probs)[: self.config.task.predict_top_k]
-        return [{"class": self.classes[i], "index": int(i), "prob": float(probs[i])} for i in order]
-
-    def save_prediction(
-        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray
-    ) -> list[Path]:
-        """Append ``{"image": stem, "top": [...]}`` to ``out_dir/predictions.jsonl`` and print it."""
-        record = {"image": stem, "top": self.top_classes(prediction)}
-        path = out_dir / "predictions.jsonl"
-        append_jsonl(path, record)
-        logger.info(f"{stem}: " + ", ".join(f"{t['class']} {t['prob']:.3f}" for t in record["top"]))
-        return [path]

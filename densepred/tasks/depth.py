@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 from torchmetrics import MetricCollection
 
 from densepred.config.data import DepthDataConfig
@@ -18,15 +15,16 @@ from densepred.config.specs import DEPTH
 from densepred.config.task import DepthTaskConfig
 from densepred.core.errors import ConfigError, DataError
 from densepred.data.depth import DepthDataModule
-from densepred.data.io import write_depth
 from densepred.losses.depth import DepthLoss
 from densepred.losses.distill import fill_invalid_depth
 from densepred.metrics.depth import DepthMetrics, depth_valid_mask
-from densepred.models.config import build_dense_model
+from densepred.models.config import dense_recipe
+from densepred.models.recipe import Recipe
+from densepred.portable.spec import OutputSpec
 from densepred.tasks.base import BaseTask
 from densepred.tasks.distill import DistillationMixin
 from densepred.tasks.native import at_target_size, targets_at, weighted_mean
-from densepred.viz.depth import colorize_depth, depth_sample_grid, save_png
+from densepred.viz.depth import depth_sample_grid
 
 # Evaluation crops as fractions of the image (REFERENCE section 3): Eigen on 480x640 NYU
 # (rows 45:471, cols 41:601) and Garg on KITTI.
@@ -116,10 +114,23 @@ class DepthTask(
         task = self.config.task
         datamodule.check_valid_depth(task.min_depth, task.max_depth, roles)
 
-    def build_model(self) -> nn.Module:
+    def network_recipe(self) -> Recipe:
         task = self.config.task
-        return build_dense_model(
+        return dense_recipe(
             self.config.model, head=self.spec.head, min_depth=task.min_depth, max_depth=task.max_depth
+        )
+
+    def output_spec(self) -> OutputSpec:
+        """Depth in metres within ``task.min_depth``..``task.max_depth``; PNGs written in the
+        units of the training data (``data.depth_scale`` per metre)."""
+        task = self.config.task
+        return OutputSpec(
+            kind="depth",
+            channels=1,
+            units="m",
+            min_depth=task.min_depth,
+            max_depth=task.max_depth,
+            depth_scale=self.config.data.depth_scale,
         )
 
     def build_losses(self) -> None:
@@ -187,22 +198,3 @@ class DepthTask(
 
     def on_train_epoch_end(self) -> None:
         self.stage_metrics("train").reset()
-
-    @torch.no_grad()
-    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 RGB -> HxW float32 depth in metres at the image's own size."""
-        height, width = rgb.shape[:2]
-        x = self.prepare_input(rgb)  # 1,3,h,w
-        depth = self(x)  # 1,1,h,w
-        depth = F.interpolate(depth, size=(height, width), mode="bilinear", align_corners=False)
-        return depth[0, 0].float().cpu().numpy()
-
-    def save_prediction(
-        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray
-    ) -> list[Path]:
-        """Write ``<stem>_depth.png`` (uint16 millimetres) and ``<stem>_depth_color.png``."""
-        raw = out_dir / f"{stem}_depth.png"
-        color = out_dir / f"{stem}_depth_color.png"
-        write_depth(raw, prediction, scale=1000.0)
-        save_png(color, colorize_depth(prediction, vmin=0.0, vmax=self.config.task.max_depth))
-        return [raw, color]

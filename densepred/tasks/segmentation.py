@@ -9,14 +9,11 @@ no loss and no metric.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from segmentation_models_pytorch.losses import BINARY_MODE
-from torch import Tensor, nn
+from torch import Tensor
 from torchmetrics import MetricCollection
 
 from densepred.config.data import SegmentationDataConfig
@@ -25,18 +22,18 @@ from densepred.config.run import Config
 from densepred.config.specs import SEGMENTATION
 from densepred.config.task import SegmentationTaskConfig
 from densepred.core.errors import ConfigError
-from densepred.data.io import write_mask
-from densepred.data.palette import colorize_mask
 from densepred.data.segmentation import SegmentationDataModule, pixel_counts
 from densepred.losses.segmentation import SegmentationLoss
 from densepred.metrics.segmentation import majority_baseline as majority_class
 from densepred.metrics.segmentation import segmentation_metrics
-from densepred.models.config import build_dense_model
+from densepred.models.config import dense_recipe
+from densepred.models.recipe import Recipe
+from densepred.portable.processing import class_ids
+from densepred.portable.spec import OutputSpec
 from densepred.tasks.base import BaseTask
 from densepred.tasks.distill import DistillationMixin
 from densepred.tasks.native import at_target_size, targets_at, weighted_mean
-from densepred.viz.depth import save_png
-from densepred.viz.segmentation import overlay_mask, segmentation_sample_grid
+from densepred.viz.segmentation import segmentation_sample_grid
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +92,24 @@ class SegmentationTask(
         """Mask value of void pixels."""
         return self.config.data.ignore_index
 
-    def build_model(self) -> nn.Module:
-        outputs = 1 if self.config.task.mode == BINARY_MODE else len(self.config.data.classes)
-        return build_dense_model(self.config.model, head=self.spec.head, num_classes=outputs)
+    @property
+    def num_outputs(self) -> int:
+        """Logit channels: one per class, or one in binary mode."""
+        return 1 if self.config.task.mode == BINARY_MODE else len(self.config.data.classes)
+
+    def network_recipe(self) -> Recipe:
+        return dense_recipe(self.config.model, head=self.spec.head, num_classes=self.num_outputs)
+
+    def output_spec(self) -> OutputSpec:
+        """Class logits (softmax, or one sigmoid logit in binary mode) for ``data.classes``."""
+        task = self.config.task
+        return OutputSpec(
+            kind="segmentation",
+            channels=self.num_outputs,
+            classes=self.classes,
+            mode=task.mode,
+            overlay_alpha=task.overlay_alpha,
+        )
 
     def build_losses(self) -> None:
         """The weighted losses; ``median_frequency`` weights are set in :meth:`setup`."""
@@ -137,11 +149,8 @@ class SegmentationTask(
         return self.model(image)
 
     def to_classes(self, logits: Tensor) -> Tensor:
-        """Logits -> BxHxW int64 class ids (``max`` over the class axis: ``argmax`` over a
-        non-last axis is about 15x slower on CPU)."""
-        if self.config.task.mode == BINARY_MODE:
-            return (logits[:, 0] > 0).long()
-        return logits.max(dim=1).indices
+        """Logits -> BxHxW int64 class ids (:func:`~densepred.portable.processing.class_ids`)."""
+        return class_ids(logits, self.config.task.mode)
 
     def _step(self, batch: dict[str, Any], stage: str) -> tuple[Tensor, Tensor]:
         """Loss and metric update of one batch; returns the loss and the B,C,h,w logits."""
@@ -186,27 +195,3 @@ class SegmentationTask(
         return segmentation_sample_grid(
             *samples, ignore_index=self.ignore_index, mean=norm.mean, std=norm.std
         )
-
-    @torch.no_grad()
-    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 RGB -> HxW uint8 class ids at the image's own size."""
-        height, width = rgb.shape[:2]
-        x = self.prepare_input(rgb)  # 1,3,h,w
-        logits = self(x)  # 1,C,h,w
-        logits = F.interpolate(
-            logits.float(), size=(height, width), mode="bilinear", align_corners=False
-        )
-        return self.to_classes(logits)[0].cpu().numpy().astype(np.uint8)
-
-    def save_prediction(
-        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray
-    ) -> list[Path]:
-        """Write ``<stem>_mask.png`` (class ids), ``<stem>_color.png`` and ``<stem>_overlay.png``."""
-        mask = out_dir / f"{stem}_mask.png"
-        write_mask(mask, prediction)
-        color = save_png(out_dir / f"{stem}_color.png", colorize_mask(prediction, None))
-        alpha = self.config.task.overlay_alpha
-        overlay = save_png(
-            out_dir / f"{stem}_overlay.png", overlay_mask(rgb, prediction, alpha, None)
-        )
-        return [mask, color, overlay]

@@ -126,7 +126,7 @@ def _logged_epochs(run: Path, version: int) -> set[int]:
 def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     """2 gloo processes: one run folder and one metrics.json; the best checkpoint evaluated by one
     process gives the 2-process validation metrics; --resume continues at step 4 (epoch 2)."""
-    from densepred.app.inference import predict_files
+    from densepred.app.predict import predict_files
 
     done = _train_cli(tmp_path, 2, "trainer.max_epochs=2")
     runs = list((tmp_path / "runs").iterdir())
@@ -139,7 +139,7 @@ def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
 
     _check_single_process_metrics(run, record, tmp_path)
     image = next((tmp_path / "data").rglob("*.png"))
-    assert predict_files(record["checkpoint"], [image], tmp_path / "pred")
+    assert predict_files(record["checkpoint"], [image], tmp_path / "pred").written
 
     # Raise max_epochs, not max_steps: a run stopped by max_steps at an epoch's end resumes
     # without training further (Lightning's loop state; the same with one process).

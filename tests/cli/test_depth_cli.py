@@ -116,7 +116,7 @@ def test_predict_any_size_writes_uint16_millimetres(
     assert depth.dtype == np.uint16 and depth.shape == (37, 53)
     assert 0 < depth.max() <= 10_000  # millimetres, within max_depth
     color = cv2.imread(str(out / "odd_depth_color.png"))
-    assert color.shape == (37, 53, 3)
+    assert color.shape[1:] == (53, 3) and color.shape[0] > 37  # the colour range written below
 
 
 def test_resume_continues_from_last(trained: tuple[Path, list[str]], make_tiny) -> None:

@@ -193,9 +193,9 @@ def test_registering_a_target_twice_fails() -> None:
 
 
 def test_image_extensions_are_shared_with_predict() -> None:
-    from densepred.app import inference
+    from densepred.app import predict
 
-    assert inference.IMAGE_EXTS is IMAGE_EXTS
+    assert predict.IMAGE_EXTS is IMAGE_EXTS
     assert all(ext == ext.lower() and ext.startswith(".") for ext in IMAGE_EXTS)
     # every extension is one Pillow can open (what the pre-flight check relies on)
     Image.init()

@@ -12,13 +12,8 @@ from pydantic import ValidationError
 from densepred.config.data import PairedDataConfig
 from densepred.core.errors import DataError
 from densepred.data.io import write_depth, write_image, write_mask
-from densepred.data.paired import (
-    PairedDataModule,
-    PairedDataset,
-    depth_to_unit,
-    pair_files,
-    unit_to_depth,
-)
+from densepred.data.paired import PairedDataModule, PairedDataset, pair_files
+from densepred.portable.processing import depth_to_unit, unit_to_depth
 from densepred.tasks.references import resolve_section
 
 TINY_SYNTHETIC = {"num_train": 4, "num_val": 2, "size": [32, 48], "seed": 0}

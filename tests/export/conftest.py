@@ -54,15 +54,3 @@ def build_task(tiny_config) -> Callable[[list[str]], BaseTask]:
         return TASKS.get(config.task_name)(config).eval()
 
     return build
-
-
-@pytest.fixture(scope="session")
-def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> Path:
-    """A tiny checkpoint of the main config trained through tools/train.py's entry point (one
-    full epoch of 3 steps, so that validation runs and best.ckpt exists)."""
-    from densepred.cli.main import main
-
-    tmp = tmp_path_factory.mktemp("export_ckpt")
-    overrides = [*make_tiny(tmp, max_steps=3), f"data.image_size=[{SIZE[0]}, {SIZE[1]}]"]
-    assert main(["train", str(MAIN), *overrides]) == 0
-    return tmp / "runs" / "depth_mbv3_unet" / "checkpoints" / "best.ckpt"

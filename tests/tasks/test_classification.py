@@ -79,7 +79,7 @@ def test_predict_writes_and_prints_top_classes(
         assert len(probs) == 3 and probs == sorted(probs, reverse=True)
         assert sum(probs) == pytest.approx(1.0, abs=1e-5)
         assert {t["class"] for t in record["top"]} == {"box", "sphere", "cylinder"}
-    printed = capsys.readouterr().err
+    printed = capsys.readouterr().out  # the answers go to stdout, progress and warnings to stderr
     assert "grey: " in printed and "rgba: " in printed
 
 
