@@ -109,6 +109,7 @@ def ablate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--remeasure",
         action="store_true",
-        help="time the finished trials again without training (e.g. on a quieter machine)",
+        help="time the finished grid points again, interleaved, without training (e.g. on a "
+        "quieter machine, or in another benchmark.runtime)",
     )
     return _run(_ablate, parser, argv)
