@@ -120,7 +120,8 @@ def _status(point: dict[str, Any]) -> str:
 
 
 def point_row(point: dict[str, Any], timing: dict[str, Any] | None) -> dict[str, Any]:
-    """A point's summary: metric means, spreads and seed counts, cost, latency medians."""
+    """A point's summary: metric means and spreads over its finished seeds (over its stopped
+    ones if none finished), seed counts, cost, latency medians with their intervals."""
     ok = point["ok"]
     row: dict[str, Any] = {
         "point_id": point["point_id"],
@@ -132,9 +133,11 @@ def point_row(point: dict[str, Any], timing: dict[str, Any] | None) -> dict[str,
     }
     if any("teacher" in r for r in point["records"]):
         row["teacher"] = next(r["teacher"] for r in point["records"] if "teacher" in r)
-    keys = dict.fromkeys(k for r in ok for k in r)
+    # a point stopped early by a scheduler shows the last metrics its seeds reported
+    shown = ok or [r for r in point["records"] if r.get("status") == "stopped"]
+    keys = dict.fromkeys(k for r in shown for k in r)
     for key in keys:
-        values = _values(ok, key)
+        values = _values(shown, key)
         if not values or key in ("seed", "wall_s") or key.startswith(LATENCY_PREFIX):
             continue
         row[key] = float(np.mean(values))

@@ -251,3 +251,13 @@ def test_distilled_points_carry_their_teacher_and_are_marked(tmp_path: Path) -> 
     text = (tmp_path / "results.md").read_text()
     assert "| a (distilled) |" in text and "| b |" in text
     assert "task.distill from t/best.ckpt" in text
+
+
+def test_a_point_stopped_early_shows_its_last_metrics_unscored(tmp_path: Path) -> None:
+    trials = [_trial("a"), _trial("b")]
+    stopped = {**_ok("b", 0, 0.25), "status": "stopped", "error": "stopped early at epoch 1 (ASHA)"}
+    _write(tmp_path, [_ok("a", 0, 0.3), stopped], _timing({"a": 50.0}))
+    rows = write_report(tmp_path, _sweep(tmp_path, ["a", "b"], [0]), trials)
+    assert [r["label"] for r in rows] == ["a", "b"]
+    assert rows[1]["mai_si_rmse"] == 0.25 and "score" not in rows[1] and rows[1]["seeds_ok"] == 0
+    assert rows[1]["status"] == "stopped: stopped early at epoch 1 (ASHA)"
