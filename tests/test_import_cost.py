@@ -1,4 +1,5 @@
-"""``import densepred`` and ``tools/*.py --help`` stay cheap: no torch, timm or smp loaded."""
+"""``import densepred``, ``densepred --help`` and most subcommands' ``--help`` stay cheap: no torch,
+timm, smp or Lightning loaded (a config typo is reported the same way, see tests/config)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,15 @@ def test_import_densepred_loads_no_heavy_library() -> None:
     assert loaded_after("import densepred") == []
 
 
-def test_train_help_loads_no_heavy_library() -> None:
+LIGHT_HELP = [[], ["train"], ["evaluate"], ["predict"], ["ablate"], ["keys"], ["configs"], ["baseline"]]
+"""Help texts that need no heavy library (export and benchmark list runtime choices from torch)."""
+
+
+@pytest.mark.parametrize("argv", LIGHT_HELP, ids=lambda a: " ".join(a) or "densepred")
+def test_help_loads_no_heavy_library(argv: list[str]) -> None:
     code = (
-        "import sys\nfrom densepred.cli import train_main\n"
-        "try:\n    train_main(['--help'])\nexcept SystemExit:\n    pass"
+        "from densepred.cli.main import main\n"
+        f"try:\n    main({[*argv, '--help']!r})\nexcept SystemExit:\n    pass"
     )
     assert loaded_after(code) == []
 

@@ -12,6 +12,7 @@ The report is rewritten as each trial ends and after every run, including an int
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
@@ -21,17 +22,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
 from densepred.ablation.launcher import Log, Runner, prepare_data
 from densepred.ablation.report import RESULTS_JSONL, merge_records, write_report
 from densepred.ablation.sweep import Sweep, Trial, expand_grid
 from densepred.ablation.timing import covers, latest_timing, record_timing, time_points
 from densepred.ablation.trial import run_trial
-from densepred.app.config import Config, config_from_dict
+from densepred.app.config import config_from_dict
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DensepredError
 from densepred.core.fileio import atomic_write_text, ensure_folder, read_jsonl, repair_jsonl
 from densepred.core.registry import Registry
+
+logger = logging.getLogger(__name__)
 
 
 def pending_trials(
@@ -182,7 +185,7 @@ def run_sweep(
     sweep: Sweep,
     out_dir: str | Path | None = None,
     retry_failed: bool = False,
-    log: Log = print,
+    log: Log = logger.info,
     launcher: str = "local",
     trials_dir: str | Path | None = None,
     **options: Any,
@@ -216,8 +219,7 @@ def run_sweep(
     ensure_folder(folder)
     repair_jsonl(folder / RESULTS_JSONL)  # a torn last line must not swallow the next record
     trials = expand_grid(sweep)
-    settings = {**sweep.settings.model_dump(mode="json"), "base": str(sweep.base_path)}
-    atomic_write_text(folder / "sweep.yaml", yaml.safe_dump(settings, sort_keys=False))
+    atomic_write_text(folder / "sweep.yaml", sweep.to_yaml())
     todo = pending_trials(trials, read_jsonl(folder / RESULTS_JSONL), retry_failed)
     log(
         f"{len(trials)} trials, {len(trials) - len(todo)} already finished, {len(todo)} to run in {folder}"
@@ -265,7 +267,7 @@ def time_sweep(sweep: Sweep, folder: Path, trials: Sequence[Trial], log: Log, ag
 
 
 def remeasure(
-    sweep: Sweep, out_dir: str | Path | None = None, log: Log = print
+    sweep: Sweep, out_dir: str | Path | None = None, log: Log = logger.info
 ) -> list[dict[str, Any]]:
     """Time the finished grid points again, interleaved, without retraining; rewrite the report.
 

@@ -31,7 +31,8 @@ import yaml
 from pydantic import Field, PositiveInt, field_validator
 
 from densepred.ablation.score import ScoreSettings
-from densepred.app.config import apply_overrides, config_from_dict, read_yaml
+from densepred.app.config import config_from_dict
+from densepred.config.loader import apply_overrides, read_yaml
 from densepred.core.errors import ConfigError, unknown_name_message
 from densepred.core.schema import StrictModel, validate_section
 from densepred.export.runtimes import RUNTIMES
@@ -205,6 +206,11 @@ class Sweep:
     def seeds(self) -> list[int] | None:
         """The sweep's seeds (None: one trial per point with the base config's seed)."""
         return self.settings.seeds
+
+    def to_yaml(self) -> str:
+        """The validated sweep, overrides applied, as YAML (``base`` resolved to its file)."""
+        settings = self.settings.model_dump(mode="json")
+        return yaml.safe_dump({**settings, "base": str(self.base_path)}, sort_keys=False)
 
 
 def _text(value: Any) -> str:

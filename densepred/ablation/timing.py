@@ -24,7 +24,7 @@ import torch
 
 from densepred.ablation.sweep import BenchmarkSettings
 from densepred.ablation.trial import latency_targets
-from densepred.app.config import Config
+from densepred.config.run import Config
 from densepred.core.benchmark import time_interleaved
 from densepred.core.errors import DensepredError
 from densepred.core.fileio import append_jsonl, read_jsonl

@@ -20,9 +20,10 @@ from lightning.pytorch.callbacks import Callback
 from torch import nn
 
 from densepred.ablation.sweep import BenchmarkSettings, Trial, size_tag
-from densepred.app.config import Config, config_from_dict
+from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
 from densepred.app.train import run_training
+from densepred.config.run import Config
 from densepred.core.benchmark import count_macs, count_parameters
 from densepred.core.errors import ConfigError, user_message
 from densepred.core.fileio import atomic_write_text
@@ -38,7 +39,7 @@ def _now() -> str:
 def _sizes(config: Config, bench: BenchmarkSettings) -> dict[str, tuple[int, int]]:
     """Tag -> ``(height, width)``: the benchmark sizes, and ``train`` for ``data.image_size``."""
     sizes = bench.tagged_sizes()
-    train_size = getattr(config.data, "image_size", None)  # None: native image sizes
+    train_size = config.data.image_size  # None: native image sizes
     if bench.include_train_size and train_size is not None:
         sizes["train"] = (int(train_size[0]), int(train_size[1]))
     return sizes
@@ -61,11 +62,11 @@ def latency_targets(
     """
     if model is None:
         model = TASKS.get(config.task_name)(config).model.cpu()
-    train_size = getattr(config.data, "image_size", None)
+    train_size = config.data.image_size
     targets: dict[str, tuple[nn.Module, tuple[int, ...]]] = {}
     for tag, size in _sizes(config, bench).items():
         mai = bench.mai and tag != "train"
-        if mai and (config.task_name != "depth" or train_size is None):
+        if mai and (not TASKS.get(config.task_name).mai_export or train_size is None):
             raise ConfigError(
                 "benchmark.mai times a depth model trained at a fixed data.image_size."
             )
@@ -83,7 +84,7 @@ def model_cost(config: Config, bench: BenchmarkSettings) -> dict[str, Any]:
         bench: Sizes and contract (with ``bench.mai`` the MACs of the MAI contract).
     """
     model = TASKS.get(config.task_name)(config).model.cpu()
-    train_size = getattr(config.data, "image_size", None)
+    train_size = config.data.image_size
     out: dict[str, Any] = {
         "train_size": size_tag(*train_size) if train_size is not None else "native",
         "params_m": count_parameters(model) / 1e6,

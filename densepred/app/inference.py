@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
 from tqdm import tqdm
 
-from densepred.app.config import Config
+from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
+from densepred.config.loader import apply_overrides
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DataError, DensepredError
 from densepred.core.fileio import atomic_write_json, ensure_folder, output_errors
-from densepred.data.io import read_image
 from densepred.data.layout import IMAGE_EXTS
 from densepred.tasks import BaseTask
 from densepred.tasks.checkpoint import check_finite_weights, read_checkpoint
@@ -49,8 +51,30 @@ def evaluation_config(config: Config, task: BaseTask) -> Config:
     return replace(config, data=config.data.model_copy(update={"normalize": normalize}))
 
 
+def checkpoint_config(
+    task: BaseTask, overrides: Sequence[str] = (), data: dict[str, Any] | None = None
+) -> Config:
+    """The checkpoint's own config with another ``data`` section (e.g. a config file's) and
+    ``overrides`` applied; the images stay normalised as in training.
+
+    Args:
+        task: The checkpoint's task.
+        overrides: Dotted ``key=value`` overrides (callers allow only what they use).
+        data: A plain ``data`` section to use instead of the checkpoint's.
+    """
+    raw = task.config.to_dict()
+    if data is not None:
+        raw["data"] = {**data, **{k: v for k, v in raw["data"].items() if k == "normalize"}}
+    return evaluation_config(
+        config_from_dict(apply_overrides(raw, overrides), source="checkpoint config"), task
+    )
+
+
 def evaluate_checkpoint(
-    config: Config, ckpt_path: str | Path, out: str | Path | None = None
+    config: Config,
+    ckpt_path: str | Path,
+    out: str | Path | None = None,
+    task: BaseTask | None = None,
 ) -> dict[str, float]:
     """Evaluate a checkpoint on the data of ``config``; save the metrics as JSON and, for tasks
     that draw validation samples, their picture beside it (``out`` with ``.png``).
@@ -62,19 +86,20 @@ def evaluate_checkpoint(
 
     Args:
         config: Config whose ``data`` section selects the evaluation data.
-        ckpt_path: A checkpoint written by ``tools/train.py``.
+        ckpt_path: A checkpoint written by ``densepred train``.
         out: JSON file for the metrics (default: ``<checkpoint>.eval.json`` beside it).
+        task: The checkpoint's task, if it is loaded already.
     """
     out = Path(out) if out else Path(ckpt_path).with_suffix(".eval.json")
     ensure_folder(out.parent)
-    task = load_task(ckpt_path)
+    task = task or load_task(ckpt_path)
     if task.config.task_name != config.task_name:
         raise ConfigError(
             f"checkpoint '{ckpt_path}' is a {task.config.task_name} model but the config's task.name "
             f"is {config.task_name}."
         )
     datamodule = TASKS.get(config.task_name).build_datamodule(evaluation_config(config, task))
-    roles = ("test",) if getattr(config.data, "test_split", None) else ("val",)
+    roles = ("test",) if config.data.test_split else ("val",)
     datamodule.preflight(roles)  # only the evaluated split's files (data.check)
     task.check_data(datamodule, roles)
     trainer_args = {
@@ -149,7 +174,7 @@ def predict_files(
     Inputs with the same stem get distinct output names (:func:`output_stems`).
 
     Args:
-        ckpt_path: Checkpoint written by ``tools/train.py``.
+        ckpt_path: Checkpoint written by ``densepred train``.
         inputs: Image files and/or folders.
         out_dir: Output folder.
         device: Torch device.
@@ -163,7 +188,6 @@ def predict_files(
     files = expand_images(inputs)
     out_dir = ensure_folder(out_dir)
     written: dict[Path, None] = {}
-    read = getattr(task, "read_input", read_image)  # tasks whose inputs are not RGB read their own
     with output_errors(out_dir):
         for path, stem in tqdm(
             zip(files, output_stems(files), strict=True),
@@ -172,11 +196,11 @@ def predict_files(
             unit="img",
         ):
             try:
-                rgb = read(path)
+                rgb = task.read_input(path)
             except DataError as exc:
                 if on_bad is None:
                     raise DataError(
-                        f"{exc} (tools/predict.py --skip-bad skips such files)"
+                        f"{exc} (densepred predict --skip-bad skips such files)"
                     ) from None
                 on_bad(path, exc)
                 continue
@@ -192,14 +216,14 @@ def generate_files(
     """Generate ``num`` outputs from noise with a checkpoint that needs no input (unconditional GAN).
 
     Args:
-        ckpt_path: Checkpoint written by ``tools/train.py``.
+        ckpt_path: Checkpoint written by ``densepred train``.
         num: Number of outputs.
         out_dir: Output folder.
         device: Torch device.
         seed: Seed of the noise.
     """
     task = load_task(ckpt_path, device)
-    if not hasattr(task, "sample_arrays"):
+    if not task.generates_from_noise:
         raise DensepredError(
             f"checkpoint '{ckpt_path}' is a {task.config.task_name} model, which predicts from input "
             "images; pass image files or folders instead of --num."

@@ -13,18 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
 from torch.utils.data import ConcatDataset, Dataset
 
+from densepred.config.data import DepthDataConfig
 from densepred.core.errors import DataError
-from densepred.data.base import BaseDataModule, DenseDataConfig
+from densepred.data.base import BaseDataModule
 from densepred.data.io import read_depth, read_image
 from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format, split_dir
 from densepred.data.preflight import check_valid_depth
 from densepred.data.synthetic import synthetic_layout
-from densepred.data.transforms import apply_dense_transform, build_dense_transform
+from densepred.data.transforms import (
+    apply_dense_transform,
+    augment_transform,
+    build_dense_transform,
+)
 
-LEGACY_RANGE = {"min_depth": 1e-3, "max_depth": 10.0}
 """Former defaults of the removed ``data.min_depth`` / ``data.max_depth``, which every depth
 config saved with a checkpoint before the removal holds; they are dropped, any other value fails."""
 QUICK_DEPTH_FILES = 16
@@ -210,43 +213,6 @@ class DepthDataset(Dataset):
         return {"image": image_t, "depth": depth_t.unsqueeze(0), "path": str(sample.image)}
 
 
-class DepthDataConfig(DenseDataConfig):
-    """The ``data`` section of a depth config.
-
-    The keys of :class:`~densepred.data.base.DenseDataConfig` (``format``: a layout with depth
-    targets: ``folder``, ``list``, ``mai``, ``nyu``, ``synthetic``) and these. The depth range is
-    the task's (``task.min_depth`` / ``task.max_depth``): ``data.min_depth`` / ``data.max_depth``
-    are rejected, since a data range would only be ignored (the values saved in old checkpoints,
-    :data:`LEGACY_RANGE`, are dropped so those checkpoints still load).
-
-    Attributes:
-        depth_scale: Units per metre of integer depth files (1000 = mm: MAI, NYU; 256: KITTI).
-        unlabeled_root: A folder of images without depth mixed into training; they get their
-            targets from the teacher only (needs ``task.distill``).
-    """
-
-    target_kind = "depth"
-
-    depth_scale: float = Field(1000.0, gt=0)
-    unlabeled_root: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _range_is_the_tasks(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        # Configs saved before the keys were removed hold their old defaults: drop those.
-        data = {k: v for k, v in data.items() if LEGACY_RANGE.get(k, object()) != v}
-        moved = [key for key in LEGACY_RANGE if key in data]
-        if moved:
-            raise ValueError(
-                f"data.{moved[0]} is not a data setting: the depth range is task.min_depth / "
-                f"task.max_depth (used by the head, losses and metrics); move {', '.join(moved)} "
-                "to the task section"
-            )
-        return data
-
-
 class DepthDataModule(BaseDataModule):
     """Train/val/test loaders for a :class:`DepthDataConfig` (``config``)."""
 
@@ -254,7 +220,7 @@ class DepthDataModule(BaseDataModule):
 
     def _dataset(self, samples: list[Sample], train: bool) -> Dataset:
         cfg = self.config
-        transform = cfg.augment.transform(train, cfg.image_size, cfg.normalize)
+        transform = augment_transform(cfg.augment, train, cfg.image_size, cfg.normalize)
         labeled = DepthDataset(
             samples, cfg.depth_scale, transform, native_target=cfg.native_targets(train)
         )

@@ -21,16 +21,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
-from pydantic import Field, field_validator, model_validator
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from densepred.config.data import PairedDataConfig
 from densepred.core.errors import DataError
-from densepred.data.base import BaseDataModule, DataConfig
+from densepred.data.base import BaseDataModule
 from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format
 from densepred.data.palette import colorize_mask
@@ -38,7 +38,6 @@ from densepred.data.synthetic import synthetic_layout
 from densepred.data.transforms import build_pair_transform
 
 Kind = Literal["rgb", "depth", "mask"]
-KIND_CHANNELS: dict[str, int] = {"rgb": 3, "depth": 1, "mask": 3}
 FILE_KINDS: dict[str, str] = {"rgb": "image", "depth": "depth", "mask": "mask"}
 """Pair kind -> file kind of the pre-flight check."""
 
@@ -217,75 +216,6 @@ class PairedDataset(Dataset):
         if self.native_depth:
             item["depth"] = torch.from_numpy(np.ascontiguousarray(raw["target"], np.float32))[None]
         return item
-
-
-class PairedDataConfig(DataConfig):
-    """The ``data`` section of GAN mode.
-
-    The keys of :class:`~densepred.data.base.DataConfig` (``format``: a layout with pair
-    targets, ``synthetic`` or ``folder``; ``args`` are layout options) and these.
-
-    Attributes:
-        condition: Kind of the generator's input: ``rgb``, ``depth``, ``mask``, or ``none`` for
-            unconditional generation from noise.
-        target: Kind of the generated image: ``rgb`` or ``depth``.
-        depth_scale: Units per metre of integer depth files (1000 = millimetres).
-        min_depth: Lower end of the evaluated depth range (depth targets) in metres.
-        max_depth: Depth in metres that maps to 1 (depths are scaled into [-1, 1]); also the
-            upper end of the evaluated depth range.
-        image_size: (H, W) of training images; the discriminator is built for this size.
-        hflip: Random horizontal flip of training pairs.
-        eval_size: Where a depth target's metrics are taken in validation and test: ``native``
-            (default) at each depth file's own size, the generated depth upsampled bilinearly
-            to it (as the depth task does), or ``input`` at ``image_size``. Image metrics (L1,
-            PSNR, SSIM) and the losses are at ``image_size`` either way.
-    """
-
-    target_kind: ClassVar[str] = "pair"
-    task_keys: ClassVar[tuple[str, ...]] = ("condition", "target")
-
-    condition: Literal["none", "rgb", "depth", "mask"] = "depth"
-    target: Literal["rgb", "depth"] = "rgb"
-    depth_scale: float = Field(1000.0, gt=0)
-    min_depth: float = Field(1e-3, gt=0)
-    max_depth: float = Field(10.0, gt=0)
-    image_size: tuple[int, int] = (64, 64)
-    hflip: bool = True
-    eval_size: Literal["native", "input"] = "native"
-
-    @field_validator("image_size")
-    @classmethod
-    def _positive_size(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if min(value) < 1:
-            raise ValueError("image_size must be [H, W] with positive sides")
-        return value
-
-    @model_validator(mode="after")
-    def _check(self) -> PairedDataConfig:
-        if self.min_depth >= self.max_depth:
-            raise ValueError(
-                f"min_depth ({self.min_depth}) must be below max_depth ({self.max_depth})"
-            )
-        if self.condition == self.target:
-            raise ValueError(
-                f"condition and target are both '{self.target}'; choose two different kinds"
-            )
-        return self
-
-    @property
-    def conditional(self) -> bool:
-        """Whether the generator maps a condition image (else it generates from noise)."""
-        return self.condition != "none"
-
-    @property
-    def condition_channels(self) -> int:
-        """Channels of the condition tensor (0 when unconditional)."""
-        return KIND_CHANNELS.get(self.condition, 0)
-
-    @property
-    def target_channels(self) -> int:
-        """Channels of the target tensor."""
-        return KIND_CHANNELS[self.target]
 
 
 class PairedDataModule(BaseDataModule):

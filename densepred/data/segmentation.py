@@ -14,16 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
 from torch.utils.data import Dataset
 
+from densepred.config.data import SegmentationDataConfig
 from densepred.core.errors import DataError
-from densepred.data.base import BaseDataModule, DenseDataConfig
+from densepred.data.base import BaseDataModule
 from densepred.data.depth import folder_reader
 from densepred.data.io import read_image, read_mask
-from densepred.data.layout import IMAGE_EXTS, Sample, format_reader, register_format
+from densepred.data.layout import IMAGE_EXTS, Sample, register_format
 from densepred.data.synthetic import MASK_CLASSES, synthetic_layout
-from densepred.data.transforms import apply_dense_transform, build_dense_transform
+from densepred.data.transforms import (
+    apply_dense_transform,
+    augment_transform,
+    build_dense_transform,
+)
 
 CAMVID_CLASSES = (
     "sky",
@@ -248,55 +252,6 @@ def median_frequency_weights(dataset: SegmentationDataset) -> list[float]:
     return [median / f if f > 0 else 0.0 for f in freq.tolist()]
 
 
-class SegmentationDataConfig(DenseDataConfig):
-    """The ``data`` section of a segmentation config.
-
-    The keys of :class:`~densepred.data.base.DenseDataConfig` (``format``: a layout with mask
-    targets) and these. ``classes`` and ``void_value`` default to the layout's own (synthetic:
-    its six mask classes; camvid: SegNet's 11, void 11; voc: the 21 VOC classes, void 255;
-    folder: classes required, void 255). The resolved values are written to the run's config and
-    checkpoint, so a checkpoint alone rebuilds its model.
-
-    Attributes:
-        classes: Class names, index = label value in the masks.
-        void_value: Label value of void pixels on disk (``None``: none).
-        ignore_index: Value void pixels get in batches; losses and metrics skip it.
-    """
-
-    target_kind = "mask"
-
-    classes: list[str] = Field(default_factory=list)
-    void_value: int | None = None
-    ignore_index: int = 255
-
-    @model_validator(mode="before")
-    @classmethod
-    def _layout_defaults(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        name = data.get("format", "synthetic")
-        layout = format_reader(name, cls.target_kind)
-        data = dict(data)
-        if not data.get("classes"):
-            root = Path(data.get("root", "datasets/synthetic"))
-            classes = layout.class_names(root, data.get("train_split", "train"))
-            if not classes:
-                raise ValueError(
-                    f"format '{name}' needs data.classes: the class names, index = label value in the masks"
-                )
-            data["classes"] = classes
-        data.setdefault("void_value", layout.void_value)
-        return data
-
-    @model_validator(mode="after")
-    def _check(self) -> SegmentationDataConfig:
-        if 0 <= self.ignore_index < len(self.classes):
-            raise ValueError(
-                f"ignore_index {self.ignore_index} is a class id (0..{len(self.classes) - 1}); pick a value outside"
-            )
-        return self
-
-
 class SegmentationDataModule(BaseDataModule):
     """Train/val/test loaders for a :class:`SegmentationDataConfig` (``config``)."""
 
@@ -309,7 +264,7 @@ class SegmentationDataModule(BaseDataModule):
             len(cfg.classes),
             cfg.void_value,
             cfg.ignore_index,
-            cfg.augment.transform(train, cfg.image_size, cfg.normalize),
+            augment_transform(cfg.augment, train, cfg.image_size, cfg.normalize),
             native_target=cfg.native_targets(train),
         )
 

@@ -13,8 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from densepred.app.config import Config, apply_overrides, config_from_dict
-from densepred.app.inference import load_task
+from densepred.app.inference import checkpoint_config, load_task
+from densepred.app.tasks import TASKS
+from densepred.config.model import DenseModelConfig
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DataError, DensepredError
 from densepred.core.fileio import atomic_write_json
 from densepred.export.diagnose import check_known_limits, converter_error
@@ -112,15 +114,13 @@ def _config_with(task: BaseTask, overrides: list[str]) -> Config:
             f"export overrides may change only the data section (e.g. data.root=...), got '{bad[0]}'; "
             "the model comes from the checkpoint."
         )
-    return config_from_dict(
-        apply_overrides(task.config.to_dict(), overrides), source="checkpoint config"
-    )
+    return checkpoint_config(task, overrides)
 
 
 def _network_size(config: Config, size: tuple[int, int] | None) -> tuple[int, int]:
     if size is not None:
         return tuple(size)
-    train_size = getattr(config.data, "image_size", None)
+    train_size = config.data.image_size
     if train_size is None:
         raise ConfigError(
             "the checkpoint was trained at native image sizes (data.image_size: null); pass --size H W."
@@ -132,8 +132,9 @@ def wrap_for_export(
     model: nn.Module, config: Config, opts: ExportOptions, size: tuple[int, int]
 ) -> tuple[nn.Module, Layout]:
     """The module to convert (the network, NHWC- or MAI-wrapped) and its I/O layout."""
+    task_cls = TASKS.get(config.task_name)
     if opts.mai:
-        if config.task_name != "depth":
+        if not task_cls.mai_export:
             raise ConfigError(
                 f"--mai is the depth challenge's contract; this is a {config.task_name} model."
             )
@@ -148,7 +149,7 @@ def wrap_for_export(
         return module.eval(), Layout(
             nhwc=True, raw_rgb_size=tuple(opts.mai_size), depth_scale=DEPTH_UNITS[opts.units]
         )
-    depth_scale = 1.0 if config.task_name == "depth" else None
+    depth_scale = 1.0 if task_cls.target_key == "depth" else None
     module = ChannelsLast(model) if opts.nhwc else model
     return module.eval(), Layout(nhwc=opts.nhwc, depth_scale=depth_scale)
 
@@ -209,7 +210,7 @@ def export_task(
     fmt = EXPORT_FORMATS.get(opts.format)
     fmt.check_installed()
     config = _config_with(task, opts.data_overrides)
-    check_exportable(config)
+    check_exportable(type(task))
     size = _network_size(config, opts.size)
     module, layout = wrap_for_export(task.model.eval(), config, opts, size)
     path = Path(out)
@@ -245,15 +246,15 @@ def export_task(
         "runtime": fmt.runtime,
         **info,
         "task": config.task_name,
-        "encoder": getattr(config.model, "encoder", None),
-        "decoder": getattr(config.model, "decoder", None),
+        "encoder": config.model.encoder,
+        "decoder": config.model.decoder if isinstance(config.model, DenseModelConfig) else None,
         "input_shape": list(inputs[0].shape),
         "input": "RGB 0..255, NHWC"
         if opts.mai
         else f"normalised image, {'NHWC' if opts.nhwc else 'NCHW'}",
         "network_size": list(size),
         "output_shape": list(references[0].shape),
-        "depth_units": (opts.units if opts.mai else "m") if config.task_name == "depth" else None,
+        "depth_units": (opts.units if opts.mai else "m") if layout.depth_scale else None,
         "mai_resize": opts.mai_resize if opts.mai else None,
         "int8": opts.int8,
         "size_bytes": path.stat().st_size,

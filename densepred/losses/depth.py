@@ -17,9 +17,10 @@ import torch
 from torch import Tensor, nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
+from densepred.config.task import check_loss_args
 from densepred.core.errors import ConfigError
 from densepred.core.registry import Registry
-from densepred.losses.weighted import WeightedLoss, check_loss_args, check_loss_names
+from densepred.losses.weighted import WeightedLoss, check_loss_names
 from densepred.metrics.depth import depth_valid_mask
 
 DEPTH_LOSSES: Registry[type[nn.Module]] = Registry("depth loss")

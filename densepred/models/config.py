@@ -2,68 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import AfterValidator, Field, field_validator
 from torch import nn
 
-from densepred.decoders import DECODERS
-from densepred.encoders import resolve_encoder_name
+from densepred.config.model import SMP_DECODER_PREFIX, DenseModelConfig
 from densepred.models.dense import DenseModel
-from densepred.models.execution import ExecutionConfig
-from densepred.models.finetune import FinetuneConfig
-from densepred.models.smp_models import (
-    SMP_DECODER_PREFIX,
-    SmpModel,
-    attach_head,
-    create_smp_model,
-    smp_architecture,
-)
-
-
-def _known_encoder(name: str) -> str:
-    resolve_encoder_name(name)
-    return name
-
-
-EncoderName = Annotated[str, AfterValidator(_known_encoder)]
-"""A config value naming an encoder: a friendly name (``list_encoders()``) or any timm model name."""
-
-
-class DenseModelConfig(FinetuneConfig, ExecutionConfig):
-    """``model``: encoder, decoder and head options of a dense prediction network.
-
-    Attributes:
-        encoder: Friendly name (``list_encoders()``) or any timm model name.
-        pretrained: ``False``, a local weights file, or ``True`` for timm's hub (needs internet).
-        output_stride: 32, or 16/8 for a dilated encoder (ASPP-style decoders).
-        in_channels: Input channels (3 for RGB).
-        encoder_args: Extra keyword arguments for ``timm.create_model``.
-        decoder: A name from ``densepred.decoders.DECODERS``, or ``smp.<Architecture>`` for a
-            segmentation-models-pytorch architecture (``smp.FPN``, ``smp.DeepLabV3Plus``, ...).
-        decoder_args: Options of the decoder (checked against its signature).
-        head_args: Options of the head (checked against its signature).
-        freeze_encoder, unfreeze_at_epoch: Transfer learning (:class:`FinetuneConfig`).
-        channels_last, compile: How the network runs (:class:`ExecutionConfig`).
-    """
-
-    encoder: EncoderName = "mobilenet_v3_large"
-    pretrained: bool | str = False
-    output_stride: Literal[8, 16, 32] = 32
-    in_channels: int = Field(3, ge=1)
-    encoder_args: dict[str, Any] = Field(default_factory=dict)
-    decoder: str = "unet"
-    decoder_args: dict[str, Any] = Field(default_factory=dict)
-    head_args: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("decoder")
-    @classmethod
-    def _known_decoder(cls, name: str) -> str:
-        if name.startswith(SMP_DECODER_PREFIX):
-            smp_architecture(name)
-        else:
-            DECODERS.get(name)
-        return name
+from densepred.models.smp_models import SmpModel, attach_head, create_smp_model
 
 
 def build_dense_model(cfg: DenseModelConfig, head: str, **head_defaults: Any) -> nn.Module:

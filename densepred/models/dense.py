@@ -81,6 +81,10 @@ class DenseModel(nn.Module):
         """Stride of the deepest encoder map; inputs are padded to a multiple of it."""
         return max(self.encoder.reductions)
 
+    def encoder_modules(self) -> list[nn.Module]:
+        """The modules that form the pretrained encoder (transfer learning freezes them)."""
+        return [self.encoder]
+
     def forward(self, x: Tensor) -> Tensor:
         height, width = x.shape[-2:]
         # Every stride-2 stage of the encoder maps a side n to ceil(n / 2) (convs and pools pad

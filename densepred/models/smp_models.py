@@ -45,7 +45,7 @@ def smp_architecture(name: str) -> type[nn.Module]:
     return SMP_ARCHITECTURES[name]
 
 
-def _decoder_kwargs(
+def check_smp_decoder_args(
     arch: type[nn.Module], decoder_args: dict[str, Any], name: str
 ) -> dict[str, Any]:
     """Check ``decoder_args`` against the architecture's own constructor arguments."""
@@ -102,6 +102,10 @@ class SmpModel(nn.Module):
         self.net = net
         self.name = name
 
+    def encoder_modules(self) -> list[nn.Module]:
+        """The modules that form the pretrained encoder (transfer learning freezes them)."""
+        return [self.net.encoder]
+
     @property
     def output_stride(self) -> int:
         """Inputs are padded to a multiple of the encoder's output stride."""
@@ -144,7 +148,7 @@ def create_smp_model(
     timm_name = resolve_encoder_name(encoder)
     encoder_args = dict(encoder_args or {})
     kwargs = {
-        **_decoder_kwargs(arch, decoder_args or {}, name),
+        **check_smp_decoder_args(arch, decoder_args or {}, name),
         **_stride_kwargs(arch, output_stride, name),
         **_weights_kwargs(pretrained, timm_name, encoder_args),
         **encoder_args,

@@ -2,50 +2,57 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import Field
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
+from densepred.config.data import ClassificationDataConfig
+from densepred.config.model import ClassifierConfig
+from densepred.config.run import Config
+from densepred.config.specs import CLASSIFICATION
+from densepred.config.task import ClassificationTaskConfig
 from densepred.core.fileio import append_jsonl
-from densepred.data.classification import ClassificationDataConfig, ClassificationDataModule
+from densepred.data.classification import ClassificationDataModule, label_counts
 from densepred.metrics.classification import classification_metrics
-from densepred.models.classifier import ClassifierConfig, build_classifier
+from densepred.metrics.classification import majority_baseline as majority_label
+from densepred.models.classifier import build_classifier
 from densepred.tasks.base import BaseTask
-from densepred.tasks.distill import DistillationMixin, LogitDistillConfig
-from densepred.tasks.task_config import OptimizedTaskConfig
+from densepred.tasks.distill import DistillationMixin
+
+logger = logging.getLogger(__name__)
+
+ClassificationConfig = Config[ClassifierConfig, ClassificationDataConfig, ClassificationTaskConfig]
 
 
-class ClassificationTaskConfig(OptimizedTaskConfig):
-    """``task`` section of image classification (plus the fields of :class:`OptimizedTaskConfig`).
-
-    Attributes:
-        label_smoothing: Cross-entropy label smoothing (0 = none).
-        top_k: The wider accuracy reported besides top-1 (``acc<k>``); left out when there are
-            no more than ``top_k`` classes, where it is always 1.
-        predict_top_k: Classes (with probabilities) written per image by ``tools/predict.py``.
-        distill: Train from a teacher checkpoint as well (see :mod:`densepred.tasks.distill`).
-    """
-
-    label_smoothing: float = Field(0.0, ge=0, lt=1)
-    top_k: int = Field(5, ge=2)
-    predict_top_k: int = Field(5, ge=1)
-    monitor: str = "val/acc1"
-    monitor_mode: Literal["min", "max"] = "max"
-    distill: LogitDistillConfig | None = None
-
-
-class ClassificationTask(DistillationMixin, BaseTask):
+class ClassificationTask(
+    DistillationMixin,
+    BaseTask[ClassifierConfig, ClassificationDataConfig, ClassificationTaskConfig],
+):
     """One label per image from ``data.classes``."""
 
-    model_config_cls = ClassifierConfig
-    data_config_cls = ClassificationDataConfig
-    task_config_cls = ClassificationTaskConfig
+    spec = CLASSIFICATION
     datamodule_cls = ClassificationDataModule
+    target_key = "label"
+
+    @classmethod
+    def baseline(cls, config: ClassificationConfig) -> dict[str, float]:
+        """``val/acc1`` of predicting the validation set's majority label for every image."""
+        samples = cls.prepared_datamodule(config, "validate").datasets["val"].samples  # labels: no image is read
+        counts = label_counts(samples, len(config.data.classes))
+        return {
+            "majority_class": int(counts.argmax()),
+            **{f"val/{k}": v for k, v in majority_label(counts).items()},
+        }
+
+    @classmethod
+    def output_keys(cls, config: ClassificationConfig) -> dict[str, Any]:
+        """A teacher must have the same classes."""
+        return {"data.classes": list(config.data.classes)}
 
     @property
     def classes(self) -> list[str]:
@@ -107,5 +114,5 @@ class ClassificationTask(DistillationMixin, BaseTask):
         record = {"image": stem, "top": self.top_classes(prediction)}
         path = out_dir / "predictions.jsonl"
         append_jsonl(path, record)
-        print(f"{stem}: " + ", ".join(f"{t['class']} {t['prob']:.3f}" for t in record["top"]))
+        logger.info(f"{stem}: " + ", ".join(f"{t['class']} {t['prob']:.3f}" for t in record["top"]))
         return [path]

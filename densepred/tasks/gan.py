@@ -12,35 +12,30 @@ so ``trainer.max_steps``) counts both optimizer steps: one batch is two steps.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import Field, field_validator
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
+from densepred.config.data import PairedDataConfig
+from densepred.config.model import GANModelConfig
+from densepred.config.run import Config
+from densepred.config.specs import GAN
+from densepred.config.task import GANTaskConfig
 from densepred.core.errors import ConfigError, DensepredError
-from densepred.core.schema import Config
 from densepred.data.io import write_depth, write_image
-from densepred.data.paired import (
-    PairedDataConfig,
-    PairedDataModule,
-    encode,
-    read_kind,
-    resize,
-    unit_to_depth,
-)
-from densepred.losses.gan import GAN_LOSSES, GANLoss, reconstruction_loss
+from densepred.data.paired import PairedDataModule, encode, read_kind, resize, unit_to_depth
+from densepred.losses.gan import GANLoss, reconstruction_loss
 from densepred.metrics.depth import DepthMetrics
 from densepred.metrics.image import image_metrics, to_unit
-from densepred.models.gan import GANModelConfig, build_gan_model
+from densepred.models.gan import build_gan_model
 from densepred.tasks.base import BaseTask
 from densepred.tasks.finetune import encoder_parameters
 from densepred.tasks.native import at_target_size
-from densepred.tasks.optim import OptimizerConfig, SchedulerConfig, build_optimizer, build_scheduler
-from densepred.tasks.task_config import TaskConfig
+from densepred.tasks.optim import build_optimizer, build_scheduler, optimizer_step
 from densepred.viz.depth import colorize_depth, save_png
 from densepred.viz.gan import gan_sample_grid
 
@@ -48,56 +43,10 @@ from densepred.viz.gan import gan_sample_grid
 UNCONDITIONAL_LOGS = ("val/loss_d", "val/loss_g_adv")
 
 
-class GANOptimizerConfig(OptimizerConfig):
-    """``task.generator_optimizer`` / ``task.discriminator_optimizer``: pix2pix defaults
-    (Adam, lr 2e-4, betas (0.5, 0.999), no weight decay)."""
-
-    name: Literal["adamw", "adam", "sgd"] = "adam"
-    lr: float = Field(2e-4, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    betas: tuple[float, float] = (0.5, 0.999)
-
-
-class GANTaskConfig(TaskConfig):
-    """``task`` section of GAN mode (plus the fields of :class:`TaskConfig`).
-
-    Attributes:
-        adversarial_loss: ``vanilla``, ``lsgan`` or ``hinge`` (``GAN_LOSSES``).
-        l1_weight: Weight of the L1 reconstruction loss (conditional runs; pix2pix uses 100).
-        ssim_weight: Weight of ``1 - SSIM`` (conditional runs; 0 disables it).
-        generator_optimizer: Optimizer of the generator.
-        discriminator_optimizer: Optimizer of the discriminator.
-        scheduler: Learning-rate schedule of both optimizers, stepped once per batch.
-        monitor: Metric that selects the best checkpoint; ``null`` keeps the latest one
-            (unconditional runs have no quality metric).
-        num_samples: Validation samples drawn in the sample grid.
-        sample_seed: Seed of the fixed evaluation noise (unconditional runs; item ``i`` of a split
-            gets the noise of seed ``sample_seed + i``).
-    """
-
-    adversarial_loss: str = "vanilla"
-    l1_weight: float = Field(100.0, ge=0)
-    ssim_weight: float = Field(0.0, ge=0)
-    generator_optimizer: GANOptimizerConfig = Field(default_factory=GANOptimizerConfig)
-    discriminator_optimizer: GANOptimizerConfig = Field(default_factory=GANOptimizerConfig)
-    scheduler: SchedulerConfig = Field(default_factory=lambda: SchedulerConfig(name="none"))
-    monitor: str | None = "val/l1"
-    num_samples: int = Field(8, ge=0)
-    sample_seed: int = 0
-
-    @field_validator("adversarial_loss")
-    @classmethod
-    def _known_loss(cls, name: str) -> str:
-        GAN_LOSSES.get(name)
-        return name
-
-
-class GANTask(BaseTask):
+class GANTask(BaseTask[GANModelConfig, PairedDataConfig, GANTaskConfig]):
     """Conditional (pix2pix) or unconditional (DCGAN) image generation."""
 
-    model_config_cls = GANModelConfig
-    data_config_cls = PairedDataConfig
-    task_config_cls = GANTaskConfig
+    spec = GAN
     datamodule_cls = PairedDataModule
     ddp_unused_parameters = True  # each optimizer's step leaves the other network idle
 
@@ -314,11 +263,33 @@ class GANTask(BaseTask):
         rgb = (to_unit(fake.clamp(-1, 1)) * 255.0 + 0.5).byte()  # B,3,H,W
         return list(rgb.permute(0, 2, 3, 1).cpu().numpy())  # B x (H,W,3)
 
+    def plain_training_step(
+        self, batch: dict[str, Any], optimizers: list[torch.optim.Optimizer]
+    ) -> None:
+        """The pix2pix/DCGAN loop: a discriminator step on a detached fake, then a generator step
+        through the discriminator with its gradients off (as the reference pix2pix code does)."""
+        opt_g, opt_d = optimizers
+        real, condition = batch["target"], batch.get("condition")
+        fake = self.generate(condition, real.shape[0])
+        discriminate = self.model.discriminate
+        loss_d = self.adversarial.discriminator(
+            discriminate(real, condition), discriminate(fake.detach(), condition)
+        )
+        optimizer_step(loss_d, opt_d)
+        self.model.discriminator.requires_grad_(False)
+        optimizer_step(self.generator_losses(real, fake, condition)["loss"], opt_g)
+        self.model.discriminator.requires_grad_(True)
+
+    @property
+    def generates_from_noise(self) -> bool:
+        """Unconditional runs make images from noise (``predict --num N``)."""
+        return not self.data.conditional
+
     def read_input(self, path: Path) -> np.ndarray:
         """Read a condition file as ``data.condition`` (RGB, depth in metres or class ids)."""
         if not self.data.conditional:
             raise DensepredError(
-                "this GAN generates from noise and takes no input images; run tools/predict.py "
+                "this GAN generates from noise and takes no input images; run densepred predict "
                 "CKPT --num N --out DIR instead."
             )
         return read_kind(Path(path), self.data.condition, self.data.depth_scale)
@@ -340,7 +311,7 @@ class GANTask(BaseTask):
         if self.data.conditional:
             raise DensepredError(
                 f"this GAN translates {self.data.condition} images; pass condition files to "
-                "tools/predict.py instead of --num."
+                "densepred predict instead of --num."
             )
         return self._outputs(self.generate(None, num, seed=seed))
 

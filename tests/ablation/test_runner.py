@@ -16,7 +16,6 @@ from lightning.pytorch.callbacks import Callback
 
 from densepred.ablation import runner as runner_module
 from densepred.ablation import trial as trial_module
-from densepred.ablation.cli import ablate_main
 from densepred.ablation.runner import (
     assign_devices,
     pending_trials,
@@ -26,6 +25,7 @@ from densepred.ablation.runner import (
 )
 from densepred.ablation.sweep import Trial, expand_grid, load_sweep
 from densepred.app.train import run_training
+from densepred.cli.main import main
 from densepred.core.fileio import read_jsonl
 
 MAI_AND_STANDARD = ("mai_si_rmse", "mai_rmse", "mai_log10", "mai_rel", "abs_rel", "delta1")
@@ -295,20 +295,20 @@ def test_cli_runs_trials_in_parallel_workers(
 ) -> None:
     path = tiny_sweep(["mobilenet_v3_small", "no_such_net"])
     out = path.parent / "parallel"
-    assert ablate_main([str(path), "--jobs", "2", "--out", str(out)]) == 0
+    assert main(["ablate", str(path), "--jobs", "2", "--out", str(out)]) == 0
     records = read_jsonl(out / "results.jsonl")
     assert sorted(r["status"] for r in records) == ["failed", "ok"]
-    assert "2 trials, 0 already finished, 2 to run" in capsys.readouterr().out
-    assert ablate_main([str(path), "--out", str(out)]) == 0
-    assert "2 already finished, 0 to run" in capsys.readouterr().out
+    assert "2 trials, 0 already finished, 2 to run" in capsys.readouterr().err
+    assert main(["ablate", str(path), "--out", str(out)]) == 0
+    assert "2 already finished, 0 to run" in capsys.readouterr().err
 
 
 def test_cli_reports_sweep_errors(
     tiny_sweep: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert ablate_main([str(tiny_sweep(["resnet18"])), "benchmark.repets=3"]) == 2
+    assert main(["ablate", str(tiny_sweep(["resnet18"])), "benchmark.repets=3"]) == 2
     assert "'repeats'" in capsys.readouterr().err
-    assert ablate_main([str(tiny_sweep(["resnet18"])), "--jobs", "0"]) == 2
+    assert main(["ablate", str(tiny_sweep(["resnet18"])), "--jobs", "0"]) == 2
 
 
 @pytest.mark.parametrize(
@@ -330,7 +330,7 @@ def test_flags_of_the_other_launcher_are_refused(
 ) -> None:
     """Nothing runs: the error names the flag and the launcher it belongs to (exit 2)."""
     path = tiny_sweep(["resnet18"])
-    assert ablate_main([str(path), *flags]) == 2
+    assert main(["ablate", str(path), *flags]) == 2
     assert message in capsys.readouterr().err
     assert not (path.parent / "sweep").exists()  # the sweep folder is not even created
 

@@ -6,13 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from densepred.config.data import IMAGENET_MEAN, IMAGENET_STD
 from densepred.core.errors import ConfigError
-from densepred.data.transforms import (
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    build_dense_transform,
-    prepare_image,
-)
+from densepred.data.transforms import build_dense_transform, prepare_image
 
 RNG = np.random.default_rng(0)
 

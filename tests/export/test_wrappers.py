@@ -8,8 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from densepred.config.data import NormalizeConfig
 from densepred.core.errors import ConfigError
-from densepred.data.transforms import NormalizeConfig, prepare_image
+from densepred.data.transforms import prepare_image
 from densepred.export.wrappers import (
     DEPTH_UNITS,
     MAI_INPUT_SIZE,

@@ -2,7 +2,7 @@
 
 The conditional (pix2pix) generator is a :class:`~densepred.models.dense.DenseModel` with a
 transposed-convolution U-Net decoder and the ``image`` head (tanh); see
-:func:`densepred.models.gan.config.build_gan_model`.
+:func:`densepred.models.gan.build.build_gan_model`.
 """
 
 from __future__ import annotations

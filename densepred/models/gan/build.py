@@ -3,49 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
 
-from pydantic import Field, field_validator
 from torch import nn
 
+from densepred.config.model import GANModelConfig
 from densepred.core.errors import ConfigError
 from densepred.core.registry import check_kwargs
-from densepred.models.config import DenseModelConfig, build_dense_model
-from densepred.models.gan.discriminators import build_discriminator, check_discriminator_name
+from densepred.models.config import build_dense_model
+from densepred.models.gan.discriminators import build_discriminator
 from densepred.models.gan.generators import DCGANGenerator
 from densepred.models.gan.model import GANModel
-
-
-class GANModelConfig(DenseModelConfig):
-    """``model`` of GAN mode: the dense-model keys configure the pix2pix generator.
-
-    Attributes:
-        generator: ``dense`` (conditional: encoder -> transposed-conv U-Net -> tanh image head,
-            configured by the inherited keys ``encoder``, ``decoder``, ``decoder_args``,
-            ``head_args``...) or ``dcgan`` (unconditional: noise -> image, options in
-            ``generator_args``).
-        in_channels: Channels of the generator's input; ``None`` (default) takes them from
-            ``data.condition``, a number must match it.
-        generator_args: Options of the DCGAN generator (``latent_dim``, ``base_channels``,
-            ``num_layers``, ``norm``).
-        discriminator: ``patchgan``, ``dcgan`` or any encoder name (backbone discriminator).
-        discriminator_args: Options of the discriminator (e.g. ``num_layers`` of PatchGAN,
-            ``pretrained`` of a backbone).
-        spectral_norm: Spectral normalisation on every discriminator weight.
-    """
-
-    generator: Literal["dense", "dcgan"] = "dense"
-    in_channels: int | None = Field(None, ge=1)  # type: ignore[assignment]
-    generator_args: dict[str, Any] = Field(default_factory=dict)
-    discriminator: str = "patchgan"
-    discriminator_args: dict[str, Any] = Field(default_factory=dict)
-    spectral_norm: bool = False
-
-    @field_validator("discriminator")
-    @classmethod
-    def _known_discriminator(cls, name: str) -> str:
-        check_discriminator_name(name)
-        return name
 
 
 def _dense_generator(
@@ -61,11 +28,6 @@ def _dense_generator(
         raise ConfigError(
             f"model.in_channels={cfg.in_channels} but the condition has {condition_channels} "
             "channel(s); remove model.in_channels (GAN mode sets it from data.condition)."
-        )
-    if cfg.generator_args:
-        raise ConfigError(
-            "model.generator_args only configures the dcgan generator; the dense generator is "
-            "configured by model.encoder, model.decoder, model.decoder_args and model.head_args."
         )
     dense_cfg = cfg.model_copy(update={"in_channels": condition_channels})
     return build_dense_model(dense_cfg, head="image", out_channels=image_channels), 0

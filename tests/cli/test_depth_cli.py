@@ -19,7 +19,7 @@ import torch
 from densepred.app.config import load_config
 from densepred.app.inference import load_task
 from densepred.app.train import run_training
-from densepred.cli import evaluate_main, predict_main, train_main
+from densepred.cli.main import main
 from densepred.tasks import NonFiniteLossError
 from densepred.tasks.checkpoint import read_checkpoint
 
@@ -31,7 +31,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> tuple[Path, 
     """One tiny run of the main config through tools/train.py's entry point."""
     tmp = tmp_path_factory.mktemp("depth")
     overrides = make_tiny(tmp, max_steps=3)
-    assert train_main([str(MAIN), *overrides]) == 0
+    assert main(["train", str(MAIN), *overrides]) == 0
     return tmp / "runs" / "depth_mbv3_unet", overrides
 
 
@@ -77,8 +77,7 @@ def test_evaluate_prints_and_saves(
     out = run / "eval.json"
     data_overrides = [o for o in overrides if o.startswith("data.")]
     assert (
-        evaluate_main(
-            [str(MAIN), str(run / "checkpoints" / "best.ckpt"), *data_overrides, "--out", str(out)]
+        main(["evaluate", str(MAIN), str(run / "checkpoints" / "best.ckpt"), *data_overrides, "--out", str(out)]
         )
         == 0
     )
@@ -95,7 +94,7 @@ def test_evaluate_on_a_test_split_draws_its_samples_too(trained: tuple[Path, lis
     out = run / "test_eval.json"
     data_overrides = [o for o in overrides if o.startswith("data.")] + ["data.test_split=val"]
     checkpoint = str(run / "checkpoints" / "best.ckpt")
-    assert evaluate_main([str(MAIN), checkpoint, *data_overrides, "--out", str(out)]) == 0
+    assert main(["evaluate", str(MAIN), checkpoint, *data_overrides, "--out", str(out)]) == 0
     assert "test/mai_si_rmse" in json.loads(out.read_text())["metrics"]
     grid = cv2.imread(str(out.with_suffix(".png")))
     assert grid is not None and grid.shape[1] > 3 * 48
@@ -109,8 +108,7 @@ def test_predict_any_size_writes_uint16_millimetres(
     cv2.imwrite(str(tmp_path / "odd.png"), image)
     out = tmp_path / "pred"
     assert (
-        predict_main(
-            [str(run / "checkpoints" / "best.ckpt"), str(tmp_path / "odd.png"), "--out", str(out)]
+        main(["predict", str(run / "checkpoints" / "best.ckpt"), str(tmp_path / "odd.png"), "--out", str(out)]
         )
         == 0
     )
@@ -128,24 +126,24 @@ def test_resume_continues_from_last(trained: tuple[Path, list[str]], make_tiny) 
         "trainer.max_steps=5",
         "trainer.max_epochs=5",
     ]
-    assert train_main([str(MAIN), *more, "--resume"]) == 0
+    assert main(["train", str(MAIN), *more, "--resume"]) == 0
     after = read_checkpoint(run / "checkpoints" / "last.ckpt")["global_step"]
     assert before == 3 and after == 5
 
 
 def test_second_run_gets_a_new_folder(trained: tuple[Path, list[str]]) -> None:
     run, overrides = trained
-    assert train_main([str(MAIN), *overrides, "trainer.max_steps=1"]) == 0
+    assert main(["train", str(MAIN), *overrides, "trainer.max_steps=1"]) == 0
     assert (run.parent / f"{run.name}_1" / "checkpoints" / "last.ckpt").is_file()
 
 
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path: Path, make_tiny, capsys) -> None:
-    assert train_main([str(MAIN), *make_tiny(tmp_path), "--resume"]) == 2
+    assert main(["train", str(MAIN), *make_tiny(tmp_path), "--resume"]) == 2
     assert "no checkpoint at" in capsys.readouterr().err
 
 
 def test_config_typo_exits_with_message(tmp_path: Path, make_tiny, capsys) -> None:
-    assert train_main([str(MAIN), *make_tiny(tmp_path), "model.decodr=unet"]) == 2
+    assert main(["train", str(MAIN), *make_tiny(tmp_path), "model.decodr=unet"]) == 2
     err = capsys.readouterr().err
     assert "model.decodr" in err and "'decoder'" in err
 
@@ -197,12 +195,12 @@ def test_evaluate_and_predict_refuse_non_finite_weights(
     """Issue 12, case 2: no NaN metrics or all-zero depth from a poisoned checkpoint."""
     _, overrides = trained
     data = [o for o in overrides if o.startswith("data.")]
-    assert evaluate_main([str(MAIN), str(poisoned), *data, "--out", str(tmp_path / "e.json")]) == 2
+    assert main(["evaluate", str(MAIN), str(poisoned), *data, "--out", str(tmp_path / "e.json")]) == 2
     err = capsys.readouterr().err
     assert f"checkpoint '{poisoned}' holds NaN or infinite weights" in err
     image = tmp_path / "x.png"
     cv2.imwrite(str(image), np.zeros((20, 30, 3), np.uint8))
-    assert predict_main([str(poisoned), str(image), "--out", str(tmp_path / "pred")]) == 2
+    assert main(["predict", str(poisoned), str(image), "--out", str(tmp_path / "pred")]) == 2
     assert "holds NaN or infinite weights" in capsys.readouterr().err
     assert not (tmp_path / "pred" / "x_depth.png").exists()
 
@@ -223,7 +221,7 @@ def test_predict_same_stems_get_distinct_outputs(
         cv2.imwrite(str(path), rng.integers(0, 255, (24, 32, 3), dtype=np.uint8))
     out = tmp_path / "pred"
     ckpt = str(run / "checkpoints" / "best.ckpt")
-    assert predict_main([ckpt, str(tmp_path / "in" / "A"), str(inputs[2]), "--out", str(out)]) == 0
+    assert main(["predict", ckpt, str(tmp_path / "in" / "A"), str(inputs[2]), "--out", str(out)]) == 0
     files = sorted(p.name for p in out.iterdir())
     assert [f for f in files if f.endswith("_depth.png")] == [
         "A_x_jpg_depth.png",
@@ -244,7 +242,7 @@ def test_bad_file_met_in_a_loader_worker_is_one_line(
     data = Path(shutil.copytree(source, tmp_path / "data"))
     image = sorted(data.glob("*/train/rgb/*.png"))[0]
     image.write_bytes(image.read_bytes()[:-40])
-    assert train_main([str(MAIN), *make_tiny(tmp_path), "data.num_workers=1"]) == 2
+    assert main(["train", str(MAIN), *make_tiny(tmp_path), "data.num_workers=1"]) == 2
     err = capsys.readouterr().err
     expected = f"error: image file '{image}' is empty, truncated or not an image OpenCV can decode."
     assert [line for line in err.splitlines() if "error" in line.lower()] == [expected]
@@ -259,7 +257,7 @@ def test_resume_from_a_truncated_last_exits_2(
     copy = Path(shutil.copytree(run, tmp_path / "run"))
     last = copy / "checkpoints" / "last.ckpt"
     last.write_bytes(last.read_bytes()[:1000])
-    assert train_main([str(MAIN), *overrides, "--resume", "--run-dir", str(copy)]) == 2
+    assert main(["train", str(MAIN), *overrides, "--resume", "--run-dir", str(copy)]) == 2
     err = capsys.readouterr().err
     assert f"error: checkpoint '{last}' is corrupt or truncated" in err
     assert "best.ckpt" in err and "without --resume" in err
@@ -275,7 +273,7 @@ def test_ctrl_c_exits_130(tmp_path: Path, make_tiny, monkeypatch, capsys) -> Non
     handler = signal.getsignal(signal.SIGINT)
     monkeypatch.setattr(DepthLoss, "forward", ctrl_c)
     try:
-        code = train_main([str(MAIN), *make_tiny(tmp_path)])
+        code = main(["train", str(MAIN), *make_tiny(tmp_path)])
     finally:
         signal.signal(signal.SIGINT, handler)
     assert code == 130
@@ -289,12 +287,12 @@ def test_output_folder_that_is_a_file_exits_2(
     run, _ = trained
     blocker = tmp_path / "blocker"
     blocker.write_text("a file")
-    assert train_main([str(MAIN), *make_tiny(tmp_path), f"output_dir={blocker / 'runs'}"]) == 2
+    assert main(["train", str(MAIN), *make_tiny(tmp_path), f"output_dir={blocker / 'runs'}"]) == 2
     assert f"'{blocker}' is a file, not a folder" in capsys.readouterr().err
     image = tmp_path / "x.png"
     cv2.imwrite(str(image), np.zeros((20, 30, 3), np.uint8))
     ckpt = str(run / "checkpoints" / "best.ckpt")
-    assert predict_main([ckpt, str(image), "--out", str(blocker / "pred")]) == 2
+    assert main(["predict", ckpt, str(image), "--out", str(blocker / "pred")]) == 2
     assert f"output folder '{blocker / 'pred'}' cannot be created" in capsys.readouterr().err
 
 
@@ -342,8 +340,8 @@ def test_crafted_checkpoint_runs_nothing(
     image = tmp_path / "x.png"
     cv2.imwrite(str(image), np.zeros((20, 30, 3), np.uint8))
     data = [o for o in overrides if o.startswith("data.")]
-    assert evaluate_main([str(MAIN), str(crafted), *data]) == 2
-    assert predict_main([str(crafted), str(image), "--out", str(tmp_path / "p")]) == 2
+    assert main(["evaluate", str(MAIN), str(crafted), *data]) == 2
+    assert main(["predict", str(crafted), str(image), "--out", str(tmp_path / "p")]) == 2
     err = capsys.readouterr().err
     assert err.count(f"checkpoint '{crafted}' holds objects other than tensors") == 2
     assert not marker.exists()
@@ -367,7 +365,7 @@ def _mai_val_only(root: Path, depth_mm: int = 2000) -> list[Path]:
 def _evaluate_on(run: Path, root: Path, out: Path) -> int:
     data = ["data.format=mai", f"data.root={root}", "data.args={}", "data.num_workers=0"]
     ckpt = str(run / "checkpoints" / "best.ckpt")
-    return evaluate_main([str(MAIN), ckpt, *data, "--out", str(out)])
+    return main(["evaluate", str(MAIN), ckpt, *data, "--out", str(out)])
 
 
 def test_evaluate_checks_only_the_evaluated_split_before_work(
@@ -416,12 +414,12 @@ def test_predict_skip_bad_goes_on_past_undecodable_files(
         cv2.imwrite(str(folder / name), rng.integers(0, 255, (24, 32, 3), dtype=np.uint8))
     (folder / "b.png").write_bytes(b"not an image")
     ckpt = str(run / "checkpoints" / "best.ckpt")
-    assert predict_main([ckpt, str(folder), "--out", str(tmp_path / "stop")]) == 2
+    assert main(["predict", ckpt, str(folder), "--out", str(tmp_path / "stop")]) == 2
     err = capsys.readouterr().err
     assert f"image file '{folder / 'b.png'}' is empty, truncated or not an image" in err
     assert "--skip-bad" in err
     out = tmp_path / "pred"
-    assert predict_main([ckpt, str(folder), "--out", str(out), "--skip-bad"]) == 0
+    assert main(["predict", ckpt, str(folder), "--out", str(out), "--skip-bad"]) == 0
     captured = capsys.readouterr()
     assert sorted(p.name for p in out.glob("*_depth.png")) == ["a_depth.png", "c_depth.png"]
     assert f"skipped 1 unreadable file(s):\n  {folder / 'b.png'}: image file" in captured.err

@@ -1,21 +1,27 @@
-"""``tools/ablate.py SWEEP [key=value ...] [--jobs N | --launcher ray ...] [--out DIR]
-[--trials-dir DIR] [--retry-failed] [--remeasure]``."""
+"""``densepred ablate SWEEP [key=value ...] [--jobs N | --launcher ray ...] [--out DIR]
+[--trials-dir DIR] [--retry-failed] [--remeasure] [--print-config]``."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import os
 
-from densepred.cli import _run
+from densepred.cli.command import config_path, register
 from densepred.core.errors import ConfigError
 
 
 def _ablate(args: argparse.Namespace) -> None:
-    # imported after argparse: `tools/ablate.py --help` answers without loading torch
+    # Idle OpenMP threads sleep instead of spinning: on a CPU shared with other work, spinning
+    # threads make multi-threaded timings (and training) many times slower. Before torch loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # imported after argparse: `densepred ablate --help` answers without loading torch
     from densepred.ablation.runner import remeasure, run_sweep
     from densepred.ablation.sweep import load_sweep
 
-    sweep = load_sweep(args.sweep, args.overrides)
+    sweep = load_sweep(config_path(args.sweep), args.overrides)
+    if args.print_config:
+        print(sweep.to_yaml(), end="")
+        return
     if args.remeasure:
         remeasure(sweep, out_dir=args.out)
     else:
@@ -56,17 +62,8 @@ def _launcher_options(args: argparse.Namespace) -> dict[str, object]:
     return {k: v for k, v in ray_flags.items() if v is not None}
 
 
-def ablate_main(argv: Sequence[str] | None = None) -> int:
-    """Run a backbone ablation sweep; returns the process exit code."""
-    parser = argparse.ArgumentParser(
-        description="Train, evaluate and benchmark every grid point of a sweep file; rerun to resume."
-    )
-    parser.add_argument("sweep", help="sweep YAML, e.g. configs/ablation_depth.yaml")
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        help="dotted overrides of the sweep file, e.g. benchmark.repeats=3 grid.model.encoder=[resnet18]",
-    )
+def _ablate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sweep", help="sweep YAML: a path or a shipped name, e.g. ablation_depth")
     parser.add_argument(
         "--launcher",
         default="local",
@@ -112,4 +109,17 @@ def ablate_main(argv: Sequence[str] | None = None) -> int:
         help="time the finished grid points again, interleaved, without training (e.g. on a "
         "quieter machine, or in another benchmark.runtime)",
     )
-    return _run(_ablate, parser, argv)
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the resolved, validated sweep as YAML and exit (trains nothing, writes nothing)",
+    )
+
+
+register(
+    "ablate",
+    "train, evaluate and benchmark every grid point of a sweep file; rerun to resume",
+    _ablate_arguments,
+    _ablate,
+    ("",),
+)

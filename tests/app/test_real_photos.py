@@ -1,36 +1,25 @@
-"""tools/real_photo_demo.py on a tiny MAI-layout set: native-resolution scores and the picture."""
+"""``densepred real-photos`` on a tiny MAI-layout set: native-resolution scores and the picture."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import cv2
 import numpy as np
 import pytest
 
-from densepred.cli import train_main
+from densepred.cli.main import main
 from densepred.data.io import read_depth
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "configs" / "depth_mbv3_unet.yaml"
 
 
-def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "real_photo_demo", ROOT / "tools" / "real_photo_demo.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def checkpoint_and_photos(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> tuple[Path, Path]:
     """A 2-step main-job checkpoint, and its tiny generated set (MAI layout) as the 'photos'."""
     tmp = tmp_path_factory.mktemp("demo")
-    assert train_main([str(MAIN), *make_tiny(tmp, max_steps=2)]) == 0
+    assert main(["train", str(MAIN), *make_tiny(tmp, max_steps=2)]) == 0
     ckpt = tmp / "runs" / "depth_mbv3_unet" / "checkpoints" / "last.ckpt"
     (photos,) = (tmp / "data").glob("v*")
     return ckpt, photos
@@ -42,7 +31,8 @@ def test_scores_at_native_resolution_and_draws(
     ckpt, photos = checkpoint_and_photos
     out = tmp_path / "demo.png"
     assert (
-        _tool().main([str(ckpt), "--root", str(photos), "--split", "val", "--out", str(out)]) == 0
+        main(["real-photos", str(ckpt), "--root", str(photos), "--split", "val", "--out", str(out)])
+        == 0
     )
     lines = capsys.readouterr().out.strip().splitlines()
     names = sorted(p.stem for p in (photos / "val" / "rgb").glob("*.png"))
@@ -61,5 +51,5 @@ def test_unknown_image_is_a_clear_error(
     checkpoint_and_photos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     ckpt, photos = checkpoint_and_photos
-    assert _tool().main([str(ckpt), "--root", str(photos), "--image", "nope"]) == 2
+    assert main(["real-photos", str(ckpt), "--root", str(photos), "--image", "nope"]) == 2
     assert "--image 'nope' is not in" in capsys.readouterr().err

@@ -1,21 +1,20 @@
-"""``tools/export.py``: export a checkpoint to ONNX or TFLite and check it against PyTorch."""
+"""``densepred export`` (a checkpoint to ONNX, TFLite or a model folder, checked against PyTorch)
+and ``densepred export-matrix``."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from densepred.cli import _run
-from densepred.export.formats import EXPORT_FORMATS
-from densepred.export.parity import FLOAT_TOLERANCE, INT8_TOLERANCE, Tolerance
-from densepred.export.pipeline import ExportOptions, export_checkpoint
-from densepred.export.quantize import INT8_MODES
-from densepred.export.wrappers import DEPTH_UNITS, MAI_INPUT_SIZE, MAI_RESIZES
+from densepred.cli.command import register
 
 
-def _options(args: argparse.Namespace) -> ExportOptions:
+def _options(args: argparse.Namespace) -> Any:
+    """The :class:`~densepred.export.pipeline.ExportOptions` of the command line."""
+    from densepred.export.parity import FLOAT_TOLERANCE, INT8_TOLERANCE, Tolerance
+    from densepred.export.pipeline import ExportOptions
+
     base = INT8_TOLERANCE if args.int8 else FLOAT_TOLERANCE
     tolerance = Tolerance(
         max_rel_diff=args.max_rel_diff if args.max_rel_diff is not None else base.max_rel_diff,
@@ -63,21 +62,24 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def _export(args: argparse.Namespace) -> None:
+    if args.print_config:
+        from densepred.app.inference import checkpoint_config, load_task
+
+        print(checkpoint_config(load_task(args.checkpoint), args.overrides).to_yaml(), end="")
+        return
+    from densepred.export.pipeline import export_checkpoint
+
     print_report(export_checkpoint(args.checkpoint, _options(args)))
 
 
-def export_main(argv: Sequence[str] | None = None) -> int:
-    """``tools/export.py CKPT [data.key=value ...] --format onnx|tflite [options]``."""
-    parser = argparse.ArgumentParser(
-        description="Export a densepred checkpoint (depth, segmentation, classification) to ONNX or "
-        "TFLite, run the file at once in its runtime on validation images and compare it with "
-        'PyTorch. Needs the extra: pip install -e ".[export]". Exit code 2 on any error, '
-        "including differences above the tolerance."
-    )
-    parser.add_argument("checkpoint", help="checkpoint written by tools/train.py")
-    parser.add_argument(
-        "overrides", nargs="*", help="dotted data overrides, e.g. data.root=/data/mai"
-    )
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    # the choices come from the export modules, which import torch: only for this subcommand
+    from densepred.export.formats import EXPORT_FORMATS
+    from densepred.export.parity import FLOAT_TOLERANCE, INT8_TOLERANCE
+    from densepred.export.quantize import INT8_MODES
+    from densepred.export.wrappers import DEPTH_UNITS, MAI_INPUT_SIZE, MAI_RESIZES
+
+    parser.add_argument("checkpoint", help="checkpoint written by densepred train")
     parser.add_argument("--format", required=True, choices=EXPORT_FORMATS.names())
     parser.add_argument(
         "--size",
@@ -146,4 +148,67 @@ def export_main(argv: Sequence[str] | None = None) -> int:
         help="int8: tolerance on the relative change of the validation metric against the float "
         f"file (default {INT8_TOLERANCE.metric_rel_change:g})",
     )
-    return _run(_export, parser, argv)
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the checkpoint's config with the data overrides as YAML and exit",
+    )
+
+
+register(
+    "export",
+    'export a checkpoint to ONNX or TFLite (pip install -e ".[export]"), run it in its runtime '
+    "on validation images and compare with PyTorch",
+    _export_arguments,
+    _export,
+    ("data.",),
+    "the model comes from the checkpoint; export overrides may change only the data section "
+    "(the parity and calibration images, e.g. data.root=...).",
+)
+
+
+def _matrix_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", default="depth_mbv3_unet", help="base config (path or shipped name)"
+    )
+    parser.add_argument("--out", default="runs/export_matrix", help="working folder")
+    parser.add_argument("--formats", nargs="+", default=["onnx", "tflite"])
+    parser.add_argument("--size", nargs=2, type=int, default=[64, 80], metavar=("H", "W"))
+
+
+def _matrix(args: argparse.Namespace) -> None:
+    from densepred.cli.command import config_path
+    from densepred.core.benchmark import markdown_table
+    from densepred.export.matrix import MATRIX_ENCODERS, decoder_variants, run_matrix
+
+    out = Path(args.out)
+    common = [
+        f"data.root={out / 'data'}",
+        "data.args={num_train: 4, num_val: 4, size: [96, 128], seed: 0}",
+        f"data.image_size=[{args.size[0]}, {args.size[1]}]",
+        "data.num_workers=0",
+    ]
+    # every decoder on the main encoder, every encoder on the main decoder
+    cells = {f"mobilenet_v3_large/{k}": v for k, v in decoder_variants().items()}
+    cells |= {
+        f"{e}/unet-transposed": [f"model.encoder={e}"]
+        for e in MATRIX_ENCODERS
+        if e != "mobilenet_v3_large"
+    }
+    rows = run_matrix(
+        str(config_path(args.config)),
+        {k.replace("/", "__"): v for k, v in cells.items()},
+        args.formats,
+        out,
+        common,
+    )
+    columns = ["label", "format", "status", "size_mb", "max_rel_diff", "si_rmse", "seconds", "error"]
+    print(markdown_table(rows, columns, floatfmt=".3g"))
+
+
+register(
+    "export-matrix",
+    "export every decoder and encoder to every format on tiny data (the table of docs/export.md)",
+    _matrix_arguments,
+    _matrix,
+)
