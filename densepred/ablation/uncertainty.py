@@ -12,7 +12,8 @@ ranks ahead of the other.
   latency in a resample is the median of its drawn rounds.
 - Seeds are few (3 by default), and resampling 3 values with replacement gives an interval
   of the mean that is too narrow: two points with the same true mean came out separable in
-  about a quarter of simulated cases (``tests/ablation/test_uncertainty.py``). So the seed
+  over a third of simulated cases, against 3 % for the draws below and at most 10 % for a
+  calibrated procedure (``tests/ablation/test_uncertainty.py``). So the seed
   mean is drawn from its sampling distribution under normal seed noise instead, ``mean + sd /
   sqrt(n) * t(n - 1)`` (a parametric bootstrap of the seeds); with one seed it is fixed.
 - Runtimes that are per-seed wall times (``train_s``) are drawn like the metric.
