@@ -169,6 +169,7 @@ def _samples(
 
 
 def _group_names(count: int) -> list[str]:
+    """``a, b, ..., z, aa, bb, ...``: one name per set of not separable points."""
     letters = string.ascii_lowercase
     return [letters[i % 26] * (1 + i // 26) for i in range(count)]
 
@@ -192,9 +193,14 @@ def rank_rows(
             [samples[i] for i in scored], score, ranking.resamples, ranking.level, ranking.seed
         )
         order = sorted(range(len(scored)), key=lambda k: -result.score[k])
-        names = {}  # group names follow the ranked order
-        for k in order:
-            names.setdefault(result.groups[k], _group_names(len(names) + 1)[-1])
+        place = {k: i for i, k in enumerate(order)}
+        # one letter per set of mutually not separable points, in the order of their best member
+        sets = sorted(result.sets, key=lambda members: sorted(place[k] for k in members))
+        names: dict[int, list[str]] = {k: [] for k in order}
+        for name, members in zip(_group_names(len(sets)), sets, strict=True):
+            for k in members:
+                names[k].append(name)
+        joiner = "" if len(sets) <= 26 else ","
         for k in order:
             row = rows[scored[k]]
             row["score"] = float(result.score[k])
@@ -209,7 +215,7 @@ def rank_rows(
             row["rank_low"], row["rank_high"] = map(int, result.rank_interval[k])
             row["p_best"] = float(result.p_best[k])
             row["p_front"] = float(result.p_front[k])
-            row["group"] = names[result.groups[k]]
+            row["group"] = joiner.join(names[k])
         ranked = [rows[scored[k]] for k in order]
     else:
         ranked = []
@@ -362,9 +368,9 @@ def _notes(
         f"see docs/ablation.md), from the mean of {score.metric} over the finished seeds and "
         f"the median {score.runtime}; [low, high]: its central {level} interval over "
         f"{ranking.resamples} resamples of seeds and timing rounds.",
-        f"`group`: rows sharing a letter are not separable: neither ranks ahead of the other in "
-        f"at least {level} of the resamples (joined transitively). Rows with different letters "
-        f"are in a known order. `rank {level}`: central {level} interval of the rank; "
+        f"`group`: two rows that share a letter are not separable (neither ranks ahead of the "
+        f"other in at least {level} of the resamples); two rows with no letter in common are in a "
+        f"known order. A row may have several letters. `rank {level}`: central {level} interval of the rank; "
         "`P(best)`: share of resamples ranked first; `P(front)`: share on the Pareto front "
         f"of {score.metric} against {score.runtime}; `front`: on the front of the point "
         "estimates.",
@@ -452,16 +458,14 @@ def ranking_json(
         for a in scored
         if result is not None
     }
-    groups: dict[str, list[str]] = {}
-    for r in scored:
-        groups.setdefault(r["group"], []).append(r["point_id"])
+    sets = [[ids[k] for k in members] for members in result.sets] if result is not None else []
     fields = ("point_id", "label", "rank", "group", "score", "score_low", "score_high")
     fields += ("rank_low", "rank_high", "p_best", "p_front", "seeds_ok")
     return {
         "score": sweep.settings.score.model_dump(),
         "ranking": sweep.settings.ranking.model_dump(),
         "points": [{k: r.get(k) for k in fields} for r in scored],
-        "groups": list(groups.values()),
+        "not_separable": sets,
         "p_ahead": ahead,
     }
 

@@ -19,9 +19,10 @@ ranks ahead of the other.
 - Runtimes that are per-seed wall times (``train_s``) are drawn like the metric.
 
 Two points are *separable* when one ranks ahead of the other (a strictly higher score; equal
-scores count half) in at least ``level`` of the resamples. Points that are not separable are
-joined into groups (connected components of the not-separable pairs), so within a group the
-order is not established.
+scores count half) in at least ``level`` of the resamples. The not-separable pairs are shown as
+sets (:func:`not_separable_sets`): two points share a set exactly when they are not separable, so
+within a set the order is not established, and two points with no set in common are in a known
+order.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class Ranking:
         p_best: Probability of rank 1 (ties share it).
         p_front: Probability of being on the Pareto front of metric against runtime.
         p_ahead: ``(n, n)``: probability that point i ranks ahead of point j.
-        groups: Group index of each point (points sharing one are not separable).
+        sets: The maximal sets of mutually not separable points (:func:`not_separable_sets`).
         level: The level of the intervals and of separability.
     """
 
@@ -77,7 +78,7 @@ class Ranking:
     p_best: np.ndarray
     p_front: np.ndarray
     p_ahead: np.ndarray
-    groups: list[int] = field(default_factory=list)
+    sets: list[list[int]] = field(default_factory=list)
     level: float = 0.95
 
     def separable(self, i: int, j: int) -> bool:
@@ -147,22 +148,34 @@ def front_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return ~(no_worse & better).any(axis=2)
 
 
-def not_separable_groups(p_ahead: np.ndarray, level: float) -> list[int]:
-    """Connected components of the pairs in no known order, numbered by their first member."""
+def not_separable_sets(p_ahead: np.ndarray, level: float) -> list[list[int]]:
+    """The maximal sets of points no two of which are separable (maximal cliques of the
+    not-separable pairs), each sorted, in order of their first index.
+
+    Every not-separable pair lies in at least one set, and every two points of a set are not
+    separable, so "share a set" is exactly "not separable"; a point separable from all others
+    is a set of its own. The report gives each set a letter (a compact letter display).
+    """
     n = len(p_ahead)
-    parent = list(range(n))
+    close = [
+        {j for j in range(n) if j != i and max(p_ahead[i, j], p_ahead[j, i]) < level}
+        for i in range(n)
+    ]
+    sets: list[list[int]] = []
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
+    def grow(chosen: set[int], candidates: set[int], excluded: set[int]) -> None:
+        # Bron-Kerbosch with a pivot: every maximal clique once
+        if not candidates and not excluded:
+            sets.append(sorted(chosen))
+            return
+        pivot = max(candidates | excluded, key=lambda u: len(close[u] & candidates))
+        for v in sorted(candidates - close[pivot]):
+            grow(chosen | {v}, candidates & close[v], excluded & close[v])
+            candidates = candidates - {v}
+            excluded = excluded | {v}
 
-    for i in range(n):
-        for j in range(i + 1, n):
-            if max(p_ahead[i, j], p_ahead[j, i]) < level:
-                parent[max(root(i), root(j))] = min(root(i), root(j))
-    numbers: dict[int, int] = {}
-    return [numbers.setdefault(root(i), len(numbers)) for i in range(n)]
+    grow(set(), set(range(n)), set())
+    return sorted(sets, key=lambda members: (members, len(members)))
 
 
 def rank_points(
@@ -220,6 +233,6 @@ def rank_points(
         p_best=(ranks == 1).mean(axis=0),
         p_front=front_mask(runtime, metric).mean(axis=0),
         p_ahead=ahead,
-        groups=not_separable_groups(ahead, level),
+        sets=not_separable_sets(ahead, level),
         level=level,
     )

@@ -194,7 +194,7 @@ def test_report_gives_seed_means_spreads_intervals_and_groups(tmp_path: Path) ->
     with open(tmp_path / "points.csv", newline="") as fh:
         assert [r["label"] for r in csv.DictReader(fh)] == [r["label"] for r in rows]
     ranking = json.loads((tmp_path / "ranking.json").read_text())
-    assert sorted(map(sorted, ranking["groups"])) == sorted(
+    assert sorted(map(sorted, ranking["not_separable"])) == sorted(
         [
             ["encoder-fast__0000"],
             ["encoder-slow__0000"],

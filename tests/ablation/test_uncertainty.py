@@ -13,7 +13,7 @@ from densepred.ablation.uncertainty import (
     competition_ranks,
     front_mask,
     median_interval,
-    not_separable_groups,
+    not_separable_sets,
     rank_points,
 )
 
@@ -68,7 +68,7 @@ def test_two_identical_points_are_not_separable_and_share_first_place() -> None:
     twin = PointSamples([0.30, 0.31, 0.29], rounds)
     ranking = rank_points([twin, twin], SCORE, resamples=2000)
     assert not ranking.separable(0, 1)
-    assert ranking.groups == [0, 0]
+    assert ranking.sets == [[0, 1]]
     assert ranking.p_ahead[0, 1] == pytest.approx(0.5, abs=0.05)
     assert ranking.p_best.sum() >= 1.0 and ranking.p_best == pytest.approx([0.5, 0.5], abs=0.05)
     assert list(ranking.rank_interval[0]) == [1, 2]
@@ -116,7 +116,18 @@ def test_ranks_fronts_and_groups_on_small_cases() -> None:
     x = np.array([[1.0, 2.0, 2.0, 3.0]])
     y = np.array([[3.0, 1.0, 2.0, 1.0]])
     assert front_mask(x, y).tolist() == [[True, True, False, False]]
-    p = np.array(  # 0 ~ 1, 1 ~ 2 (so 0, 1, 2 are one group although 0 is ahead of 2), 3 apart
+    p = np.array(  # 0 ~ 1 and 1 ~ 2, but 0 is ahead of 2; 3 is behind all
         [[0.0, 0.6, 0.97, 1.0], [0.4, 0.0, 0.7, 1.0], [0.03, 0.3, 0.0, 0.99], [0.0, 0.0, 0.01, 0.0]]
     )
-    assert not_separable_groups(p, 0.95) == [0, 0, 0, 1]
+    assert not_separable_sets(p, 0.95) == [[0, 1], [1, 2], [3]]
+    everyone = np.full((4, 4), 0.5)
+    assert not_separable_sets(everyone, 0.95) == [[0, 1, 2, 3]]
+    # a pair is not separable exactly when it shares a set
+    rng = np.random.default_rng(5)
+    ahead = rng.uniform(0.0, 1.0, (7, 7))
+    ahead = np.triu(ahead, 1) + np.tril(1.0 - ahead.T, -1)
+    sets = not_separable_sets(ahead, 0.8)
+    for i in range(7):
+        for j in range(i + 1, 7):
+            shared = any(i in s and j in s for s in sets)
+            assert shared == (max(ahead[i, j], ahead[j, i]) < 0.8)
