@@ -106,7 +106,8 @@ def _ablate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--remeasure",
         action="store_true",
-        help="time the finished trials again without training (e.g. on a quieter machine)",
+        help="time the finished grid points again, interleaved, without training (e.g. on a "
+        "quieter machine, or in another benchmark.runtime)",
     )
     parser.add_argument(
         "--print-config",
