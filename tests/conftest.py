@@ -67,3 +67,16 @@ def _strict_json(text: str) -> Any:
 def strict_json() -> Callable[[str], Any]:
     """A JSON parser that rejects NaN and Infinity, as standard JSON readers do."""
     return _strict_json
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> Path:
+    """A tiny checkpoint of the main config trained through the densepred train command (one
+    full epoch of 3 steps, so that validation runs and best.ckpt exists), at 64x80; shared by the
+    export and model-folder tests."""
+    from densepred.cli.main import main
+
+    tmp = tmp_path_factory.mktemp("export_ckpt")
+    overrides = [*make_tiny(tmp, max_steps=3), "data.image_size=[64, 80]"]
+    assert main(["train", str(CONFIGS / "depth_mbv3_unet.yaml"), *overrides]) == 0
+    return tmp / "runs" / "depth_mbv3_unet" / "checkpoints" / "best.ckpt"

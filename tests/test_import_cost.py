@@ -1,4 +1,5 @@
-"""``import densepred`` and ``tools/*.py --help`` stay cheap: no torch, timm or smp loaded."""
+"""``import densepred``, ``densepred --help`` and most subcommands' ``--help`` stay cheap: no torch,
+timm, smp or Lightning loaded (a config typo is reported the same way, see tests/config)."""
 
 from __future__ import annotations
 
@@ -27,19 +28,44 @@ def test_import_densepred_loads_no_heavy_library() -> None:
     assert loaded_after("import densepred") == []
 
 
-def test_train_help_loads_no_heavy_library() -> None:
+LIGHT_HELP = [
+    [],
+    ["train"],
+    ["evaluate"],
+    ["predict"],
+    ["ablate"],
+    ["keys"],
+    ["configs"],
+    ["baseline"],
+    ["prepare-data"],
+    ["benchmark-data"],
+]
+"""Help texts that need no heavy library (export and benchmark list runtime choices from torch)."""
+
+
+@pytest.mark.parametrize("argv", LIGHT_HELP, ids=lambda a: " ".join(a) or "densepred")
+def test_help_loads_no_heavy_library(argv: list[str]) -> None:
     code = (
-        "import sys\nfrom densepred.cli import train_main\n"
-        "try:\n    train_main(['--help'])\nexcept SystemExit:\n    pass"
+        "from densepred.cli.main import main\n"
+        f"try:\n    main({[*argv, '--help']!r})\nexcept SystemExit:\n    pass"
     )
     assert loaded_after(code) == []
 
 
-@pytest.mark.parametrize("name", ["create_encoder", "list_encoders"])
-def test_lazy_attributes_still_work(name: str) -> None:
-    import densepred
-    from densepred import encoders
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("create_encoder", "densepred.encoders"),
+        ("list_encoders", "densepred.encoders"),
+        ("from_pretrained", "densepred.portable.model"),
+        ("save_pretrained", "densepred.app.pretrained"),
+    ],
+)
+def test_lazy_attributes_still_work(name: str, module: str) -> None:
+    import importlib
 
-    assert getattr(densepred, name) is getattr(encoders, name)
+    import densepred
+
+    assert getattr(densepred, name) is getattr(importlib.import_module(module), name)
     with pytest.raises(AttributeError):
         densepred.no_such_thing  # noqa: B018

@@ -1,8 +1,8 @@
-"""Thin wrapper: see densepred.cli.baseline_main."""
+"""`python tools/baseline.py ARGS` = `densepred baseline ARGS` (see `densepred baseline --help`)."""
 
 import sys
 
-from densepred.cli import baseline_main
+from densepred.cli.main import run_tool
 
 if __name__ == "__main__":
-    sys.exit(baseline_main())
+    sys.exit(run_tool("baseline"))

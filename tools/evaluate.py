@@ -1,8 +1,8 @@
-"""Thin wrapper: see densepred.cli.evaluate_main."""
+"""`python tools/evaluate.py ARGS` = `densepred evaluate ARGS` (see `densepred evaluate --help`)."""
 
 import sys
 
-from densepred.cli import evaluate_main
+from densepred.cli.main import run_tool
 
 if __name__ == "__main__":
-    sys.exit(evaluate_main())
+    sys.exit(run_tool("evaluate"))

@@ -1,11 +1,8 @@
-"""Thin wrapper: see densepred.export.cli.export_main.
-
-python tools/export.py runs/depth_mbv3_unet/checkpoints/best.ckpt --format tflite --mai
-"""
+"""`python tools/export.py ARGS` = `densepred export ARGS` (see `densepred export --help`)."""
 
 import sys
 
-from densepred.export.cli import export_main
+from densepred.cli.main import run_tool
 
 if __name__ == "__main__":
-    sys.exit(export_main())
+    sys.exit(run_tool("export"))

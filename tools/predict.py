@@ -1,8 +1,8 @@
-"""Thin wrapper: see densepred.cli.predict_main."""
+"""`python tools/predict.py ARGS` = `densepred predict ARGS` (see `densepred predict --help`)."""
 
 import sys
 
-from densepred.cli import predict_main
+from densepred.cli.main import run_tool
 
 if __name__ == "__main__":
-    sys.exit(predict_main())
+    sys.exit(run_tool("predict"))

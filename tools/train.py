@@ -1,8 +1,8 @@
-"""Thin wrapper: see densepred.cli.train_main."""
+"""`python tools/train.py ARGS` = `densepred train ARGS` (see `densepred train --help`)."""
 
 import sys
 
-from densepred.cli import train_main
+from densepred.cli.main import run_tool
 
 if __name__ == "__main__":
-    sys.exit(train_main())
+    sys.exit(run_tool("train"))

@@ -3,6 +3,7 @@ driver-side recording of each record (and the report) as its trial ends."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -17,6 +18,8 @@ from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
 from densepred.core.errors import DensepredError
 from densepred.core.fileio import append_jsonl
+
+logger = logging.getLogger(__name__)
 
 TRIALS_DIR = "trials"
 Log = Callable[[str], None]
@@ -65,7 +68,7 @@ class Runner(ABC):
         bench: BenchmarkSettings,
         sweep: Sweep,
         trials_dir: str | Path | None = None,
-        log: Log = print,
+        log: Log = logger.info,
     ) -> None:
         self.folder = folder
         self.bench = bench

@@ -26,7 +26,7 @@ from lightning.pytorch.callbacks import Callback
 
 from densepred.ablation.launcher import Runner, fresh_folder, prepare_data
 from densepred.ablation.sweep import BenchmarkSettings, Trial
-from densepred.ablation.trial import STAGE_PREFIX, run_trial
+from densepred.ablation.trial import STAGE_PREFIX, run_trial, trial_fields
 from densepred.core.errors import ConfigError
 
 RECORD_KEY = "densepred_record"
@@ -101,9 +101,7 @@ def ended_record(
 ) -> dict[str, Any]:
     """The record of a trial that ended without a record of its own (stopped, or its worker died)."""
     return {
-        "trial_id": trial.trial_id,
-        "label": trial.label,
-        **trial.values,
+        **trial_fields(trial),
         "status": status,
         "error": error,
         "run_dir": str(run_dir),

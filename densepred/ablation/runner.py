@@ -5,11 +5,14 @@ Each finished trial's record is appended (and fsynced) to ``results.jsonl`` by t
 only writer, as soon as the trial ends (a line torn by a crash is repaired when the sweep starts); a rerun skips every trial that already has a record
 (failed ones too, unless ``retry_failed``; trials stopped early by a scheduler always). An
 interrupted trial has no record, so a rerun trains it again from scratch in a clean run folder.
+When no trial is left to train, the grid points are timed together
+(:mod:`~densepred.ablation.timing`), unless a timing with the same settings already covers them.
 The report is rewritten as each trial ends and after every run, including an interrupted one.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
@@ -19,22 +22,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
 from densepred.ablation.launcher import Log, Runner, prepare_data
 from densepred.ablation.report import RESULTS_JSONL, merge_records, write_report
 from densepred.ablation.sweep import Sweep, Trial, expand_grid
-from densepred.ablation.trial import measure_model, run_trial
+from densepred.ablation.timing import covers, latest_timing, record_timing, time_points
+from densepred.ablation.trial import run_trial
 from densepred.app.config import config_from_dict
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DensepredError
-from densepred.core.fileio import (
-    append_jsonl,
-    atomic_write_text,
-    ensure_folder,
-    read_jsonl,
-    repair_jsonl,
-)
+from densepred.core.fileio import atomic_write_text, ensure_folder, read_jsonl, repair_jsonl
 from densepred.core.registry import Registry
+
+logger = logging.getLogger(__name__)
 
 
 def pending_trials(
@@ -185,7 +185,7 @@ def run_sweep(
     sweep: Sweep,
     out_dir: str | Path | None = None,
     retry_failed: bool = False,
-    log: Log = print,
+    log: Log = logger.info,
     launcher: str = "local",
     trials_dir: str | Path | None = None,
     **options: Any,
@@ -219,27 +219,60 @@ def run_sweep(
     ensure_folder(folder)
     repair_jsonl(folder / RESULTS_JSONL)  # a torn last line must not swallow the next record
     trials = expand_grid(sweep)
-    settings = {**sweep.settings.model_dump(mode="json"), "base": str(sweep.base_path)}
-    atomic_write_text(folder / "sweep.yaml", yaml.safe_dump(settings, sort_keys=False))
+    atomic_write_text(folder / "sweep.yaml", sweep.to_yaml())
     todo = pending_trials(trials, read_jsonl(folder / RESULTS_JSONL), retry_failed)
     log(
         f"{len(trials)} trials, {len(trials) - len(todo)} already finished, {len(todo)} to run in {folder}"
     )
     try:
         runner.run(todo)
+        if not pending_trials(trials, read_jsonl(folder / RESULTS_JSONL)):
+            time_sweep(sweep, folder, trials, log, again=False)
     finally:
         records = write_report(folder, sweep, trials)
         log(f"report: {folder / 'results.md'}, {folder / 'results.csv'}, {folder / 'pareto.png'}")
     return records
 
 
-def remeasure(
-    sweep: Sweep, out_dir: str | Path | None = None, log: Log = print
-) -> list[dict[str, Any]]:
-    """Measure the finished trials again without retraining, then rewrite the report.
+def finished_points(trials: Sequence[Trial], folder: Path) -> dict[str, Config]:
+    """Point id -> config (of its first trial) of every grid point with a finished trial."""
+    finished = {
+        r["trial_id"]
+        for r in merge_records(trials, read_jsonl(folder / RESULTS_JSONL))
+        if r["status"] == "ok"
+    }
+    configs: dict[str, Config] = {}
+    for trial in trials:
+        point = trial.point_id or trial.trial_id
+        if trial.trial_id in finished and point not in configs:
+            configs[point] = config_from_dict(trial.config, source=f"trial {trial.trial_id}")
+    return configs
 
-    For timings on a quieter or another machine: each finished trial's latest record is appended
-    again with new :func:`~densepred.ablation.trial.measure_model` values.
+
+def time_sweep(sweep: Sweep, folder: Path, trials: Sequence[Trial], log: Log, again: bool) -> None:
+    """Time the finished grid points together and append the session to ``timing.jsonl``.
+
+    Args:
+        sweep: The sweep (benchmark settings).
+        folder: The sweep folder.
+        trials: Its trials.
+        log: Progress messages.
+        again: Time even if a timing with the same settings covers every finished point.
+    """
+    configs = finished_points(trials, folder)
+    bench = sweep.settings.benchmark
+    if not configs or (not again and covers(latest_timing(folder, bench), set(configs))):
+        return
+    record_timing(folder, time_points(configs, bench, log))
+
+
+def remeasure(
+    sweep: Sweep, out_dir: str | Path | None = None, log: Log = logger.info
+) -> list[dict[str, Any]]:
+    """Time the finished grid points again, interleaved, without retraining; rewrite the report.
+
+    For timings on a quieter or another machine, or in another runtime (``benchmark.runtime``
+    override): a new session is appended to ``timing.jsonl`` and the report uses it.
 
     Args:
         sweep: The loaded sweep.
@@ -247,23 +280,12 @@ def remeasure(
         log: Progress messages.
 
     Returns:
-        The ranked records of all finished trials of the sweep.
+        The ranked point rows.
     """
     folder = sweep_folder(sweep, out_dir)
     trials = expand_grid(sweep)
-    by_id = {t.trial_id: t for t in trials}
-    finished = [
-        r for r in merge_records(trials, read_jsonl(folder / RESULTS_JSONL)) if r["status"] == "ok"
-    ]
     try:
-        for i, record in enumerate(finished, start=1):
-            trial = by_id[record["trial_id"]]
-            config = config_from_dict(trial.config, source=f"trial {trial.trial_id}")
-            append_jsonl(
-                folder / RESULTS_JSONL,
-                {**record, **measure_model(config, sweep.settings.benchmark)},
-            )
-            log(f"[{i}/{len(finished)}] measured {trial.trial_id}")
+        time_sweep(sweep, folder, trials, log, again=True)
     finally:
-        records = write_report(folder, sweep, trials)
-    return records
+        rows = write_report(folder, sweep, trials)
+    return rows

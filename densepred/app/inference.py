@@ -1,44 +1,81 @@
-"""Loading checkpoints safely, evaluating them and predicting files with them."""
+"""Loading checkpoints (full or weights-only) and model folders as tasks, and evaluating them.
+
+Predicting files lives in :mod:`densepred.app.predict`."""
 
 from __future__ import annotations
 
-import os
-from collections import Counter
-from collections.abc import Callable, Iterable
+import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
-from tqdm import tqdm
 
-from densepred.app.config import Config
-from densepred.app.pixel_budget import DEFAULT_MAX_PIXELS, check_pixel_budget
+from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
-from densepred.core.errors import ConfigError, DataError, DensepredError
+from densepred.config.loader import apply_overrides
+from densepred.config.run import Config
+from densepred.core.errors import ConfigError
 from densepred.core.fileio import atomic_write_json, check_output, ensure_folder, output_errors
-from densepred.data.io import read_image
-from densepred.data.layout import IMAGE_EXTS
+from densepred.portable.model import from_pretrained
+from densepred.portable.spec import CONFIG_FILE, ModelFolderError, is_model_folder, read_spec
 from densepred.tasks import BaseTask
-from densepred.tasks.checkpoint import check_finite_weights, checkpoint_config, read_checkpoint
+from densepred.tasks.checkpoint import (
+    check_finite_weights,
+    read_checkpoint,
+    safe_model_section,
+    saved_config,
+)
 
 
 def load_task(path: str | Path, device: str | torch.device = "cpu") -> BaseTask:
-    """Rebuild the task saved in a densepred checkpoint and load its weights (eval mode).
+    """Rebuild the task of a densepred checkpoint (a full Lightning checkpoint or a weights-only
+    one: both hold ``state_dict`` and ``hyper_parameters``) or of a model folder, in eval mode.
 
-    A full checkpoint (``last.ckpt``) and a weights-only one (``best.ckpt``) both work; the
-    saved config never makes densepred open another file
-    (:func:`~densepred.tasks.checkpoint.checkpoint_config`).
+    The saved config never makes densepred open another file
+    (:func:`~densepred.tasks.checkpoint.saved_config`).
 
     Raises:
         WeightsError: The file cannot be read safely, is not a densepred checkpoint, its config
             names a file to load, or its weights hold NaN or infinity.
+        ModelFolderError: A model folder with a missing or invalid file.
     """
+    if is_model_folder(path):
+        return folder_task(path, device)
     ckpt = read_checkpoint(path)
-    config = checkpoint_config(ckpt, path)
+    config = saved_config(ckpt, path)
     check_finite_weights(ckpt["state_dict"], path)
     task = TASKS.get(config["task"]["name"])(config)
     task.load_state_dict(ckpt["state_dict"])
+    return task.eval().to(device)
+
+
+def folder_task(folder: str | Path, device: str | torch.device = "cpu") -> BaseTask:
+    """The task of a model folder: built from the training config the folder records, its
+    network replaced by the folder's model (same outputs; for an smp folder, smp's own form).
+
+    Raises:
+        ModelFolderError: The folder records no training config, or holds a GAN generator
+            (a GAN task needs its discriminator, which folders do not keep).
+    """
+    spec, _ = read_spec(folder)
+    config = spec.training.get("config")
+    if not isinstance(config, dict):
+        raise ModelFolderError(
+            f"'{Path(folder) / CONFIG_FILE}' records no training config (training.config), which "
+            "evaluate and export need to rebuild the task; save the folder from its checkpoint."
+        )
+    if spec.task == "gan":
+        raise ModelFolderError(
+            f"model folder '{folder}' holds a GAN generator only; evaluate and export need the "
+            "whole GAN: use its checkpoint (predict works with the folder)."
+        )
+    config = copy.deepcopy(config)
+    config["model"] = safe_model_section(config["model"], f"model folder '{folder}'")
+    task = TASKS.get(spec.task)(config)
+    task.model = from_pretrained(folder)
     return task.eval().to(device)
 
 
@@ -51,10 +88,30 @@ def evaluation_config(config: Config, task: BaseTask) -> Config:
     return replace(config, data=config.data.model_copy(update={"normalize": normalize}))
 
 
+def checkpoint_config(
+    task: BaseTask, overrides: Sequence[str] = (), data: dict[str, Any] | None = None
+) -> Config:
+    """The checkpoint's own config with another ``data`` section (e.g. a config file's) and
+    ``overrides`` applied; the images stay normalised as in training.
+
+    Args:
+        task: The checkpoint's task.
+        overrides: Dotted ``key=value`` overrides (callers allow only what they use).
+        data: A plain ``data`` section to use instead of the checkpoint's.
+    """
+    raw = task.config.to_dict()
+    if data is not None:
+        raw["data"] = {**data, **{k: v for k, v in raw["data"].items() if k == "normalize"}}
+    return evaluation_config(
+        config_from_dict(apply_overrides(raw, overrides), source="checkpoint config"), task
+    )
+
+
 def evaluate_checkpoint(
     config: Config,
     ckpt_path: str | Path,
     out: str | Path | None = None,
+    task: BaseTask | None = None,
     config_path: str | Path | None = None,
 ) -> dict[str, float]:
     """Evaluate a checkpoint on the data of ``config``; save the metrics as JSON and, for tasks
@@ -67,9 +124,11 @@ def evaluate_checkpoint(
 
     Args:
         config: Config whose ``data`` section selects the evaluation data.
-        ckpt_path: A checkpoint written by ``tools/train.py`` (``best.ckpt`` or ``last.ckpt``).
+        ckpt_path: A checkpoint written by ``densepred train`` (``best.ckpt`` or ``last.ckpt``)
+            or a model folder.
         out: JSON file for the metrics (default: ``<checkpoint>.eval.json`` beside it); a name
             without an extension gets ``.json``. It must not be the checkpoint or the config.
+        task: The checkpoint's task, if it is loaded already.
         config_path: The config file, which ``out`` must not replace.
 
     Raises:
@@ -83,14 +142,14 @@ def evaluate_checkpoint(
         companions=[lambda path: path.with_suffix(".png")],
     )
     ensure_folder(out.parent)
-    task = load_task(ckpt_path)
+    task = task or load_task(ckpt_path)
     if task.config.task_name != config.task_name:
         raise ConfigError(
             f"checkpoint '{ckpt_path}' is a {task.config.task_name} model but the config's task.name "
             f"is {config.task_name}."
         )
     datamodule = TASKS.get(config.task_name).build_datamodule(evaluation_config(config, task))
-    roles = ("test",) if getattr(config.data, "test_split", None) else ("val",)
+    roles = ("test",) if config.data.test_split else ("val",)
     datamodule.preflight(roles)  # only the evaluated split's files (data.check)
     task.check_data(datamodule, roles)
     trainer_args = {
@@ -111,126 +170,3 @@ def evaluate_checkpoint(
     with output_errors(out.parent):
         atomic_write_json(out, {"checkpoint": str(ckpt_path), "metrics": metrics})
     return metrics
-
-
-def expand_images(inputs: Iterable[str | Path]) -> list[Path]:
-    """Image files from a mix of files and folders (folders give their images, sorted); a file
-    named twice is kept once."""
-    files: list[Path] = []
-    for item in map(Path, inputs):
-        if item.is_dir():
-            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_EXTS)
-        elif item.is_file():
-            files.append(item)
-        else:
-            raise DensepredError(f"input '{item}' is neither an image file nor a folder.")
-    if not files:
-        raise DensepredError("no input images found; pass image files or folders holding images.")
-    return list({p.resolve(): p for p in files}.values())
-
-
-def output_stems(files: list[Path]) -> list[str]:
-    """A distinct output name per input file: its stem, or where stems clash (``A/x.png``,
-    ``A/x.jpg``, ``B/x.png``) its folders and extension too (``A_x_png``, ``A_x_jpg``, ``B_x_png``).
-    """
-    counts = Counter(p.stem for p in files)
-    resolved = [p.resolve() for p in files]
-    root = Path(os.path.commonpath([p.parent for p in resolved]))
-    stems = [
-        p.stem
-        if counts[p.stem] == 1
-        else "_".join([*full.parent.relative_to(root).parts, p.stem, p.suffix.lstrip(".")])
-        for p, full in zip(files, resolved, strict=True)
-    ]
-    taken: set[str] = set()
-    for i, stem in enumerate(stems):  # what is left: e.g. an input named A_x_png.png
-        name, n = stem, 1
-        while name in taken:
-            n += 1
-            name = f"{stem}_{n}"
-        taken.add(name)
-        stems[i] = name
-    return stems
-
-
-def predict_files(
-    ckpt_path: str | Path,
-    inputs: Iterable[str | Path],
-    out_dir: str | Path,
-    device: str = "cpu",
-    on_bad: Callable[[Path, DataError], None] | None = None,
-    max_pixels: int | None = None,
-) -> list[Path]:
-    """Run a checkpoint on images of any size and write the task's output files.
-
-    Inputs with the same stem get distinct output names (:func:`output_stems`). Before the
-    checkpoint is loaded or ``out_dir`` created, ``out_dir`` is checked not to be the checkpoint
-    or an input, and every input's size against ``max_pixels``.
-
-    Args:
-        ckpt_path: Checkpoint written by ``tools/train.py`` (``best.ckpt`` or ``last.ckpt``).
-        inputs: Image files and/or folders.
-        out_dir: Output folder.
-        device: Torch device.
-        on_bad: Called with the file and the error for each input that cannot be read, which
-            is then skipped; ``None`` (default): such a file stops the run with a ``DataError``.
-        max_pixels: Largest input (H x W) predicted; ``None``: :data:`DEFAULT_MAX_PIXELS`.
-
-    Returns:
-        The distinct files written, each once.
-    """
-    inputs = list(inputs)
-    files = expand_images(inputs)
-    check_output(out_dir, {"checkpoint": ckpt_path, "input": [*inputs, *files]}, folder=True)
-    check_pixel_budget(files, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
-    task = load_task(ckpt_path, device)
-    out_dir = ensure_folder(out_dir)
-    written: dict[Path, None] = {}
-    read = getattr(task, "read_input", read_image)  # tasks whose inputs are not RGB read their own
-    with output_errors(out_dir):
-        for path, stem in tqdm(
-            zip(files, output_stems(files), strict=True),
-            total=len(files),
-            desc="predict",
-            unit="img",
-        ):
-            try:
-                rgb = read(path)
-            except DataError as exc:
-                if on_bad is None:
-                    raise DataError(
-                        f"{exc} (tools/predict.py --skip-bad skips such files)"
-                    ) from None
-                on_bad(path, exc)
-                continue
-            written.update(
-                dict.fromkeys(task.save_prediction(task.predict_array(rgb), out_dir, stem, rgb))
-            )
-    return list(written)
-
-
-def generate_files(
-    ckpt_path: str | Path, num: int, out_dir: str | Path, device: str = "cpu", seed: int = 0
-) -> list[Path]:
-    """Generate ``num`` outputs from noise with a checkpoint that needs no input (unconditional GAN).
-
-    Args:
-        ckpt_path: Checkpoint written by ``tools/train.py``.
-        num: Number of outputs.
-        out_dir: Output folder.
-        device: Torch device.
-        seed: Seed of the noise.
-    """
-    check_output(out_dir, {"checkpoint": ckpt_path}, folder=True)
-    task = load_task(ckpt_path, device)
-    if not hasattr(task, "sample_arrays"):
-        raise DensepredError(
-            f"checkpoint '{ckpt_path}' is a {task.config.task_name} model, which predicts from input "
-            "images; pass image files or folders instead of --num."
-        )
-    out_dir = ensure_folder(out_dir)
-    written: list[Path] = []
-    with output_errors(out_dir):
-        for i, sample in enumerate(task.sample_arrays(num, seed)):
-            written += task.save_prediction(sample, out_dir, f"sample_{i:05d}")
-    return written

@@ -2,11 +2,11 @@
 
 Both sides train the same freshly seeded task model, with the same loss modules, optimizers and
 per-step schedules (:meth:`~densepred.tasks.base.BaseTask.build_optimizers`) and the same data
-loader. The densepred side is what ``tools/train.py`` runs: the Trainer of
+loader. The densepred side is what ``densepred train`` runs: the Trainer of
 :func:`densepred.app.train.build_trainer` (CSV and TensorBoard loggers, checkpoint callback,
 learning-rate monitor, progress bar as configured), the task's ``training_step`` with its logging,
-training metrics and non-finite checks. The plain side is the loop a PyTorch user would write,
-one function per task in :data:`PLAIN_STEPS`. Validation is off on both sides; the run stays
+training metrics and non-finite checks. The plain side is the loop a PyTorch user would write:
+each task's :meth:`~densepred.tasks.base.BaseTask.plain_training_step`. Validation is off on both sides; the run stays
 inside one epoch, so the per-epoch checkpoint is not timed.
 """
 
@@ -16,65 +16,20 @@ import dataclasses
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import Callback
 
-from densepred.app.config import Config
 from densepred.app.tasks import TASKS
 from densepred.app.train import build_trainer
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError
-from densepred.core.registry import Registry
 from densepred.models.execution import compile_for_training
 from densepred.tasks.base import BaseTask
-
-PlainStep = Callable[[BaseTask, dict[str, Any], list[torch.optim.Optimizer]], None]
-PLAIN_STEPS: Registry[PlainStep] = Registry("plain training step")
-
-
-def _optimize(loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-
-
-def _supervised(target: str) -> PlainStep:
-    """Plain step of a task with one network, one loss on ``batch[target]`` and one optimizer."""
-
-    def step(
-        task: BaseTask, batch: dict[str, Any], optimizers: list[torch.optim.Optimizer]
-    ) -> None:
-        loss = task.loss(task.model(batch["image"]), batch[target])
-        _optimize(loss[0] if isinstance(loss, tuple) else loss, optimizers[0])
-
-    return step
-
-
-PLAIN_STEPS.add("depth", _supervised("depth"))
-PLAIN_STEPS.add("segmentation", _supervised("mask"))
-PLAIN_STEPS.add("classification", _supervised("label"))
-
-
-@PLAIN_STEPS.register("gan")
-def _gan_step(task: Any, batch: dict[str, Any], optimizers: list[torch.optim.Optimizer]) -> None:
-    """The pix2pix/DCGAN loop: a discriminator step on a detached fake, then a generator step
-    through the discriminator with its gradients off (as the reference pix2pix code does)."""
-    opt_g, opt_d = optimizers
-    real, condition = batch["target"], batch.get("condition")
-    fake = task.generate(condition, real.shape[0])
-    discriminate = task.model.discriminate
-    loss_d = task.adversarial.discriminator(
-        discriminate(real, condition), discriminate(fake.detach(), condition)
-    )
-    _optimize(loss_d, opt_d)
-    task.model.discriminator.requires_grad_(False)
-    _optimize(task.generator_losses(real, fake, condition)["loss"], opt_g)
-    task.model.discriminator.requires_grad_(True)
 
 
 @dataclass
@@ -139,10 +94,9 @@ def plain_run(config: Config, steps: int, warmup: int) -> tuple[float, float]:
     compile_for_training(task.model, config.model)  # as the Trainer does when fit starts
     optimizers, schedulers = task.build_optimizers(steps + warmup)
     task.train()
-    step_fn = PLAIN_STEPS.get(config.task_name)
     stamps, waits = [], []
     for batch, wait in _batches(datamodule.train_dataloader()):
-        step_fn(task, batch, optimizers)
+        task.plain_training_step(batch, optimizers)
         for scheduler in schedulers:
             scheduler.step()
         stamps.append(time.perf_counter())
@@ -163,7 +117,7 @@ class _StepClock(Callback):
 
 
 def densepred_run(config: Config, steps: int, warmup: int) -> float:
-    """Milliseconds per step of ``tools/train.py``'s Trainer, without validation."""
+    """Milliseconds per step of ``densepred train``'s Trainer, without validation."""
     # batches, not max_steps: the GAN task counts two optimizer steps per batch
     limits = {"max_epochs": 1, "max_steps": -1, "limit_train_batches": steps + warmup}
     trainer = {**config.trainer, **limits, "limit_val_batches": 0}

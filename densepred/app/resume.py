@@ -10,7 +10,7 @@ from typing import Any
 from densepred.app.config import Config, config_from_dict
 from densepred.core.errors import ConfigError
 from densepred.tasks import BaseTask
-from densepred.tasks.checkpoint import check_resumable, checkpoint_config, read_checkpoint
+from densepred.tasks.checkpoint import check_resumable, read_checkpoint, saved_config
 
 RESUME_MAY_CHANGE = (
     "trainer.",
@@ -79,7 +79,7 @@ def check_resume(folder: Path, config: Config, task: BaseTask) -> None:
     advice = resume_advice(folder)
     checkpoint = read_checkpoint(last, advice=advice)
     check_resumable(checkpoint, task, last, advice)
-    checkpoint_config(checkpoint, last)  # refuses options that would load a file
+    saved_config(checkpoint, last)  # refuses options that would load a file
     saved = config_from_dict(
         checkpoint["hyper_parameters"]["config"], source=f"checkpoint '{last}'"
     )

@@ -1,10 +1,11 @@
 """Training a config end to end: run folder, Trainer, checkpoints, metrics.json.
 
-``tools/train.py`` and the ablation runner both call :func:`run_training`.
+``densepred train`` and the ablation runner both call :func:`run_training`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import signal
@@ -20,9 +21,10 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 
-from densepred.app.config import Config
 from densepred.app.resume import check_resume
 from densepred.app.tasks import TASKS
+from densepred.app.trainer import OBJECT_KEYS, build_objects
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DataError
 from densepred.core.fileio import (
     atomic_write_json,
@@ -36,6 +38,8 @@ from densepred.core.lock import folder_lock
 from densepred.tasks import BaseTask, NonFiniteLossError
 from densepred.tasks.checkpoint import FiniteModelCheckpoint, SafeCheckpointIO, kept_checkpoint_note
 from densepred.tasks.finetune import parameter_counts
+
+logger = logging.getLogger(__name__)
 
 RUN_DIR_ENV = "DENSEPRED_RUN_DIR"
 """Environment variable naming the run folder that every process of one multi-process run shares."""
@@ -76,6 +80,19 @@ def _validate(
     """``trainer.validate`` as a plain ``{name: float}`` dict."""
     results = trainer.validate(task, datamodule=datamodule, verbose=False, **kwargs)
     return {k: float(v) for k, v in (results[0] if results else {}).items()}
+
+
+def _quiet_validate(
+    trainer: L.Trainer, task: L.LightningModule, datamodule: Any, checkpoint: Path
+) -> dict[str, float]:
+    """Validate ``checkpoint`` without logging: its metrics go to metrics.json, and the loggers'
+    curves end at the last training step instead of gaining a point for this re-validation."""
+    loggers = trainer.loggers
+    trainer.loggers = []
+    try:
+        return _validate(trainer, task, datamodule, ckpt_path=checkpoint)
+    finally:
+        trainer.loggers = loggers
 
 
 def choose_run_dir(config: Config, resume: bool, run_dir: str | Path | None = None) -> Path:
@@ -129,15 +146,16 @@ def build_trainer(
     checkpoint = FiniteModelCheckpoint(
         dirpath=run_dir / "checkpoints",
         filename="best",
-        monitor=getattr(task, "monitor", None),
-        mode=getattr(task, "monitor_mode", "min"),
+        monitor=task.monitor,
+        mode=task.monitor_mode,
         save_last=True,
         save_top_k=1,
         auto_insert_metric_name=False,
         enable_version_counter=False,
     )
     loggers = [CSVLogger(run_dir, name="logs"), TensorBoardLogger(run_dir, name="tensorboard")]
-    kwargs = {**TRAINER_DEFAULTS, **config.trainer}
+    loggers += build_objects(config.trainer, "logger")
+    kwargs = {k: v for k, v in {**TRAINER_DEFAULTS, **config.trainer}.items() if k not in OBJECT_KEYS}
     if kwargs.get("strategy") == "ddp" and TASKS.get(config.task_name).ddp_unused_parameters:
         kwargs["strategy"] = "ddp_find_unused_parameters_true"
     all_callbacks: list[Callback] = [checkpoint, LearningRateMonitor(logging_interval="step")]
@@ -145,7 +163,7 @@ def build_trainer(
         return L.Trainer(
             default_root_dir=run_dir,
             logger=loggers,
-            callbacks=all_callbacks + list(callbacks or []),
+            callbacks=all_callbacks + build_objects(config.trainer, "callbacks") + list(callbacks or []),
             plugins=[SafeCheckpointIO()],
             **kwargs,
         )
@@ -252,7 +270,7 @@ def _train(
     task_cls = TASKS.get(config.task_name)
     params = parameter_counts(task)
     if rank_zero_only.rank == 0:
-        print(f"parameters: {params['trainable']:,} trainable of {params['total']:,}")
+        logger.info(f"parameters: {params['trainable']:,} trainable of {params['total']:,}")
     datamodule = task_cls.build_datamodule(config)
     trainer = build_trainer(config, folder, callbacks)
     last = folder / "checkpoints" / "last.ckpt"
@@ -267,7 +285,7 @@ def _train(
         best_path = Path(best) if best else (last if last.is_file() else None)
         metrics: dict[str, float] = {}
         if best_path is not None and validate:
-            metrics = _validate(trainer, task, datamodule, ckpt_path=best_path)
+            metrics = _quiet_validate(trainer, task, datamodule, best_path)
     monitor = config.task.monitor
     unscored = monitor in metrics and not math.isfinite(metrics[monitor])
     if unscored:  # the checkpoint cannot be chosen on a NaN score

@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import random
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -69,7 +70,9 @@ def count_macs(model: nn.Module, input_size: Sequence[int]) -> int:
     return counter.get_total_flops() // 2
 
 
-def time_calls(run: Callable[[], Any], warmup: int = 3, repeats: int = 10) -> dict[str, float | int]:
+def time_calls(
+    run: Callable[[], Any], warmup: int = 3, repeats: int = 10
+) -> dict[str, float | int]:
     """Wall-clock time of ``run()``: ``warmup`` untimed calls, then ``repeats`` timed ones.
 
     Returns:
@@ -91,6 +94,42 @@ def time_calls(run: Callable[[], Any], warmup: int = 3, repeats: int = 10) -> di
         "min_ms": ordered[0],
         "repeats": repeats,
     }
+
+
+def time_interleaved(
+    runs: Mapping[str, Callable[[], Any]],
+    warmup: int = 2,
+    repeats: int = 5,
+    rounds: int = 10,
+    seed: int = 0,
+) -> dict[str, list[float]]:
+    """Time several callables against each other: ``rounds`` rounds, each timing every callable
+    once (``warmup`` untimed calls, then the median of ``repeats`` timed ones) in a shuffled order.
+
+    A slow phase of the machine (another process, frequency scaling) then lands on every
+    callable about alike instead of on whichever was timed during it, and round ``r`` of one
+    callable can be compared with round ``r`` of another.
+
+    Args:
+        runs: Name -> callable.
+        warmup: Untimed calls before the timed ones, in every round.
+        repeats: Timed calls per round.
+        rounds: Rounds.
+        seed: Seed of the shuffled order.
+
+    Returns:
+        Name -> the median in milliseconds of each round, in round order.
+    """
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1, got {rounds}")
+    order = list(runs)
+    shuffler = random.Random(seed)
+    out: dict[str, list[float]] = {name: [] for name in order}
+    for _ in range(rounds):
+        shuffler.shuffle(order)
+        for name in order:
+            out[name].append(time_calls(runs[name], warmup, repeats)["median_ms"])
+    return out
 
 
 def measure_latency(

@@ -24,6 +24,8 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK
 """Mode of the files written here: what ``open(path, "w")`` would give under this umask."""
+DIR_MODE = 0o777 & ~_UMASK
+"""Mode of the folders written here: what ``mkdir`` would give under this umask."""
 
 
 TEMP_MARK = ".tmp-"

@@ -15,9 +15,17 @@
   holds every layout.
 """
 
-from densepred.data.base import BaseDataModule, DataConfig
-from densepred.data.classification import ClassificationDataConfig, ClassificationDataModule
-from densepred.data.depth import DepthDataConfig, DepthDataModule, DepthDataset
+from densepred.config.data import (
+    AugmentConfig,
+    ClassificationDataConfig,
+    DataConfig,
+    DepthDataConfig,
+    PairedDataConfig,
+    SegmentationDataConfig,
+)
+from densepred.data.base import BaseDataModule
+from densepred.data.classification import ClassificationDataModule
+from densepred.data.depth import DepthDataModule, DepthDataset
 from densepred.data.io import (
     read_depth,
     read_image,
@@ -36,10 +44,10 @@ from densepred.data.layout import (
     register_format,
     validate_reader_args,
 )
-from densepred.data.paired import PairedDataConfig, PairedDataModule
-from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
+from densepred.data.paired import PairedDataModule
+from densepred.data.segmentation import SegmentationDataModule
 from densepred.data.synthetic import LABEL_CLASSES, MASK_CLASSES, ensure_synthetic
-from densepred.data.transforms import AugmentConfig, build_dense_transform, prepare_image
+from densepred.data.transforms import build_dense_transform
 
 __all__ = [
     "FORMATS",
@@ -63,7 +71,6 @@ __all__ = [
     "ensure_synthetic",
     "format_reader",
     "formats_providing",
-    "prepare_image",
     "read_depth",
     "read_image",
     "read_mask",

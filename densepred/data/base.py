@@ -1,175 +1,29 @@
-"""What the ``data`` sections and data modules of all tasks share.
+"""What the data modules of all tasks share.
 
-:class:`DataConfig` holds the keys every task has and names the target its task reads
-(``target``); its ``format`` must be a layout of :data:`~densepred.data.layout.FORMATS` that
-provides that target, and ``data.args`` are checked against the layout's reader when the config
-is loaded. :class:`BaseDataModule` lists the records of each split, checks their target files,
-builds the train/val/test loaders and runs the pre-flight check of the files
+:class:`BaseDataModule` lists the records of each split of a ``data`` section
+(:class:`densepred.config.data.DataConfig`), checks their target files, builds the
+train/val/test loaders and runs the pre-flight check of the files
 (:meth:`BaseDataModule.preflight`); a task's data module only wraps records in its dataset.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any
 
 import lightning as L
 import torch
-from pydantic import AfterValidator, Field, field_validator, model_validator
 from torch.utils.data import DataLoader, Dataset
 
+from densepred.config.data import DataConfig
 from densepred.core.errors import DataError
-from densepred.core.schema import StrictModel
 from densepred.data.collate import collate_native
 from densepred.data.layout import (
-    FormatReader,
     Sample,
     check_targets,
-    format_reader,
     read_samples,
-    validate_reader_args,
 )
 from densepred.data.preflight import preflight_check
-from densepred.data.transforms import AugmentConfig, NormalizeConfig
-
-CheckMode = Literal["full", "quick", "off"]
-
-
-def _positive_size(size: tuple[int, int]) -> tuple[int, int]:
-    if min(size) < 1:
-        raise ValueError(
-            "not an image size: give [H, W] in pixels, both at least 1 (e.g. [128, 160])"
-        )
-    return size
-
-
-ImageSize = Annotated[tuple[int, int], AfterValidator(_positive_size)]
-"""``data.image_size``: ``[H, W]`` of the network input, both at least 1 (``[0, -4]`` fails at load)."""
-
-
-class DataConfig(StrictModel):
-    """The keys of every task's ``data`` section; a subclass names its target and adds its keys.
-
-    Attributes:
-        format: Layout, a name in :data:`~densepred.data.layout.FORMATS` that provides the
-            task's target.
-        root: Dataset folder (for ``synthetic``: where generated sets are kept).
-        args: Reader keyword arguments, e.g. ``{num_train: 600, size: [192, 256]}`` for synthetic;
-            checked against the reader's signature (names and types).
-        batch_size: Items per batch.
-        num_workers: DataLoader worker processes.
-        train_split: Split used for training.
-        val_split: Split used for validation.
-        test_split: Split used by ``trainer.test`` (``None`` = none).
-        limit_train: Use only the first N training samples.
-        limit_val: Use only the first N validation (and test) samples.
-        check: Pre-flight check of the files before work starts (:meth:`BaseDataModule.preflight`):
-            ``quick`` reads headers (decodable, size, dtype, channels), ``full`` also decodes
-            every file, ``off`` skips it.
-    """
-
-    target_kind: ClassVar[str] = ""
-    """The target the task reads: ``depth``, ``mask``, ``label`` or ``pair``."""
-    task_keys: ClassVar[tuple[str, ...]] = ()
-    """Data keys passed to the reader after ``split``, in this order (e.g. ``classes``)."""
-    reserved_args: ClassVar[dict[str, str]] = {"root": "data.root", "split": "data.*_split"}
-    """Reader parameters that the data module fills in -> the config key that sets them."""
-
-    format: str = "synthetic"
-    root: str = "datasets/synthetic"
-    args: dict[str, Any] = Field(default_factory=dict)
-    batch_size: int = Field(8, ge=1)
-    num_workers: int = Field(2, ge=0)
-    train_split: str = "train"
-    val_split: str = "val"
-    test_split: str | None = None
-    limit_train: int | None = Field(None, ge=1)
-    limit_val: int | None = Field(None, ge=1)
-    check: CheckMode = "quick"
-
-    @classmethod
-    def layout(cls, format: str) -> FormatReader:
-        """Layout ``format``'s reader of this task's target; ``ConfigError`` naming valid formats."""
-        return format_reader(format, cls.target_kind)
-
-    @classmethod
-    def reader(cls, format: str) -> Callable[..., list[Sample]]:
-        """The reader function of layout ``format`` for this task's target."""
-        return cls.layout(format).read
-
-    @field_validator("check", mode="before")
-    @classmethod
-    def _yaml_off(cls, value: Any) -> Any:
-        return "off" if value is False else value  # YAML reads a bare `off` as false
-
-    @field_validator("format")
-    @classmethod
-    def _known_format(cls, value: str) -> str:
-        cls.layout(value)
-        return value
-
-    @model_validator(mode="after")
-    def _check_args(self) -> DataConfig:
-        reserved = {**self.reserved_args, **{key: f"data.{key}" for key in self.task_keys}}
-        clash = [key for key in reserved if key in self.args]
-        if clash:
-            uses = ", ".join(reserved[key] for key in clash)
-            raise ValueError(f"data.args cannot set {clash}: use {uses}")
-        validate_reader_args(self.reader(self.format), self.args)
-        return self
-
-    def splits(self) -> dict[str, str]:
-        """Configured splits by role: ``train``, ``val`` and (if set) ``test``."""
-        roles = {"train": self.train_split, "val": self.val_split}
-        return roles | ({"test": self.test_split} if self.test_split else {})
-
-
-class ImageDataConfig(DataConfig):
-    """Keys of tasks whose network reads a normalised RGB image (depth, segmentation, classification).
-
-    Attributes:
-        normalize: Mean and std of the input normalisation; unset, the encoder's pretrained
-            config gives them when the config is loaded (see
-            :class:`~densepred.data.transforms.NormalizeConfig`), and the resolved values are
-            saved with the run.
-    """
-
-    normalize: NormalizeConfig | None = None
-
-
-class DenseDataConfig(ImageDataConfig):
-    """Keys of tasks whose images keep an optional native size (depth, segmentation).
-
-    Attributes:
-        image_size: (H, W) fed to the network, ``None`` = native size.
-        augment: Training augmentations (dense targets move with the image).
-        eval_size: Where validation and test are scored: ``native`` (default) at each target's
-            own size, the prediction upsampled to it (as the MAI, NYU, KITTI, CamVid and VOC
-            evaluations do), or ``input`` at ``image_size``, the target resized (nearest).
-    """
-
-    image_size: ImageSize | None = (128, 160)
-    augment: AugmentConfig = Field(default_factory=AugmentConfig)
-    eval_size: Literal["native", "input"] = "native"
-
-    def native_targets(self, train: bool) -> bool:
-        """Whether a split's items keep their target at its own size (evaluation splits with
-        ``eval_size: native``)."""
-        return not train and self.eval_size == "native"
-
-    @model_validator(mode="after")
-    def _crop_needs_size(self) -> DenseDataConfig:
-        if (
-            self.image_size is None
-            and self.augment.enabled
-            and self.augment.crop_scale != (1.0, 1.0)
-        ):
-            raise ValueError(
-                f"augment.crop_scale {list(self.augment.crop_scale)} is a random crop, which needs "
-                "a fixed data.image_size [H, W]; set one or use crop_scale [1, 1]"
-            )
-        return self
 
 
 class BaseDataModule(L.LightningDataModule, ABC):
@@ -228,17 +82,19 @@ class BaseDataModule(L.LightningDataModule, ABC):
 
     def setup(self, stage: str | None = None) -> None:
         """Build the datasets the stage needs (``fit``, ``validate``, ``test``)."""
-        cfg = self.config
         if stage in (None, "fit"):
-            self.datasets["train"] = self._dataset(
-                self.samples(cfg.train_split, cfg.limit_train), True
-            )
+            self.datasets["train"] = self.role_dataset("train")
         if stage in (None, "fit", "validate"):
-            self.datasets["val"] = self._dataset(self.samples(cfg.val_split, cfg.limit_val), False)
-        if stage in (None, "test") and cfg.test_split is not None:
-            self.datasets["test"] = self._dataset(
-                self.samples(cfg.test_split, cfg.limit_val), False
-            )
+            self.datasets["val"] = self.role_dataset("val")
+        if stage in (None, "test") and self.config.test_split is not None:
+            self.datasets["test"] = self.role_dataset("test")
+
+    def role_dataset(self, role: str) -> Dataset:
+        """The dataset of split role ``train``, ``val`` or ``test`` (its configured split and
+        limit; training augmentation for ``train``)."""
+        cfg = self.config
+        limit = cfg.limit_train if role == "train" else cfg.limit_val
+        return self._dataset(self.samples(cfg.splits()[role], limit), role == "train")
 
     def preflight(self, roles: tuple[str, ...] = ("train", "val", "test"), workers: int = 8) -> int:
         """Check the files of the configured splits before work starts (``data.check``).

@@ -15,22 +15,21 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import Field, field_validator, model_validator
 from torch.utils.data import Dataset
 
+from densepred.config.data import ClassificationDataConfig
 from densepred.core.errors import DataError
-from densepred.data.base import BaseDataModule, ImageDataConfig, ImageSize
+from densepred.data.base import BaseDataModule
 from densepred.data.io import read_image
 from densepred.data.layout import (
     IMAGE_EXTS,
     Sample,
-    format_reader,
     image_files,
     register_format,
     spread,
 )
 from densepred.data.synthetic import LABEL_CLASSES, synthetic_layout
-from densepred.data.transforms import AugmentConfig
+from densepred.data.transforms import augment_transform
 
 IMAGEFOLDER_LAYOUT = "<root>/<split>/<class name>/<image files>"
 
@@ -143,46 +142,6 @@ class ClassificationDataset(Dataset):
         }
 
 
-class ClassificationDataConfig(ImageDataConfig):
-    """The ``data`` section of a classification config.
-
-    The keys of :class:`~densepred.data.base.DataConfig` (``format``: a layout with label
-    targets; ``limit_train`` / ``limit_val`` keep samples spread over the classes) and these.
-    ``classes`` defaults to the layout's own (synthetic: box, sphere, cylinder; imagefolder: the
-    sorted folder names of the training split). The resolved list is written to the run's config
-    and checkpoint, so a checkpoint alone rebuilds its model.
-
-    Attributes:
-        classes: Class names, index = label.
-        image_size: (H, W) every image is resized to.
-        augment: Training augmentations.
-    """
-
-    target_kind = "label"
-    task_keys = ("classes",)
-
-    classes: list[str] = Field(default_factory=list)
-    image_size: ImageSize = (96, 128)
-    batch_size: int = Field(16, ge=1)
-    augment: AugmentConfig = Field(default_factory=AugmentConfig)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _layout_classes(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or data.get("classes"):
-            return data
-        layout = format_reader(data.get("format", "synthetic"), cls.target_kind)
-        root = Path(data.get("root", "datasets/synthetic"))
-        return {**data, "classes": layout.class_names(root, data.get("train_split", "train"))}
-
-    @field_validator("classes")
-    @classmethod
-    def _two_or_more(cls, classes: list[str]) -> list[str]:
-        if len(classes) < 2 or len(set(classes)) != len(classes):
-            raise ValueError(f"classes must hold at least two distinct names, got {classes}")
-        return classes
-
-
 class ClassificationDataModule(BaseDataModule):
     """Train/val/test loaders for a :class:`ClassificationDataConfig` (``config``).
 
@@ -197,4 +156,4 @@ class ClassificationDataModule(BaseDataModule):
 
     def _dataset(self, samples: list[Sample], train: bool) -> ClassificationDataset:
         cfg = self.config
-        return ClassificationDataset(samples, cfg.augment.transform(train, cfg.image_size, cfg.normalize))
+        return ClassificationDataset(samples, augment_transform(cfg.augment, train, cfg.image_size, cfg.normalize))

@@ -13,18 +13,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
 from torch.utils.data import ConcatDataset, Dataset
 
+from densepred.config.data import DepthDataConfig
 from densepred.core.errors import DataError
-from densepred.data.base import BaseDataModule, DenseDataConfig
-from densepred.data.io import read_depth, read_image
-from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format, split_dir
-from densepred.data.preflight import check_valid_depth
+from densepred.data.dense import DenseDataset
+from densepred.data.dense_module import DenseDataModule
+from densepred.data.io import read_depth
+from densepred.data.layout import (
+    IMAGE_EXTS,
+    Sample,
+    image_files,
+    register_format,
+    split_dir,
+    spread,
+)
+from densepred.data.preflight import check_valid_depth, read_depths
 from densepred.data.synthetic import synthetic_layout
-from densepred.data.transforms import apply_dense_transform, build_dense_transform
+from densepred.data.transforms import apply_dense_transform, augment_transform
 
-LEGACY_RANGE = {"min_depth": 1e-3, "max_depth": 10.0}
 """Former defaults of the removed ``data.min_depth`` / ``data.max_depth``, which every depth
 config saved with a checkpoint before the removal holds; they are dropped, any other value fails."""
 QUICK_DEPTH_FILES = 16
@@ -158,7 +165,7 @@ def list_reader(
     return samples
 
 
-class DepthDataset(Dataset):
+class DepthDataset(DenseDataset):
     """Image/depth pairs as dicts for a depth model.
 
     Items: ``image`` float32 3xHxW (ImageNet-normalised), ``depth`` float32 1xHxW metres with 0 =
@@ -175,6 +182,8 @@ class DepthDataset(Dataset):
             so they batch with labelled ones (unlabelled images for distillation).
     """
 
+    target_noun = "depth"
+
     def __init__(
         self,
         samples: list[Sample],
@@ -183,81 +192,37 @@ class DepthDataset(Dataset):
         native_target: bool = False,
         blank_targets: bool = False,
     ) -> None:
-        self.samples = samples
+        super().__init__(samples, transform, native_target)
         self.depth_scale = depth_scale
-        self.transform = transform or build_dense_transform(train=False)
-        self.native_target = native_target
         self.blank_targets = blank_targets
 
-    def __len__(self) -> int:
-        return len(self.samples)
+    def read_target(self, sample: Sample, size: tuple[int, int]) -> np.ndarray | None:
+        if sample.target is not None:
+            return read_depth(sample.target, self.depth_scale)
+        return np.zeros(size, np.float32) if self.blank_targets else None
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        sample = self.samples[index]
-        image = read_image(sample.image)
-        if sample.target is None and not self.blank_targets:
-            return {"image": self.transform(image=image)["image"], "path": str(sample.image)}
-        if sample.target is None:
-            depth = np.zeros(image.shape[:2], np.float32)
-        else:
-            depth = read_depth(sample.target, self.depth_scale)
-        if depth.shape != image.shape[:2]:
-            raise DataError(
-                f"depth '{sample.target}' is {depth.shape[0]}x{depth.shape[1]} but its image '{sample.image}' "
-                f"is {image.shape[0]}x{image.shape[1]} (HxW); they must have the same size."
-            )
-        image_t, depth_t = apply_dense_transform(self.transform, image, depth, self.native_target)
-        return {"image": image_t, "depth": depth_t.unsqueeze(0), "path": str(sample.image)}
+    def make_item(self, image: np.ndarray, target: np.ndarray | None, path: str) -> dict[str, Any]:
+        if target is None:
+            return {"image": self.transform(image=image)["image"], "path": path}
+        image_t, depth_t = apply_dense_transform(self.transform, image, target, self.native_target)
+        return {"image": image_t, "depth": depth_t.unsqueeze(0), "path": path}
 
 
-class DepthDataConfig(DenseDataConfig):
-    """The ``data`` section of a depth config.
-
-    The keys of :class:`~densepred.data.base.DenseDataConfig` (``format``: a layout with depth
-    targets: ``folder``, ``list``, ``mai``, ``nyu``, ``synthetic``) and these. The depth range is
-    the task's (``task.min_depth`` / ``task.max_depth``): ``data.min_depth`` / ``data.max_depth``
-    are rejected, since a data range would only be ignored (the values saved in old checkpoints,
-    :data:`LEGACY_RANGE`, are dropped so those checkpoints still load).
-
-    Attributes:
-        depth_scale: Units per metre of integer depth files (1000 = mm: MAI, NYU; 256: KITTI).
-        unlabeled_root: A folder of images without depth mixed into training; they get their
-            targets from the teacher only (needs ``task.distill``).
-    """
-
-    target_kind = "depth"
-
-    depth_scale: float = Field(1000.0, gt=0)
-    unlabeled_root: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _range_is_the_tasks(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        # Configs saved before the keys were removed hold their old defaults: drop those.
-        data = {k: v for k, v in data.items() if LEGACY_RANGE.get(k, object()) != v}
-        moved = [key for key in LEGACY_RANGE if key in data]
-        if moved:
-            raise ValueError(
-                f"data.{moved[0]} is not a data setting: the depth range is task.min_depth / "
-                f"task.max_depth (used by the head, losses and metrics); move {', '.join(moved)} "
-                "to the task section"
-            )
-        return data
-
-
-class DepthDataModule(BaseDataModule):
+class DepthDataModule(DenseDataModule):
     """Train/val/test loaders for a :class:`DepthDataConfig` (``config``)."""
 
     config: DepthDataConfig
 
-    def _dataset(self, samples: list[Sample], train: bool) -> Dataset:
+    def dense_dataset(self, samples: list[Sample], train: bool) -> DepthDataset:
         cfg = self.config
-        transform = cfg.augment.transform(train, cfg.image_size, cfg.normalize)
-        labeled = DepthDataset(
+        transform = augment_transform(cfg.augment, train, cfg.image_size, cfg.normalize)
+        return DepthDataset(
             samples, cfg.depth_scale, transform, native_target=cfg.native_targets(train)
         )
+
+    def _dataset(self, samples: list[Sample], train: bool) -> Dataset:
+        labeled = self.dense_dataset(samples, train)
+        cfg = self.config
         if not train or cfg.unlabeled_root is None:
             return labeled
         folder = Path(cfg.unlabeled_root)
@@ -268,7 +233,9 @@ class DepthDataModule(BaseDataModule):
                 "point it at a folder of images or remove the key."
             )
         unlabeled = [Sample(p, None) for p in images]
-        return ConcatDataset([labeled, DepthDataset(unlabeled, transform=transform, blank_targets=True)])
+        return ConcatDataset(
+            [labeled, DepthDataset(unlabeled, transform=labeled.transform, blank_targets=True)]
+        )
 
     def file_kinds(self) -> dict[str, str]:
         return {"image": "image", "target": "depth"}
@@ -278,8 +245,9 @@ class DepthDataModule(BaseDataModule):
     ) -> dict[str, int]:
         """Fail before work starts when a split has no depth pixel inside the task's range.
 
-        ``data.check: full`` reads every depth file, ``quick`` a sample of
-        :data:`QUICK_DEPTH_FILES` spread over each split, ``off`` nothing.
+        ``data.check: full`` reads every depth map, ``quick`` a sample of
+        :data:`QUICK_DEPTH_FILES` spread over each split, ``off`` nothing; from the files, or
+        with ``data.cache`` as the cache stores them (training maps at the stored size).
 
         Args:
             min_depth: ``task.min_depth``.
@@ -293,10 +261,19 @@ class DepthDataModule(BaseDataModule):
         if cfg.check == "off":
             return {}
         files = None if cfg.check == "full" else QUICK_DEPTH_FILES
-        return {
-            split: check_valid_depth(
-                split, self.samples(split), cfg.depth_scale, min_depth, max_depth, files
+        counts = {}
+        for role, split in cfg.splits().items():
+            if role not in roles:
+                continue
+            if cfg.cache is None:
+                samples = self.samples(split)
+                chosen = spread(samples, files)
+                depths, total = read_depths(chosen, cfg.depth_scale), len(samples)
+            else:
+                total = self.manifest()["splits"][role]["items"]
+                chosen = spread(range(total), files)
+                depths = self.stored_targets(role, files)
+            counts[split] = check_valid_depth(
+                split, depths, len(chosen), total, cfg.depth_scale, min_depth, max_depth
             )
-            for role, split in cfg.splits().items()
-            if role in roles
-        }
+        return counts

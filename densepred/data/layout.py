@@ -20,7 +20,7 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -30,6 +30,7 @@ from densepred.core.registry import Registry
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 """Image file extensions every layout and ``predict`` accept (lower case; matching ignores case)."""
 
+T = TypeVar("T")
 Target = Literal["depth", "mask", "label", "pair"]
 TARGET_NAMES: dict[str, str] = {"depth": "depth map", "mask": "mask", "pair": "target image"}
 """How messages name a missing target file of each kind."""
@@ -238,8 +239,8 @@ def check_targets(samples: list[Sample], target: str) -> list[Sample]:
     return samples
 
 
-def spread(samples: Sequence[Sample], count: int | None) -> list[Sample]:
-    """``count`` records spread evenly over ``samples`` (all of them for ``None``)."""
+def spread(samples: Sequence[T], count: int | None) -> list[T]:
+    """``count`` records (or other items) spread evenly over ``samples`` (all for ``None``)."""
     if count is None or count >= len(samples):
         return list(samples)
     return [samples[i * len(samples) // count] for i in range(count)]

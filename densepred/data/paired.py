@@ -21,24 +21,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
-from pydantic import Field, field_validator, model_validator
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from densepred.config.data import PairedDataConfig
 from densepred.core.errors import DataError
-from densepred.data.base import BaseDataModule, DataConfig, ImageSize
+from densepred.data.base import BaseDataModule
 from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.layout import IMAGE_EXTS, Sample, image_files, register_format
-from densepred.data.palette import colorize_mask
+from densepred.data.palette import mask_colors
 from densepred.data.synthetic import synthetic_layout
 from densepred.data.transforms import build_pair_transform
+from densepred.portable.processing import encode_array
 
 Kind = Literal["rgb", "depth", "mask"]
-KIND_CHANNELS: dict[str, int] = {"rgb": 3, "depth": 1, "mask": 3}
 FILE_KINDS: dict[str, str] = {"rgb": "image", "depth": "depth", "mask": "mask"}
 """Pair kind -> file kind of the pre-flight check."""
 
@@ -110,24 +110,10 @@ def folder_pairs(
     return pair_files(conditions, root / target_dir / split)
 
 
-def depth_to_unit(depth: np.ndarray, max_depth: float) -> np.ndarray:
-    """HxW metres -> HxW in [-1, 1] (0 m, i.e. invalid, -> -1; ``max_depth`` and beyond -> 1)."""
-    return np.clip(depth / max_depth, 0.0, 1.0) * 2.0 - 1.0
-
-
-def unit_to_depth(x: Tensor, max_depth: float) -> Tensor:
-    """Inverse of :func:`depth_to_unit`: values in [-1, 1] -> metres in [0, max_depth]."""
-    return (x.clamp(-1.0, 1.0) + 1.0) * (0.5 * max_depth)
-
-
 def encode(array: np.ndarray, kind: str, max_depth: float) -> Tensor:
-    """A read (and resized) array of ``kind`` -> CxHxW float32 tensor in [-1, 1]."""
-    if kind == "depth":
-        unit = depth_to_unit(array, max_depth)[..., None]  # H,W,1
-    else:
-        rgb = colorize_mask(array) if kind == "mask" else array  # H,W,3 uint8
-        unit = rgb.astype(np.float32) / 127.5 - 1.0  # H,W,3
-    return torch.from_numpy(np.ascontiguousarray(unit, dtype=np.float32)).permute(2, 0, 1)  # C,H,W
+    """A read (and resized) array of ``kind`` -> CxHxW float32 tensor in [-1, 1]
+    (:func:`~densepred.portable.processing.encode_array`; masks in :func:`mask_colors`)."""
+    return encode_array(array, kind, max_depth, mask_colors() if kind == "mask" else None)
 
 
 def read_kind(path: Path, kind: str, depth_scale: float) -> np.ndarray:
@@ -138,11 +124,6 @@ def read_kind(path: Path, kind: str, depth_scale: float) -> np.ndarray:
         "mask": read_mask,
     }
     return readers[kind](path)
-
-
-def resize(array: np.ndarray, kind: str, size: tuple[int, int]) -> np.ndarray:
-    """Resize an array of ``kind`` to ``size`` (H, W) with that kind's interpolation."""
-    return build_pair_transform({"array": kind}, size, hflip=False)(array=array)["array"]
 
 
 class PairedDataset(Dataset):
@@ -159,7 +140,7 @@ class PairedDataset(Dataset):
         image_size: (H, W) of the returned tensors.
         hflip: Flip condition and target together at random (training).
         depth_scale: Stored units per metre of integer depth files.
-        max_depth: Depth mapped to 1 (see :func:`depth_to_unit`).
+        max_depth: Depth mapped to 1 (see :func:`~densepred.portable.processing.depth_to_unit`).
         native_depth: Also return a depth target as read, ``depth``: 1xHxW metres at its file's
             size, 0 = invalid (evaluation with ``data.eval_size: native``).
     """
@@ -217,75 +198,6 @@ class PairedDataset(Dataset):
         if self.native_depth:
             item["depth"] = torch.from_numpy(np.ascontiguousarray(raw["target"], np.float32))[None]
         return item
-
-
-class PairedDataConfig(DataConfig):
-    """The ``data`` section of GAN mode.
-
-    The keys of :class:`~densepred.data.base.DataConfig` (``format``: a layout with pair
-    targets, ``synthetic`` or ``folder``; ``args`` are layout options) and these.
-
-    Attributes:
-        condition: Kind of the generator's input: ``rgb``, ``depth``, ``mask``, or ``none`` for
-            unconditional generation from noise.
-        target: Kind of the generated image: ``rgb`` or ``depth``.
-        depth_scale: Units per metre of integer depth files (1000 = millimetres).
-        min_depth: Lower end of the evaluated depth range (depth targets) in metres.
-        max_depth: Depth in metres that maps to 1 (depths are scaled into [-1, 1]); also the
-            upper end of the evaluated depth range.
-        image_size: (H, W) of training images; the discriminator is built for this size.
-        hflip: Random horizontal flip of training pairs.
-        eval_size: Where a depth target's metrics are taken in validation and test: ``native``
-            (default) at each depth file's own size, the generated depth upsampled bilinearly
-            to it (as the depth task does), or ``input`` at ``image_size``. Image metrics (L1,
-            PSNR, SSIM) and the losses are at ``image_size`` either way.
-    """
-
-    target_kind: ClassVar[str] = "pair"
-    task_keys: ClassVar[tuple[str, ...]] = ("condition", "target")
-
-    condition: Literal["none", "rgb", "depth", "mask"] = "depth"
-    target: Literal["rgb", "depth"] = "rgb"
-    depth_scale: float = Field(1000.0, gt=0)
-    min_depth: float = Field(1e-3, gt=0)
-    max_depth: float = Field(10.0, gt=0)
-    image_size: ImageSize = (64, 64)
-    hflip: bool = True
-    eval_size: Literal["native", "input"] = "native"
-
-    @field_validator("image_size")
-    @classmethod
-    def _positive_size(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if min(value) < 1:
-            raise ValueError("image_size must be [H, W] with positive sides")
-        return value
-
-    @model_validator(mode="after")
-    def _check(self) -> PairedDataConfig:
-        if self.min_depth >= self.max_depth:
-            raise ValueError(
-                f"min_depth ({self.min_depth}) must be below max_depth ({self.max_depth})"
-            )
-        if self.condition == self.target:
-            raise ValueError(
-                f"condition and target are both '{self.target}'; choose two different kinds"
-            )
-        return self
-
-    @property
-    def conditional(self) -> bool:
-        """Whether the generator maps a condition image (else it generates from noise)."""
-        return self.condition != "none"
-
-    @property
-    def condition_channels(self) -> int:
-        """Channels of the condition tensor (0 when unconditional)."""
-        return KIND_CHANNELS.get(self.condition, 0)
-
-    @property
-    def target_channels(self) -> int:
-        """Channels of the target tensor."""
-        return KIND_CHANNELS[self.target]
 
 
 class PairedDataModule(BaseDataModule):

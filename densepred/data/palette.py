@@ -25,6 +25,15 @@ def class_palette(num_colors: int = 256) -> np.ndarray:
     return palette
 
 
+def mask_colors(ignore_index: int | None = 255) -> np.ndarray:
+    """The 256 x 3 uint8 colours :func:`colorize_mask` draws class ids 0..255 in: the palette,
+    with :data:`VOID_COLOR` for ``ignore_index``."""
+    palette = class_palette(256)
+    if ignore_index is not None and 0 <= ignore_index < 256:
+        palette[ignore_index] = VOID_COLOR
+    return palette
+
+
 def colorize_mask(mask: np.ndarray, ignore_index: int | None = 255) -> np.ndarray:
     """Colour a class-id mask with :func:`class_palette`; void pixels get :data:`VOID_COLOR`.
 

@@ -8,7 +8,7 @@ readers training uses. All problems are collected and reported in one ``DataErro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from densepred.core.errors import DataError
 from densepred.data.io import read_depth, read_image, read_mask
-from densepred.data.layout import TARGET_NAMES, Sample, spread
+from densepred.data.layout import TARGET_NAMES, Sample
 
 MAX_LISTED = 20
 """Problems named in the summary; the rest are counted."""
@@ -156,50 +156,50 @@ def preflight_check(
     return checked
 
 
-def count_valid_depth(
-    samples: Sequence[Sample], depth_scale: float, min_depth: float, max_depth: float
-) -> int:
-    """Depth pixels inside ``(min_depth, max_depth)`` over the records' depth files.
+def read_depths(samples: Iterable[Sample], depth_scale: float) -> Iterator[np.ndarray]:
+    """The depth maps (metres) of depth records, read one at a time."""
+    for sample in samples:
+        yield read_depth(sample.target, depth_scale)
+
+
+def count_valid_depth(depths: Iterable[np.ndarray], min_depth: float, max_depth: float) -> int:
+    """Depth pixels inside ``(min_depth, max_depth)`` over depth maps in metres.
 
     Args:
-        samples: Depth records (``target`` = depth file).
-        depth_scale: Stored units per metre of integer depth files.
+        depths: Depth maps (read lazily: a split's maps need not fit in memory together).
         min_depth: Lower end of the valid range in metres (exclusive, as the metrics use it).
         max_depth: Upper end in metres (exclusive).
     """
-    total = 0
-    for sample in samples:
-        depth = read_depth(sample.target, depth_scale)
-        total += int(((depth > min_depth) & (depth < max_depth)).sum())
-    return total
+    return sum(int(((depth > min_depth) & (depth < max_depth)).sum()) for depth in depths)
 
 
 def check_valid_depth(
     split: str,
-    samples: Sequence[Sample],
+    depths: Iterable[np.ndarray],
+    read: int,
+    total: int,
     depth_scale: float,
     min_depth: float,
     max_depth: float,
-    max_files: int | None = None,
 ) -> int:
     """Count a split's valid depth pixels; ``DataError`` naming the settings when there are none.
 
     Args:
         split: Split name, for the message.
-        samples: The split's depth records.
+        depths: Depth maps of the split in metres (all, or ``read`` spread over it).
+        read: How many maps ``depths`` yields.
+        total: How many the split has.
         depth_scale: ``data.depth_scale``.
         min_depth: ``task.min_depth``.
         max_depth: ``task.max_depth``.
-        max_files: Read only this many files, spread over the split (``None``: all).
 
     Returns:
-        The number of valid pixels in the files read.
+        The number of valid pixels in the maps read.
     """
-    chosen = spread(samples, max_files)
-    valid = count_valid_depth(chosen, depth_scale, min_depth, max_depth)
+    valid = count_valid_depth(depths, min_depth, max_depth)
     if valid == 0:
         raise DataError(
-            f"split '{split}' has 0 valid depth pixels in {len(chosen)} of {len(samples)} depth "
+            f"split '{split}' has 0 valid depth pixels in {read} of {total} depth "
             f"files (valid: task.min_depth={min_depth} < depth < task.max_depth={max_depth} m, "
             f"integer files divided by data.depth_scale={depth_scale}, their 0 and 65535 "
             "(saturated) values invalid). Check data.depth_scale, task.min_depth / "

@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
-from torch.utils.data import Dataset
 
+from densepred.config.data import SegmentationDataConfig
 from densepred.core.errors import DataError
-from densepred.data.base import BaseDataModule, DenseDataConfig
+from densepred.data.dense import DenseDataset
+from densepred.data.dense_module import DenseDataModule
 from densepred.data.depth import folder_reader
-from densepred.data.io import read_image, read_mask
-from densepred.data.layout import IMAGE_EXTS, Sample, format_reader, register_format
+from densepred.data.io import read_mask
+from densepred.data.layout import IMAGE_EXTS, Sample, register_format
 from densepred.data.synthetic import MASK_CLASSES, synthetic_layout
-from densepred.data.transforms import apply_dense_transform, build_dense_transform
+from densepred.data.transforms import apply_dense_transform, augment_transform
 
 CAMVID_CLASSES = (
     "sky",
@@ -64,6 +64,8 @@ VOC_CLASSES = (
     "tvmonitor",
 )
 """The 21 classes of Pascal VOC 2012 segmentation (label 255 = object borders, void)."""
+MEDIAN_FREQUENCY = "median_frequency_weights"
+"""Key of the training split's class weights in a cache's extras."""
 
 
 def _pairs(
@@ -145,7 +147,7 @@ def voc_reader(root: Path, split: str, image_ext: str = ".jpg") -> list[Sample]:
     ]
 
 
-class SegmentationDataset(Dataset):
+class SegmentationDataset(DenseDataset):
     """Image/mask pairs as dicts for a segmentation model.
 
     Items: ``image`` float32 3xHxW (ImageNet-normalised), ``mask`` int64 HxW class ids with void
@@ -161,6 +163,8 @@ class SegmentationDataset(Dataset):
             only the image is resized.
     """
 
+    target_noun = "mask"
+
     def __init__(
         self,
         samples: list[Sample],
@@ -170,15 +174,10 @@ class SegmentationDataset(Dataset):
         transform: Callable[..., dict[str, Any]] | None = None,
         native_target: bool = False,
     ) -> None:
-        self.samples = samples
+        super().__init__(samples, transform, native_target)
         self.num_classes = num_classes
         self.void_value = void_value
         self.ignore_index = ignore_index
-        self.transform = transform or build_dense_transform(train=False)
-        self.native_target = native_target
-
-    def __len__(self) -> int:
-        return len(self.samples)
 
     def read_mask(self, sample: Sample) -> np.ndarray:
         """The sample's HxW int32 class ids, void mapped to ``ignore_index``; checks the labels."""
@@ -194,17 +193,12 @@ class SegmentationDataset(Dataset):
         mask[void] = self.ignore_index
         return mask
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        sample = self.samples[index]
-        image = read_image(sample.image)
-        mask = self.read_mask(sample)
-        if mask.shape != image.shape[:2]:
-            raise DataError(
-                f"mask '{sample.target}' is {mask.shape[0]}x{mask.shape[1]} but its image '{sample.image}' "
-                f"is {image.shape[0]}x{image.shape[1]} (HxW); they must have the same size."
-            )
-        image_t, mask_t = apply_dense_transform(self.transform, image, mask, self.native_target)
-        return {"image": image_t, "mask": mask_t.long(), "path": str(sample.image)}
+    def read_target(self, sample: Sample, size: tuple[int, int]) -> np.ndarray:
+        return self.read_mask(sample)
+
+    def make_item(self, image: np.ndarray, target: np.ndarray | None, path: str) -> dict[str, Any]:
+        image_t, mask_t = apply_dense_transform(self.transform, image, target, self.native_target)
+        return {"image": image_t, "mask": mask_t.long(), "path": path}
 
 
 def pixel_counts(dataset: SegmentationDataset) -> np.ndarray:
@@ -248,68 +242,19 @@ def median_frequency_weights(dataset: SegmentationDataset) -> list[float]:
     return [median / f if f > 0 else 0.0 for f in freq.tolist()]
 
 
-class SegmentationDataConfig(DenseDataConfig):
-    """The ``data`` section of a segmentation config.
-
-    The keys of :class:`~densepred.data.base.DenseDataConfig` (``format``: a layout with mask
-    targets) and these. ``classes`` and ``void_value`` default to the layout's own (synthetic:
-    its six mask classes; camvid: SegNet's 11, void 11; voc: the 21 VOC classes, void 255;
-    folder: classes required, void 255). The resolved values are written to the run's config and
-    checkpoint, so a checkpoint alone rebuilds its model.
-
-    Attributes:
-        classes: Class names, index = label value in the masks.
-        void_value: Label value of void pixels on disk (``None``: none).
-        ignore_index: Value void pixels get in batches; losses and metrics skip it.
-    """
-
-    target_kind = "mask"
-
-    classes: list[str] = Field(default_factory=list)
-    void_value: int | None = None
-    ignore_index: int = 255
-
-    @model_validator(mode="before")
-    @classmethod
-    def _layout_defaults(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        name = data.get("format", "synthetic")
-        layout = format_reader(name, cls.target_kind)
-        data = dict(data)
-        if not data.get("classes"):
-            root = Path(data.get("root", "datasets/synthetic"))
-            classes = layout.class_names(root, data.get("train_split", "train"))
-            if not classes:
-                raise ValueError(
-                    f"format '{name}' needs data.classes: the class names, index = label value in the masks"
-                )
-            data["classes"] = classes
-        data.setdefault("void_value", layout.void_value)
-        return data
-
-    @model_validator(mode="after")
-    def _check(self) -> SegmentationDataConfig:
-        if 0 <= self.ignore_index < len(self.classes):
-            raise ValueError(
-                f"ignore_index {self.ignore_index} is a class id (0..{len(self.classes) - 1}); pick a value outside"
-            )
-        return self
-
-
-class SegmentationDataModule(BaseDataModule):
+class SegmentationDataModule(DenseDataModule):
     """Train/val/test loaders for a :class:`SegmentationDataConfig` (``config``)."""
 
     config: SegmentationDataConfig
 
-    def _dataset(self, samples: list[Sample], train: bool) -> SegmentationDataset:
+    def dense_dataset(self, samples: list[Sample], train: bool) -> SegmentationDataset:
         cfg = self.config
         return SegmentationDataset(
             samples,
             len(cfg.classes),
             cfg.void_value,
             cfg.ignore_index,
-            cfg.augment.transform(train, cfg.image_size, cfg.normalize),
+            augment_transform(cfg.augment, train, cfg.image_size, cfg.normalize),
             native_target=cfg.native_targets(train),
         )
 
@@ -317,7 +262,16 @@ class SegmentationDataModule(BaseDataModule):
         return {"image": "image", "target": "mask"}
 
     def median_frequency_weights(self) -> list[float]:
-        """:func:`median_frequency_weights` of the training split (``data.limit_train`` applies)."""
+        """:func:`median_frequency_weights` of the training split (``data.limit_train`` applies),
+        from its mask files at their own size; with ``data.cache``, the weights the cache
+        recorded from those files when it was prepared."""
+        if self.config.cache is not None:
+            return self.manifest()["extras"][MEDIAN_FREQUENCY]
         cfg = self.config
         samples = self.samples(cfg.train_split, cfg.limit_train)
-        return median_frequency_weights(self._dataset(samples, train=False))
+        return median_frequency_weights(self.dense_dataset(samples, train=False))
+
+    def cache_extras(self) -> dict[str, object]:
+        """What a cache records beside its items: the training split's median-frequency
+        class weights, from the mask files at their own size."""
+        return {MEDIAN_FREQUENCY: self.median_frequency_weights()}

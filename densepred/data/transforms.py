@@ -18,32 +18,9 @@ import cv2
 import numpy as np
 import torch
 from albumentations.pytorch import ToTensorV2
-from pydantic import Field, field_validator
 
+from densepred.config.data import AugmentConfig, NormalizeConfig
 from densepred.core.errors import ConfigError
-from densepred.core.schema import StrictModel
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-class NormalizeConfig(StrictModel):
-    """``data.normalize``: per-channel mean and std (of 0..1 RGB) the image is normalised with.
-
-    Unset in a config, it is taken from the encoder's pretrained config when the config is
-    loaded (:func:`densepred.encoders.normalization.pretrained_normalization`) and saved with the
-    run's config and checkpoint, so evaluate, predict and export normalise the same way.
-    """
-
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
-
-    @field_validator("std")
-    @classmethod
-    def _positive(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
-        if min(value) <= 0:
-            raise ValueError(f"every std must be positive, got {list(value)}")
-        return value
 
 
 def _geometry(
@@ -115,51 +92,29 @@ def build_dense_transform(
     return A.Compose(steps)
 
 
-class AugmentConfig(StrictModel):
-    """Training augmentations (``data.augment``).
+def augment_transform(
+    augment: AugmentConfig,
+    train: bool,
+    image_size: tuple[int, int] | None,
+    normalize: NormalizeConfig | None = None,
+) -> Callable[..., dict[str, Any]]:
+    """A split's pipeline: ``augment``'s augmentations when ``train`` (and enabled), else resize +
+    normalise.
 
-    Attributes:
-        enabled: Master switch; ``False`` trains on resized images only.
-        hflip: Random horizontal flip.
-        color_jitter: Brightness/contrast/saturation jitter strength (hue: a quarter of it).
-            Generator v3 carried depth in its haze, so jitter was 0 there; v4 has no such cue.
-        crop_scale: Area fraction range of a random crop resized back to ``image_size``;
-            ``[1, 1]`` = off (a zoom changes apparent distance, see the transforms module).
+    Args:
+        augment: The ``data.augment`` section.
+        train: Whether the split is the training split.
+        image_size: (H, W) fed to the network, ``None`` = native size.
+        normalize: Mean and std of the normalisation (``None``: ImageNet's).
     """
-
-    enabled: bool = True
-    hflip: bool = True
-    color_jitter: float = Field(0.2, ge=0.0, le=1.0)
-    crop_scale: tuple[float, float] = (1.0, 1.0)
-
-    @field_validator("crop_scale")
-    @classmethod
-    def _check_crop(cls, value: tuple[float, float]) -> tuple[float, float]:
-        if not 0 < value[0] <= value[1] <= 1:
-            raise ValueError("crop_scale must be [low, high] with 0 < low <= high <= 1")
-        return value
-
-    def transform(
-        self,
-        train: bool,
-        image_size: tuple[int, int] | None,
-        normalize: NormalizeConfig | None = None,
-    ) -> Callable[..., dict[str, Any]]:
-        """A split's pipeline: these augmentations when ``train`` (and enabled), else resize + normalise.
-
-        Args:
-            train: Whether the split is the training split.
-            image_size: (H, W) fed to the network, ``None`` = native size.
-            normalize: Mean and std of the normalisation (``None``: ImageNet's).
-        """
-        return build_dense_transform(
-            train=train and self.enabled,
-            image_size=image_size,
-            hflip=self.hflip,
-            color_jitter=self.color_jitter,
-            crop_scale=self.crop_scale,
-            normalize=normalize,
-        )
+    return build_dense_transform(
+        train=train and augment.enabled,
+        image_size=image_size,
+        hflip=augment.hflip,
+        color_jitter=augment.color_jitter,
+        crop_scale=augment.crop_scale,
+        normalize=normalize,
+    )
 
 
 def apply_dense_transform(
@@ -184,6 +139,29 @@ def apply_dense_transform(
     if native_target:
         return transform(image=image)["image"], torch.from_numpy(np.ascontiguousarray(target))
     out = transform(image=image, mask=target)
+    return out["image"], out["mask"]
+
+
+def resize_pair(
+    image: np.ndarray,
+    target: np.ndarray | None,
+    size: tuple[int, int] | None,
+    resize_target: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Resize an image (area) and its dense target (nearest) to ``size`` as arrays, with the
+    resize every evaluation pipeline starts with; what a prepared cache stores.
+
+    Args:
+        image: HxWx3 uint8 RGB.
+        target: HxW depth map or class-id mask of the image's size, or ``None``.
+        size: (H, W) to resize to; ``None`` keeps both as they are.
+        resize_target: Resize the target too; ``False`` keeps it at its own size (native-size
+            evaluation).
+    """
+    resize = A.Compose(_geometry(False, size, (1.0, 1.0)))
+    if target is None or not resize_target:
+        return resize(image=image)["image"], target
+    out = resize(image=image, mask=target)
     return out["image"], out["mask"]
 
 
@@ -214,19 +192,3 @@ def build_pair_transform(
         return {key: out[key] for key in arrays}
 
     return transform
-
-
-def prepare_image(
-    rgb: np.ndarray,
-    image_size: tuple[int, int] | None = None,
-    normalize: NormalizeConfig | None = None,
-) -> torch.Tensor:
-    """Turn one HxWx3 uint8 RGB image into a normalised 1x3xHxW float32 batch for inference.
-
-    Args:
-        rgb: HxWx3 uint8 RGB image (e.g. from :func:`densepred.data.io.read_image`).
-        image_size: (H, W) to resize to, or ``None`` to keep the native size.
-        normalize: Mean and std (the config's ``data.normalize``; ``None``: ImageNet's).
-    """
-    transform = build_dense_transform(train=False, image_size=image_size, normalize=normalize)
-    return transform(image=rgb)["image"].unsqueeze(0)

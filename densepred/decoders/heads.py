@@ -1,4 +1,4 @@
-"""Prediction heads: a 3x3 conv from the decoder's map to the task's output (no upsampling)."""
+"""Prediction heads: a conv (3x3 by default) from the decoder's map to the task's output (no upsampling)."""
 
 from __future__ import annotations
 
@@ -40,9 +40,14 @@ IMAGE_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
 }
 
 
-def _head_conv(in_channels: int, out_channels: int) -> nn.Conv2d:
-    """3x3 conv with Xavier-uniform weights and zero bias (smp's head init)."""
-    conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+def _head_conv(in_channels: int, out_channels: int, kernel_size: int = 3) -> nn.Conv2d:
+    """``kernel_size`` conv (odd, same padding) with Xavier-uniform weights and zero bias (smp's
+    head init)."""
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise ConfigError(
+            f"head kernel_size must be a positive odd number (1, 3, ...), got {kernel_size}."
+        )
+    conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
     nn.init.xavier_uniform_(conv.weight)
     nn.init.zeros_(conv.bias)
     return conv
@@ -62,6 +67,7 @@ class DepthHead(nn.Module):
         min_depth: Smallest depth the head can predict (metres, > 0).
         max_depth: Largest depth the head can predict (metres).
         activation: One of ``DEPTH_ACTIVATIONS``.
+        kernel_size: Size of the conv (3; 1 as the heads of smp's FPN and DeepLabV3 family).
     """
 
     def __init__(
@@ -70,6 +76,7 @@ class DepthHead(nn.Module):
         min_depth: float = 1e-3,
         max_depth: float = 10.0,
         activation: str = "sigmoid",
+        kernel_size: int = 3,
     ) -> None:
         super().__init__()
         if activation not in DEPTH_ACTIVATIONS:
@@ -85,7 +92,7 @@ class DepthHead(nn.Module):
         self.max_depth = max_depth
         self.activation = activation
         self.out_channels = 1
-        self.conv = _head_conv(in_channels, 1)
+        self.conv = _head_conv(in_channels, 1, kernel_size)
         inverse = DEPTH_ACTIVATIONS[activation][1]
         middle = math.sqrt(min_depth * max_depth)
         nn.init.constant_(self.conv.bias, inverse(middle, min_depth, max_depth))
@@ -101,19 +108,23 @@ class DepthHead(nn.Module):
 
 @HEADS.register("segmentation")
 class SegmentationHead(nn.Module):
-    """Per-pixel class logits: optional channel dropout, then a 3x3 conv.
+    """Per-pixel class logits: optional channel dropout, then a conv (3x3 by default).
 
     Args:
         in_channels: Channels of the decoder's map.
         num_classes: Number of classes (logit channels).
         dropout: Probability of ``Dropout2d`` before the conv (0 disables it).
+        kernel_size: Size of the conv (3; 1 as the heads of smp's FPN and DeepLabV3 family, which
+            makes such a model's folder loadable by ``segmentation_models_pytorch.from_pretrained``).
     """
 
-    def __init__(self, in_channels: int, num_classes: int, dropout: float = 0.0) -> None:
+    def __init__(
+        self, in_channels: int, num_classes: int, dropout: float = 0.0, kernel_size: int = 3
+    ) -> None:
         super().__init__()
         self.out_channels = num_classes
         self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
-        self.conv = _head_conv(in_channels, num_classes)
+        self.conv = _head_conv(in_channels, num_classes, kernel_size)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.conv(self.dropout(x))  # B x num_classes x H x W
@@ -127,16 +138,23 @@ class ImageHead(nn.Module):
         in_channels: Channels of the decoder's map.
         out_channels: Image channels.
         activation: One of ``IMAGE_ACTIVATIONS``.
+        kernel_size: Size of the conv (3; 1 as the heads of smp's FPN and DeepLabV3 family).
     """
 
-    def __init__(self, in_channels: int, out_channels: int = 3, activation: str = "tanh") -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int = 3,
+        activation: str = "tanh",
+        kernel_size: int = 3,
+    ) -> None:
         super().__init__()
         if activation not in IMAGE_ACTIVATIONS:
             raise ConfigError(
                 unknown_name_message("image activation", activation, IMAGE_ACTIVATIONS)
             )
         self.out_channels = out_channels
-        self.conv = _head_conv(in_channels, out_channels)
+        self.conv = _head_conv(in_channels, out_channels, kernel_size)
         self.activation = activation
 
     def forward(self, x: Tensor) -> Tensor:

@@ -83,6 +83,17 @@ def state_dict_differences(
     return missing, unexpected, mismatched
 
 
+def non_finite_tensors(state: Mapping[str, Any]) -> list[str]:
+    """Names of the floating-point tensors in ``state`` that hold a NaN or an infinity."""
+    return [
+        name
+        for name, value in state.items()
+        if isinstance(value, torch.Tensor)
+        and value.is_floating_point()
+        and not bool(torch.isfinite(value).all())
+    ]
+
+
 def check_state_dict(
     state: dict[str, Tensor], timm_name: str, path: Path, **timm_kwargs: Any
 ) -> int:

@@ -13,14 +13,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from densepred.app.config import Config, config_from_dict
+from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError
 from densepred.data.io import read_image
 from densepred.tasks import BaseTask
-
-TARGET_KEYS: dict[str, str] = {"depth": "depth", "segmentation": "mask", "classification": "label"}
-"""Task name -> the batch key of its ground truth; the tasks that can be exported."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +65,16 @@ class Layout:
         return pred
 
 
-def check_exportable(config: Config) -> str:
-    """The batch key of the task's ground truth, or ``ConfigError`` for tasks without export."""
-    if config.task_name not in TARGET_KEYS:
+def check_exportable(task_cls: type[BaseTask]) -> str:
+    """The batch key of the task's ground truth (``target_key``), or ``ConfigError`` for tasks
+    whose output predicts none (a parity check needs a metric against the ground truth)."""
+    if task_cls.target_key is None:
+        exportable = [name for name in TASKS.names() if TASKS.get(name).target_key is not None]
         raise ConfigError(
-            f"export supports the tasks {', '.join(TARGET_KEYS)}; this checkpoint is a "
-            f"{config.task_name} model."
+            f"export supports the tasks {', '.join(exportable)}; this checkpoint is a "
+            f"{task_cls.spec.name} model."
         )
-    return TARGET_KEYS[config.task_name]
+    return task_cls.target_key
 
 
 def eval_batches(
@@ -117,7 +117,7 @@ def runtime_metrics(
         batches: One-image batches from :func:`eval_batches`.
         layout: The graph's I/O layout.
     """
-    target_key = check_exportable(task.config)
+    target_key = check_exportable(type(task))
     metrics = task.build_metrics()
     for batch in batches:
         target = batch[target_key]

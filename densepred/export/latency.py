@@ -7,7 +7,7 @@ folder) with the format whose runtime it is, then timed at each thread count on 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,35 @@ def format_for(runtime: str) -> str | None:
     return names[0]
 
 
+def example_input(input_shape: Sequence[int]) -> np.ndarray:
+    """The fixed random ``float32`` input every latency run feeds."""
+    return np.random.default_rng(0).standard_normal(tuple(input_shape)).astype(np.float32)
+
+
+def runtime_source(model: nn.Module, x: np.ndarray, runtime: str, folder: str | Path) -> Any:
+    """What ``runtime`` runs: the module itself (eval mode) for ``torch``, else the module
+    exported into a new file under ``folder`` (which must outlive its use).
+
+    Raises:
+        ExportError: The export failed (:class:`~densepred.export.diagnose.ExportError`).
+    """
+    model = model.eval()
+    fmt = format_for(runtime)
+    if fmt is None:
+        return model
+    spec = EXPORT_FORMATS.get(fmt)
+    spec.check_installed()
+    path = Path(tempfile.mkdtemp(dir=folder)) / f"model{spec.suffix}"
+    convert(model, torch.from_numpy(x), fmt, path, None)
+    return path
+
+
+def runtime_call(source: Any, x: np.ndarray, runtime: str, threads: int) -> Callable[[], Any]:
+    """One forward pass of ``source`` (a :func:`runtime_source`) on ``x``, as a callable to time."""
+    run: Runner = RUNTIMES.get(runtime)(source, threads)
+    return lambda: run(x)
+
+
 def runtime_latency(
     model: nn.Module,
     input_shape: Sequence[int],
@@ -46,7 +75,7 @@ def runtime_latency(
     """Median latency of one forward pass of ``model`` in ``runtime`` at each thread count.
 
     Args:
-        model: The module (eval mode is set); for ONNX/TFLite it is exported first.
+        model: The module (eval mode is set); for ONNX/TFLite it is exported first, once.
         input_shape: Full input shape, e.g. ``(1, 480, 640, 3)`` for the MAI contract.
         runtime: Name in :data:`~densepred.export.runtimes.RUNTIMES`.
         threads: Thread counts to time.
@@ -57,21 +86,14 @@ def runtime_latency(
         One dict per thread count: ``runtime``, ``threads`` and the :func:`time_calls` fields.
         An export failure raises :class:`~densepred.export.diagnose.ExportError`.
     """
-    model = model.eval()
-    fmt = format_for(runtime)
-    x = np.random.default_rng(0).standard_normal(tuple(input_shape)).astype(np.float32)
+    x = example_input(input_shape)
     old_threads = torch.get_num_threads()
+    rows = []
     with tempfile.TemporaryDirectory() as folder:
-        source: Any = model
-        if fmt is not None:
-            EXPORT_FORMATS.get(fmt).check_installed()
-            source = Path(folder) / f"model{EXPORT_FORMATS.get(fmt).suffix}"
-            convert(model, torch.from_numpy(x), fmt, source, None)
-        rows = []
+        source = runtime_source(model, x, runtime, folder)
         try:
             for count in threads:
-                run: Runner = RUNTIMES.get(runtime)(source, count)
-                stats = time_calls(lambda run=run: run(x), warmup, repeats)
+                stats = time_calls(runtime_call(source, x, runtime, count), warmup, repeats)
                 rows.append({"runtime": runtime, "threads": count, **stats})
         finally:
             torch.set_num_threads(old_threads)

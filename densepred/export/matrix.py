@@ -8,13 +8,15 @@ workaround). Cells are appended to a JSONL file as they finish, so a long run ca
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from densepred.app.config import apply_overrides, config_from_dict, read_yaml
+from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
+from densepred.config.loader import apply_overrides, read_yaml
 from densepred.core.errors import DensepredError
 from densepred.core.fileio import append_jsonl, read_jsonl
 from densepred.decoders import DECODERS
@@ -35,6 +37,8 @@ MATRIX_ENCODERS: tuple[str, ...] = (
     "resnet18",
     "mixnet_s",
 )
+
+logger = logging.getLogger(__name__)
 """The mission's encoder families: MobileNetV1/V2/V3, EfficientNet, ResNet, MixNet."""
 
 SMP_DECODERS: tuple[str, ...] = ("smp.Unet", "smp.FPN", "smp.DeepLabV3Plus")
@@ -119,5 +123,5 @@ def run_matrix(
                 continue
             row = export_cell(base, [*common, *overrides], fmt, out_dir, label)
             append_jsonl(log, {"label": label, **row})
-            print(f"{label} {fmt}: {row['status']} ({row['seconds']:.0f} s)", flush=True)
+            logger.info(f"{label} {fmt}: {row['status']} ({row['seconds']:.0f} s)")
     return read_jsonl(log)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import tempfile
 import time
@@ -14,8 +15,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from densepred.app.config import Config, apply_overrides, config_from_dict
-from densepred.app.inference import load_task
+from densepred import __version__
+from densepred.app.inference import checkpoint_config, load_task
+from densepred.app.pretrained import portable_model
+from densepred.app.tasks import TASKS
+from densepred.config.model import DenseModelConfig
+from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DataError, DensepredError
 from densepred.core.fileio import atomic_write_json, check_output
 from densepred.export.diagnose import check_known_limits, converter_error
@@ -24,6 +29,7 @@ from densepred.export.inputs import Layout, check_exportable, eval_batches, runt
 from densepred.export.parity import (
     FLOAT_TOLERANCE,
     INT8_TOLERANCE,
+    Parity,
     Tolerance,
     compare_outputs,
     metric_failures,
@@ -98,6 +104,23 @@ class ExportOptions:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"{name} must be at least 1, got {value}.")
+        if EXPORT_FORMATS.get(self.format).portable:
+            used = [
+                flag
+                for flag, on in (
+                    ("--nhwc", self.nhwc),
+                    ("--mai", self.mai),
+                    ("--int8", self.int8),
+                    ("--size", self.size),
+                )
+                if on
+            ]
+            if used:
+                raise ConfigError(
+                    f"{', '.join(used)} do not apply to --format {self.format}: a model folder "
+                    "keeps the network as trained (NCHW, float, training size); use them with "
+                    "--format onnx or tflite."
+                )
 
     def file_name(self, stem: str) -> str:
         """``<stem>[.mai[-bilinear]][.nhwc][.int8-<mode>]<suffix>``."""
@@ -117,9 +140,7 @@ def _config_with(task: BaseTask, overrides: list[str]) -> Config:
             f"export overrides may change only the data section (e.g. data.root=...), got '{bad[0]}'; "
             "the model comes from the checkpoint."
         )
-    config = config_from_dict(
-        apply_overrides(task.config.to_dict(), overrides), source="checkpoint config"
-    )
+    config = checkpoint_config(task, overrides)
     keys = {o.split("=", 1)[0].strip() for o in overrides}
     data = config.data
     if (
@@ -139,7 +160,7 @@ def _config_with(task: BaseTask, overrides: list[str]) -> Config:
 def _network_size(config: Config, size: tuple[int, int] | None) -> tuple[int, int]:
     if size is not None:
         return tuple(size)
-    train_size = getattr(config.data, "image_size", None)
+    train_size = config.data.image_size
     if train_size is None:
         raise ConfigError(
             "the checkpoint was trained at native image sizes (data.image_size: null); pass --size H W."
@@ -151,8 +172,9 @@ def wrap_for_export(
     model: nn.Module, config: Config, opts: ExportOptions, size: tuple[int, int]
 ) -> tuple[nn.Module, Layout]:
     """The module to convert (the network, NHWC- or MAI-wrapped) and its I/O layout."""
+    task_cls = TASKS.get(config.task_name)
     if opts.mai:
-        if config.task_name != "depth":
+        if not task_cls.mai_export:
             raise ConfigError(
                 f"--mai is the depth challenge's contract; this is a {config.task_name} model."
             )
@@ -167,7 +189,7 @@ def wrap_for_export(
         return module.eval(), Layout(
             nhwc=True, raw_rgb_size=tuple(opts.mai_size), depth_scale=DEPTH_UNITS[opts.units]
         )
-    depth_scale = 1.0 if config.task_name == "depth" else None
+    depth_scale = 1.0 if task_cls.target_key == "depth" else None
     module = ChannelsLast(model) if opts.nhwc else model
     return module.eval(), Layout(nhwc=opts.nhwc, depth_scale=depth_scale)
 
@@ -177,18 +199,67 @@ def _torch_outputs(module: nn.Module, inputs: list[np.ndarray]) -> list[np.ndarr
         return [module(torch.from_numpy(x)).numpy() for x in inputs]
 
 
+def dynamic_axes(layout: Layout) -> dict[int, str]:
+    """Input axis -> name of the axes an export leaves free: batch, height and width (none for the
+    MAI contract, whose input size is fixed)."""
+    if layout.raw_rgb_size is not None:
+        return {}
+    return (
+        {0: "batch", 1: "height", 2: "width"}
+        if layout.nhwc
+        else {0: "batch", 2: "height", 3: "width"}
+    )
+
+
+def export_metadata(
+    task: BaseTask, opts: ExportOptions, layout: Layout, size: tuple[int, int]
+) -> dict[str, str]:
+    """The properties an exported file carries: task, classes, input layout, size and
+    normalisation, output units (strings; lists and numbers as JSON)."""
+    inp, out = task.input_spec(), task.output_spec()
+    props: dict[str, Any] = {
+        "densepred_version": __version__,
+        "task": task.config.task_name,
+        "input_layout": "NHWC" if layout.nhwc or opts.mai else "NCHW",
+        "input_size": list(opts.mai_size if opts.mai else size),
+        "output": out.kind,
+    }
+    if opts.mai:
+        props["input"] = "RGB 0..255 (normalised inside the graph)"
+    elif inp.kind == "image":
+        props["input"] = "RGB as (x / 255 - mean) / std"
+        props.update(mean=list(inp.mean), std=list(inp.std))
+    if out.kind == "depth":
+        props.update(
+            units=opts.units if opts.mai else "m", min_depth=out.min_depth, max_depth=out.max_depth
+        )
+    if out.classes:
+        props.update(classes=out.classes, mode=out.mode or "multiclass")
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in props.items()}
+
+
 def convert(
-    module: nn.Module, sample: torch.Tensor, fmt: str, path: Path, int8: Int8 | None
+    module: nn.Module,
+    sample: torch.Tensor,
+    fmt: str,
+    path: Path,
+    int8: Int8 | None,
+    dynamic: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     """Convert with the format's exporter; converter failures become :class:`ExportError`.
 
     The converters get an NCHW-strided copy of ``module``: litert-torch mis-converts a
     channels-last model (``model.channels_last``) into a TFLite file with wrong outputs.
+
+    Args:
+        dynamic: Input axes to leave free (formats with ``dynamic`` only).
     """
     check_known_limits(module, fmt)
     module = copy.deepcopy(module).to(memory_format=torch.contiguous_format)
+    spec = EXPORT_FORMATS.get(fmt)
+    extra = {"dynamic": dynamic} if spec.dynamic and dynamic else {}
     try:
-        return EXPORT_FORMATS.get(fmt).export(module, sample, path, int8)
+        return spec.export(module, sample, path, int8, **extra)
     except DensepredError:
         raise
     except Exception as exc:  # converter internals: report the layer, never a traceback
@@ -200,8 +271,8 @@ def export_checkpoint(checkpoint: str | Path, opts: ExportOptions) -> dict[str, 
 
     The file goes to ``opts.out`` or beside the checkpoint, named after it and the options. Before
     the checkpoint is loaded, ``opts.out`` is checked (:func:`~densepred.core.fileio.check_output`):
-    not the checkpoint, not an existing folder, and the format's extension (added to a name
-    without one, an error on another).
+    not the checkpoint, and for a file format not an existing folder and the format's extension
+    (added to a name without one, an error on another).
     """
     fmt = EXPORT_FORMATS.get(opts.format)
     fmt.check_installed()  # before the slow loading
@@ -209,7 +280,7 @@ def export_checkpoint(checkpoint: str | Path, opts: ExportOptions) -> dict[str, 
     out = check_output(
         opts.out or checkpoint.with_name(opts.file_name(checkpoint.stem)),
         {"checkpoint": checkpoint},
-        suffix=fmt.suffix,
+        **({"folder": True} if fmt.portable else {"suffix": fmt.suffix}),
         companions=[_report_path],
     )
     return export_task(load_task(checkpoint), opts, out, source=str(checkpoint))
@@ -217,6 +288,47 @@ def export_checkpoint(checkpoint: str | Path, opts: ExportOptions) -> dict[str, 
 
 def _report_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
+
+
+def _size_bytes(path: Path) -> int:
+    """Size of a file, or of every file in a folder."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def _other_size(size: tuple[int, int]) -> tuple[int, int]:
+    """A network input size unlike the export's, to check free height/width axes."""
+    return size[0] + size[0] // 2 + 3, size[1] + size[1] // 3 + 5
+
+
+def _batch_checks(
+    run: Runner,
+    module: nn.Module,
+    inputs: list[np.ndarray],
+    layout: Layout,
+    free: dict[str, int],
+    size: tuple[int, int],
+) -> dict[str, Any]:
+    """Parity of a batch of 4 (when the batch axis is free) and at another height and width
+    (when those are free), against PyTorch."""
+    checks: dict[str, Any] = {}
+    if "batch" in free:
+        batch = np.concatenate([inputs[i % len(inputs)] for i in range(4)])  # 4 x ...
+        checks["batch4"] = compare_outputs(
+            [run(batch)], _torch_outputs(module, [batch]), layout.depth_scale
+        ).to_dict()
+    if {"height", "width"} <= set(free):
+        shape = list(inputs[0].shape)
+        shape[free["height"]], shape[free["width"]] = _other_size(size)
+        other = layout.noise_input(np.empty(shape, np.float32), seed=1)
+        checks["other_size"] = {
+            "input_shape": shape,
+            **compare_outputs(
+                [run(other)], _torch_outputs(module, [other]), layout.depth_scale
+            ).to_dict(),
+        }
+    return checks
 
 
 def export_task(
@@ -237,9 +349,13 @@ def export_task(
     fmt = EXPORT_FORMATS.get(opts.format)
     fmt.check_installed()
     config = _config_with(task, opts.data_overrides)
-    check_exportable(config)
+    check_exportable(type(task))
     size = _network_size(config, opts.size)
     module, layout = wrap_for_export(task.model.eval(), config, opts, size)
+    reference = module
+    if fmt.portable:  # the folder model, checked against the task's own network
+        checkpoint = Path(source) if Path(source).exists() else None
+        module = portable_model(task, checkpoint)
     path = Path(out)
 
     batches = eval_batches(config, opts.parity_images, image_size=size)
@@ -274,10 +390,17 @@ def export_task(
         int8 = Int8(opts.int8, [])
 
     start = time.perf_counter()
-    info = convert(module, sample, opts.format, path, int8)
+    info = convert(module, sample, opts.format, path, int8, dynamic_axes(layout))
+    metadata = export_metadata(task, opts, layout, size)
+    if fmt.metadata is not None:
+        fmt.metadata(path, metadata)
     run = RUNTIMES.get(fmt.runtime)(path, 1)
-    references = _torch_outputs(module, inputs)
+    references = _torch_outputs(reference, inputs)
     parity = compare_outputs([run(x) for x in inputs], references, layout.depth_scale)
+    free = info.get("dynamic_axes", {})
+    if fmt.portable:  # a model folder runs any batch and size
+        free = {"batch": 0, "height": 2, "width": 3}
+    checks = _batch_checks(run, reference, inputs, layout, free, size)
     tolerance = opts.tolerance or (INT8_TOLERANCE if int8 else FLOAT_TOLERANCE)
     report: dict[str, Any] = {
         "checkpoint": source,
@@ -286,27 +409,36 @@ def export_task(
         "runtime": fmt.runtime,
         **info,
         "task": config.task_name,
-        "encoder": getattr(config.model, "encoder", None),
-        "decoder": getattr(config.model, "decoder", None),
+        "encoder": config.model.encoder,
+        "decoder": config.model.decoder if isinstance(config.model, DenseModelConfig) else None,
         "input_shape": list(inputs[0].shape),
         "input": "RGB 0..255, NHWC"
         if opts.mai
         else f"normalised image, {'NHWC' if opts.nhwc else 'NCHW'}",
         "network_size": list(size),
         "output_shape": list(references[0].shape),
-        "depth_units": (opts.units if opts.mai else "m") if config.task_name == "depth" else None,
+        "depth_units": (opts.units if opts.mai else "m") if layout.depth_scale else None,
         "mai_resize": opts.mai_resize if opts.mai else None,
         "int8": opts.int8,
         "calibration_images": calibration,
-        "size_bytes": path.stat().st_size,
+        "size_bytes": _size_bytes(path),
+        "dynamic_axes": sorted(free, key=free.get),
+        "metadata": metadata if fmt.metadata is not None else None,
         "parity": {
             **parity.to_dict(),
             "inputs_used": f"{len(batches)} validation images of '{config.data.val_split}' + 1 noise input",
         },
+        "parity_free_axes": checks,
         "tolerance": tolerance.__dict__,
         "export_s": time.perf_counter() - start,
     }
     failures = parity.failures(tolerance)
+    for name, check in checks.items():
+        values = {
+            k: check[k]
+            for k in ("inputs", "max_abs_diff", "mean_abs_diff", "max_rel_diff", "si_rmse")
+        }
+        failures += [f"{name}: {f}" for f in Parity(**values).failures(tolerance)]
     if int8:
         check = _int8_check(task, module, config, opts, size, layout, run, path)
         report["int8_check"] = check

@@ -1,7 +1,7 @@
 """Deployment runtimes by name: run a model (a module or an exported file) on numpy inputs.
 
 ``RUNTIMES[name](model, threads)`` returns a callable ``runner(x) -> first output`` on
-``float32`` numpy arrays: ``torch`` (eager PyTorch, inference mode), ``onnxruntime`` (CPU
+``float32`` numpy arrays: ``torch`` (eager PyTorch, inference mode; a module or a model folder), ``onnxruntime`` (CPU
 execution provider) and ``tflite`` (the LiteRT interpreter of ai-edge-litert, XNNPACK on).
 """
 
@@ -17,14 +17,18 @@ from torch import nn
 
 from densepred.core.registry import Registry
 from densepred.export.deps import require
+from densepred.portable.model import from_pretrained
 
 Runner = Callable[[np.ndarray], np.ndarray]
 RUNTIMES: Registry[Callable[[Any, int], Runner]] = Registry("runtime")
 
 
 @RUNTIMES.register("torch")
-def torch_runner(model: nn.Module, threads: int) -> Runner:
-    """Eager PyTorch on the CPU with ``threads`` intra-op threads (set process-wide)."""
+def torch_runner(model: nn.Module | str | Path, threads: int) -> Runner:
+    """Eager PyTorch on the CPU with ``threads`` intra-op threads (set process-wide); ``model`` is
+    a module or a model folder, loaded as a fresh process would (``densepred.from_pretrained``)."""
+    if isinstance(model, (str, Path)):
+        model = from_pretrained(model)
     model = model.eval()
     torch.set_num_threads(threads)
 

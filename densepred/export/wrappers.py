@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from densepred.config.data import NormalizeConfig
 from densepred.core.errors import ConfigError, unknown_name_message
-from densepred.data.transforms import NormalizeConfig
 
 MAI_INPUT_SIZE = (480, 640)
 """(H, W) of the MAI challenge's input and output (640x480 images)."""

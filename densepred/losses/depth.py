@@ -17,9 +17,10 @@ import torch
 from torch import Tensor, nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
+from densepred.config.task import check_loss_args
 from densepred.core.errors import ConfigError
 from densepred.core.registry import Registry
-from densepred.losses.weighted import WeightedLoss, check_loss_args, check_loss_names
+from densepred.losses.weighted import WeightedLoss, check_loss_names
 from densepred.metrics.depth import depth_valid_mask
 
 DEPTH_LOSSES: Registry[type[nn.Module]] = Registry("depth loss")
@@ -115,27 +116,133 @@ class GradientLoss(nn.Module):
         scales: Number of scales (1 = full resolution only).
     """
 
+    name = "gradient"
+
     def __init__(self, scales: int = 4) -> None:
         super().__init__()
         if scales < 1:
-            raise ConfigError(f"gradient loss: scales must be >= 1, got {scales}")
+            raise ConfigError(f"{self.name} loss: scales must be >= 1, got {scales}")
         self.scales = scales
 
     def forward(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
-        residual = safe_log(pred) - safe_log(gt)  # B,1,H,W
-        total = pred.sum() * 0
-        for s in range(self.scales):
-            step = 2**s
-            r = residual[..., ::step, ::step]  # B,1,h,w
-            v = valid[..., ::step, ::step]  # B,1,h,w
-            diff_x = (r[..., :, 1:] - r[..., :, :-1]).abs()  # B,1,h,w-1
-            diff_y = (r[..., 1:, :] - r[..., :-1, :]).abs()  # B,1,h-1,w
-            pairs_x = v[..., :, 1:] & v[..., :, :-1]  # B,1,h,w-1
-            pairs_y = v[..., 1:, :] & v[..., :-1, :]  # B,1,h-1,w
-            diffs = torch.cat([diff_x.flatten(), diff_y.flatten()])  # P
-            pairs = torch.cat([pairs_x.flatten(), pairs_y.flatten()])  # P
-            total = total + masked_mean(diffs, pairs)
-        return total
+        return gradient_matching(safe_log(pred) - safe_log(gt), valid, self.scales)
+
+
+def gradient_matching(residual: Tensor, valid: Tensor, scales: int) -> Tensor:
+    """Sum over ``scales`` scales (stride ``2^s``) of the mean ``|R[i, j+1] - R[i, j]|`` and
+    ``|R[i+1, j] - R[i, j]|`` over the pixel pairs whose two pixels are both valid.
+
+    Args:
+        residual: Bx1xHxW residual map ``R``.
+        valid: Bool mask of ``residual``'s shape.
+        scales: Number of scales (1 = full resolution only).
+    """
+    total = residual.sum() * 0
+    for s in range(scales):
+        step = 2**s
+        r = residual[..., ::step, ::step]  # B,1,h,w
+        v = valid[..., ::step, ::step]  # B,1,h,w
+        diff_x = (r[..., :, 1:] - r[..., :, :-1]).abs()  # B,1,h,w-1
+        diff_y = (r[..., 1:, :] - r[..., :-1, :]).abs()  # B,1,h-1,w
+        pairs_x = v[..., :, 1:] & v[..., :, :-1]  # B,1,h,w-1
+        pairs_y = v[..., 1:, :] & v[..., :-1, :]  # B,1,h-1,w
+        diffs = torch.cat([diff_x.flatten(), diff_y.flatten()])  # P
+        pairs = torch.cat([pairs_x.flatten(), pairs_y.flatten()])  # P
+        total = total + masked_mean(diffs, pairs)
+    return total
+
+
+ALIGN_EPS = 1e-9
+"""Least determinant of the 2x2 scale-and-shift system; an image below it is left out."""
+
+
+def align_disparity(pred: Tensor, gt: Tensor, valid: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """MiDaS's alignment (Ranftl et al., 2020): ``1 / pred`` scaled and shifted per image by least
+    squares onto the ground-truth disparity ``1 / gt``, which is first divided by its mean over the
+    image's valid pixels (so the loss has no unit and every image weighs the same).
+
+    Args:
+        pred: Bx1xHxW predicted depth (metres).
+        gt: Bx1xHxW ground-truth depth (metres).
+        valid: Bool mask of ``gt``'s shape.
+
+    Returns:
+        The aligned predicted disparity, the normalised ground-truth disparity (both Bx1xHxW, 0
+        at invalid pixels) and the mask of the valid pixels of images whose alignment is defined
+        (at least two valid pixels with different predictions).
+    """
+    mask = valid.float()  # B,1,H,W
+    d = torch.where(valid, 1.0 / pred.clamp_min(LOG_EPS), torch.zeros_like(pred))  # B,1,H,W
+    g = torch.where(valid, 1.0 / gt.clamp_min(LOG_EPS), torch.zeros_like(gt))  # B,1,H,W
+    n = mask.sum(dim=(1, 2, 3))  # B
+    g = g / (g.sum(dim=(1, 2, 3)) / n.clamp_min(1)).clamp_min(LOG_EPS)[:, None, None, None]
+    a00, a01 = (d * d).sum(dim=(1, 2, 3)), d.sum(dim=(1, 2, 3))  # B
+    b0, b1 = (d * g).sum(dim=(1, 2, 3)), g.sum(dim=(1, 2, 3))  # B
+    det = a00 * n - a01 * a01  # B
+    ok = det > ALIGN_EPS * n.clamp_min(1) ** 2  # B
+    safe = torch.where(ok, det, torch.ones_like(det))
+    scale = torch.where(ok, (n * b0 - a01 * b1) / safe, torch.zeros_like(det))  # B
+    shift = torch.where(ok, (a00 * b1 - a01 * b0) / safe, torch.zeros_like(det))  # B
+    aligned = scale[:, None, None, None] * d + shift[:, None, None, None]  # B,1,H,W
+    return aligned, g, valid & ok[:, None, None, None]
+
+
+@DEPTH_LOSSES.register("ssi")
+class ScaleShiftInvariantLoss(nn.Module):
+    """MiDaS's scale-and-shift-invariant loss in disparity space (Ranftl et al., 2020).
+
+    Per image, the predicted disparity is aligned to the normalised ground-truth disparity by
+    least squares (:func:`align_disparity`); the loss is the mean absolute residual over the
+    valid pixels of the batch (MiDaS's batch-based reduction). With ``trim > 0`` the largest
+    ``trim`` fraction of each image's residuals is left out (MiDaS's trimmed loss uses 0.2); the
+    default 0 is the untrimmed absolute error, since generated ground truth has no outliers.
+
+    Args:
+        trim: Fraction of each image's largest residuals to leave out, in [0, 1).
+    """
+
+    def __init__(self, trim: float = 0.0) -> None:
+        super().__init__()
+        if not 0.0 <= trim < 1.0:
+            raise ConfigError(f"ssi loss: trim must be in [0, 1), got {trim}")
+        self.trim = trim
+
+    def forward(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
+        aligned, target, keep = align_disparity(pred, gt, valid)
+        residual = (aligned - target).abs()  # B,1,H,W
+        if self.trim > 0:
+            keep = keep & ~_largest(residual, keep, self.trim)
+        return masked_mean(residual, keep)
+
+
+def _largest(values: Tensor, valid: Tensor, fraction: float) -> Tensor:
+    """Mask of each image's ``floor(fraction * n_valid)`` largest valid ``values``."""
+    flat = torch.where(valid, values, torch.full_like(values, -torch.inf)).flatten(1)  # B,N
+    counts = (valid.flatten(1).sum(dim=1) * fraction).long()  # B
+    order = flat.detach().argsort(dim=1, descending=True)  # B,N
+    ranks = torch.empty_like(order).scatter_(
+        1, order, torch.arange(flat.shape[1], device=flat.device).expand_as(order)
+    )
+    return (ranks < counts[:, None]).view_as(values)
+
+
+@DEPTH_LOSSES.register("ssi_gradient")
+class ScaleShiftInvariantGradientLoss(GradientLoss):
+    """MiDaS's multi-scale gradient-matching term on the aligned disparity residual.
+
+    ``R = aligned - target`` from :func:`align_disparity`, then :func:`gradient_matching` over
+    ``scales`` scales (MiDaS: 4), which penalises wrong disparity steps between neighbours
+    (sharp, correctly placed depth edges) and ignores the image's scale and shift.
+
+    Args:
+        scales: Number of scales (1 = full resolution only).
+    """
+
+    name = "ssi_gradient"
+
+    def forward(self, pred: Tensor, gt: Tensor, valid: Tensor) -> Tensor:
+        aligned, target, keep = align_disparity(pred, gt, valid)
+        return gradient_matching(aligned - target, keep, self.scales)
 
 
 @DEPTH_LOSSES.register("ssim")

@@ -20,9 +20,10 @@ from segmentation_models_pytorch.losses import (
 )
 from torch import Tensor, nn
 
+from densepred.config.task import check_loss_args
 from densepred.core.errors import ConfigError
 from densepred.core.registry import Registry
-from densepred.losses.weighted import WeightedLoss, check_loss_args, check_loss_names
+from densepred.losses.weighted import WeightedLoss, check_loss_names
 
 SEG_LOSSES: Registry = Registry("segmentation loss")
 """Loss builders ``(mode, ignore_index, class_weights, **options) -> nn.Module``."""

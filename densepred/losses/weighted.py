@@ -2,17 +2,16 @@
 
 ``task.losses`` (loss name -> weight) and ``task.loss_args`` (loss name -> options) select and
 configure the losses of a task's registry; :func:`check_loss_names` and :func:`check_loss_args`
-validate both at load time (see :class:`densepred.tasks.task_config.LossTaskConfig`).
+validate both at load time (see :class:`densepred.config.task.LossTaskConfig`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from torch import Tensor, nn
 
-from densepred.core.errors import ConfigError, close_matches
+from densepred.core.errors import ConfigError
 from densepred.core.registry import Registry
 
 
@@ -25,22 +24,6 @@ def check_loss_names(losses: Mapping[str, float], registry: Registry) -> dict[st
     for name in losses:
         registry.get(name)
     return dict(losses)
-
-
-def check_loss_args(
-    loss_args: Mapping[str, Any], losses: Mapping[str, float]
-) -> dict[str, Any]:
-    """Validate ``task.loss_args``: options only for losses that ``task.losses`` uses."""
-    for name in loss_args:
-        if name not in losses:
-            hint = close_matches(name, losses)
-            raise ConfigError(
-                f"task.loss_args.{name}: options for a loss that task.losses does not use"
-                f" ({', '.join(losses)})."
-                + (f" Did you mean '{hint[0]}'?" if hint else "")
-                + " Add it to task.losses or remove its options."
-            )
-    return dict(loss_args)
 
 
 class WeightedLoss(nn.Module):

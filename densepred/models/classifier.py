@@ -2,48 +2,56 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
 from torch import nn
 
+from densepred.config.model import ClassifierConfig
 from densepred.encoders import create_encoder
-from densepred.models.config import EncoderArgs, EncoderName
-from densepred.models.execution import ExecutionConfig
-from densepred.models.finetune import FinetuneConfig
+from densepred.encoders.weights import Pretrained
+from densepred.models.recipe import NETWORKS, Recipe
 
 
-class ClassifierConfig(FinetuneConfig, ExecutionConfig):
-    """``model``: the classifier network (a timm classifier from the encoder registry).
+@NETWORKS.register("classifier")
+def classifier_network(
+    encoder: str,
+    num_classes: int,
+    in_channels: int = 3,
+    encoder_args: dict[str, Any] | None = None,
+    pretrained: Pretrained = False,
+) -> nn.Module:
+    """The ``classifier`` recipe: the ``include_top=True`` timm model of ``encoder``.
 
-    Attributes:
-        encoder: Friendly name (``list_encoders()``) or any timm model name.
-        pretrained: ``False``, a local weights file, or ``True`` for timm's hub (needs internet).
-            The classifier layer is re-initialised when the class counts differ.
-        in_channels: Input channels (3 for RGB).
-        encoder_args: Extra keyword arguments for ``timm.create_model`` (e.g. ``drop_rate``).
-        freeze_encoder, unfreeze_at_epoch: Transfer learning (:class:`FinetuneConfig`); the
-            encoder is everything but the classifier layer.
-        channels_last, compile: How the network runs (:class:`ExecutionConfig`).
+    Args:
+        encoder: Encoder name (friendly or timm).
+        num_classes: Number of logits.
+        in_channels: Input channels.
+        encoder_args: Extra ``timm.create_model`` arguments.
+        pretrained: Weights (see :func:`densepred.encoders.create_encoder`).
     """
+    return create_encoder(
+        encoder,
+        include_top=True,
+        pretrained=pretrained,
+        in_channels=in_channels,
+        num_classes=num_classes,
+        **(encoder_args or {}),
+    )
 
-    encoder: EncoderName = "mobilenet_v2"
-    pretrained: bool | str = False
-    in_channels: int = Field(3, ge=1)
-    encoder_args: EncoderArgs = Field(default_factory=dict)
 
-
-def build_classifier(cfg: ClassifierConfig, num_classes: int) -> nn.Module:
-    """The ``include_top=True`` model of ``cfg.encoder`` with ``num_classes`` logits.
+def classifier_recipe(cfg: ClassifierConfig, num_classes: int) -> Recipe:
+    """The recipe of ``cfg``'s classifier with ``num_classes`` logits (weights not included).
 
     Args:
         cfg: The ``model`` section.
         num_classes: Number of classes.
     """
-
-    return create_encoder(
-        cfg.encoder,
-        include_top=True,
-        pretrained=cfg.pretrained,
-        in_channels=cfg.in_channels,
-        num_classes=num_classes,
-        **cfg.encoder_args,
+    return Recipe(
+        "classifier",
+        {
+            "encoder": cfg.encoder,
+            "num_classes": num_classes,
+            "in_channels": cfg.in_channels,
+            "encoder_args": dict(cfg.encoder_args),
+        },
     )

@@ -11,6 +11,8 @@ from densepred.core.errors import ConfigError
 from densepred.decoders import DECODERS
 from densepred.decoders.heads import HEADS
 from densepred.encoders import create_encoder
+from densepred.encoders.weights import Pretrained
+from densepred.models.recipe import NETWORKS
 
 
 class DenseModel(nn.Module):
@@ -81,6 +83,10 @@ class DenseModel(nn.Module):
         """Stride of the deepest encoder map; inputs are padded to a multiple of it."""
         return max(self.encoder.reductions)
 
+    def encoder_modules(self) -> list[nn.Module]:
+        """The modules that form the pretrained encoder (transfer learning freezes them)."""
+        return [self.encoder]
+
     def forward(self, x: Tensor) -> Tensor:
         height, width = x.shape[-2:]
         # Every stride-2 stage of the encoder maps a side n to ceil(n / 2) (convs and pools pad
@@ -93,3 +99,35 @@ class DenseModel(nn.Module):
         if self.decoder.out_reduction != 1:
             y = F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return y[..., :height, :width]  # B x C_out x H x W
+
+
+@NETWORKS.register("dense")
+def dense_network(
+    encoder: str,
+    decoder: str,
+    head: str,
+    encoder_args: dict[str, Any] | None = None,
+    decoder_args: dict[str, Any] | None = None,
+    head_args: dict[str, Any] | None = None,
+    pretrained: Pretrained = False,
+) -> DenseModel:
+    """The ``dense`` recipe: a :class:`DenseModel` on a named encoder.
+
+    Args:
+        encoder: Encoder name (friendly or timm).
+        decoder: Name in :data:`densepred.decoders.DECODERS`.
+        head: Name in :data:`densepred.decoders.heads.HEADS`.
+        encoder_args: ``create_encoder`` options other than the weights (``output_stride``,
+            ``in_channels``, timm kwargs).
+        decoder_args: Options of the decoder.
+        head_args: Options of the head.
+        pretrained: Encoder weights (see :func:`densepred.encoders.create_encoder`).
+    """
+    return DenseModel(
+        encoder=encoder,
+        decoder=decoder,
+        head=head,
+        encoder_args={**(encoder_args or {}), "pretrained": pretrained},
+        decoder_args=decoder_args,
+        head_args=head_args,
+    )

@@ -20,7 +20,8 @@ from densepred.core.errors import ConfigError, unknown_name_message
 from densepred.core.loader_args import refuse_loader_args
 from densepred.decoders.heads import HEADS
 from densepred.encoders import register_smp_encoders, resolve_encoder_name
-from densepred.encoders.weights import forget_pretrained_state, pretrained_kwargs
+from densepred.encoders.weights import Pretrained, forget_pretrained_state, pretrained_kwargs
+from densepred.models.recipe import NETWORKS
 
 SMP_DECODER_PREFIX = "smp."
 
@@ -46,7 +47,7 @@ def smp_architecture(name: str) -> type[nn.Module]:
     return SMP_ARCHITECTURES[name]
 
 
-def _decoder_kwargs(
+def check_smp_decoder_args(
     arch: type[nn.Module], decoder_args: dict[str, Any], name: str
 ) -> dict[str, Any]:
     """Check ``decoder_args`` against the architecture's own constructor arguments."""
@@ -79,10 +80,9 @@ def _stride_kwargs(arch: type[nn.Module], output_stride: int, name: str) -> dict
 
 
 def _weights_kwargs(
-    pretrained: bool | str, timm_name: str, encoder_args: dict[str, Any]
+    pretrained: Pretrained, timm_name: str, encoder_args: dict[str, Any]
 ) -> dict[str, Any]:
     """smp's ``encoder_weights`` plus timm arguments that load a local classifier file."""
-
     if pretrained is False:
         return {"encoder_weights": None}
     timm_kwargs = pretrained_kwargs(pretrained, timm_name, **encoder_args)
@@ -103,26 +103,42 @@ class SmpModel(nn.Module):
         self.net = net
         self.name = name
 
+    def encoder_modules(self) -> list[nn.Module]:
+        """The modules that form the pretrained encoder (transfer learning freezes them)."""
+        return [self.net.encoder]
+
     @property
     def output_stride(self) -> int:
         """Inputs are padded to a multiple of the encoder's output stride."""
         return int(self.net.encoder.output_stride)
 
     def forward(self, x: Tensor) -> Tensor:
-        height, width = x.shape[-2:]
-        stride = self.output_stride
-        x = F.pad(x, (0, -width % stride, 0, -height % stride), mode="replicate")  # B x C x H' x W'
-        y = self.net(x)  # B x classes x H' x W' (most architectures)
-        if y.shape[-2:] != x.shape[-2:]:
-            y = F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        return y[..., :height, :width]  # B x classes x H x W
+        return padded_forward(self.net, x, self.output_stride)
+
+
+def padded_forward(net: nn.Module, x: Tensor, stride: int) -> Tensor:
+    """``net`` (an smp model, which needs sides divisible by its output stride) on an input of
+    any size: ``x`` is padded on the bottom and right (replicate) to a multiple of ``stride``,
+    an output of another size is resized bilinearly to the padded input, then cropped back.
+
+    Args:
+        net: Module mapping B x C x H' x W' to B x K x h x w.
+        x: B x C x H x W input.
+        stride: The multiple the sides are padded to.
+    """
+    height, width = x.shape[-2:]
+    x = F.pad(x, (0, -width % stride, 0, -height % stride), mode="replicate")  # B x C x H' x W'
+    y = net(x)  # B x classes x H' x W' (most architectures)
+    if y.shape[-2:] != x.shape[-2:]:
+        y = F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
+    return y[..., :height, :width]  # B x classes x H x W
 
 
 def create_smp_model(
     name: str,
     encoder: str,
     num_classes: int,
-    pretrained: bool | str = False,
+    pretrained: Pretrained = False,
     output_stride: int = 32,
     in_channels: int = 3,
     encoder_args: dict[str, Any] | None = None,
@@ -145,7 +161,7 @@ def create_smp_model(
     timm_name = resolve_encoder_name(encoder)
     encoder_args = dict(refuse_loader_args(encoder_args or {}, "model.encoder_args"))
     kwargs = {
-        **_decoder_kwargs(arch, decoder_args or {}, name),
+        **check_smp_decoder_args(arch, decoder_args or {}, name),
         **_stride_kwargs(arch, output_stride, name),
         **encoder_args,
         **_weights_kwargs(pretrained, timm_name, encoder_args),
@@ -168,8 +184,6 @@ def attach_head(model: SmpModel, head: str, head_args: dict[str, Any]) -> SmpMod
     smp's head is a 3x3 conv, an optional bilinear upsampling and an activation; the densepred
     head replaces the conv and activation (same Xavier init), smp's upsampling stays.
     """
-
-
     old = model.net.segmentation_head
     if not isinstance(old, SegmentationHead):
         raise ConfigError(
@@ -184,3 +198,64 @@ def attach_head(model: SmpModel, head: str, head_args: dict[str, Any]) -> SmpMod
         upsampling,
     )
     return model
+
+
+@NETWORKS.register("smp")
+def smp_network(
+    architecture: str,
+    encoder: str,
+    head: str,
+    head_args: dict[str, Any] | None = None,
+    output_stride: int = 32,
+    in_channels: int = 3,
+    encoder_args: dict[str, Any] | None = None,
+    decoder_args: dict[str, Any] | None = None,
+    pretrained: Pretrained = False,
+) -> SmpModel:
+    """The ``smp`` recipe: ``smp.<Architecture>`` on a densepred encoder with densepred's ``head``
+    (:func:`create_smp_model`, then :func:`attach_head`).
+
+    Args:
+        architecture: ``smp.<Architecture>``.
+        encoder: Encoder name (friendly or timm).
+        head: Head name in :data:`densepred.decoders.heads.HEADS`; it replaces smp's own head, so
+            smp architectures serve depth and GAN generators as well as segmentation.
+        head_args: Options of the head.
+        output_stride: Encoder output stride.
+        in_channels: Input channels.
+        encoder_args: Extra ``timm.create_model`` arguments.
+        decoder_args: Arguments of the smp architecture.
+        pretrained: Encoder weights.
+    """
+    model = create_smp_model(
+        architecture,
+        encoder,
+        num_classes=1,  # smp's head is replaced below
+        pretrained=pretrained,
+        output_stride=output_stride,
+        in_channels=in_channels,
+        encoder_args=encoder_args,
+        decoder_args=decoder_args,
+    )
+    return attach_head(model, head, dict(head_args or {}))
+
+
+@NETWORKS.register("smp_native")
+def smp_native_network(model_class: str, init_args: dict[str, Any]) -> nn.Module:
+    """The ``smp_native`` recipe: a bare smp model, built exactly as
+    ``segmentation_models_pytorch.from_pretrained`` builds it from a folder's ``config.json``
+    (``model_class`` is its ``_model_class``, ``init_args`` its other keys). Its sides must be
+    multiples of the encoder's output stride (:func:`padded_forward` lifts that).
+
+    Args:
+        model_class: smp class name, e.g. ``FPN``.
+        init_args: The class's constructor arguments (``encoder_weights`` must be ``None``).
+    """
+    if init_args.get("encoder_weights") is not None:
+        raise ConfigError(
+            f"smp_native network {model_class}: the weights come from the model folder; "
+            "encoder_weights must be null."
+        )
+    register_smp_encoders()  # a folder saved under a densepred-<name> encoder
+    arch = smp_architecture(SMP_DECODER_PREFIX + model_class)
+    return arch(**{k: v for k, v in init_args.items() if not k.startswith("_")})

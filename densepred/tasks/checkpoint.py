@@ -5,7 +5,7 @@ finite weights only.
 final best-checkpoint validation, evaluate and predict all read with ``weights_only=True``.
 :class:`FiniteModelCheckpoint` refuses to write a checkpoint whose weights or monitored score
 are NaN or infinite, keeps ``last.ckpt`` the newest state and writes ``best.ckpt`` weights-only.
-:func:`checkpoint_config` is the saved config a model is rebuilt from, never naming a file to load.
+:func:`saved_config` is the saved config a model is rebuilt from, never naming a file to load.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from densepred.core.errors import ConfigError, DensepredError, WeightsError
 from densepred.core.fileio import atomic_write_bytes
 from densepred.core.loader_args import refuse_loader_args
-from densepred.encoders.weights import state_dict_differences
+from densepred.encoders.weights import non_finite_tensors, state_dict_differences
 
 
 class NonFiniteWeightsError(DensepredError, FloatingPointError):
@@ -75,20 +75,16 @@ TIMM_ARGS = {"encoder_args": (), "discriminator_args": ("pretrained",)}
 """``model`` keys passed on to ``timm.create_model`` -> the keys of each densepred handles itself."""
 
 
-def checkpoint_config(checkpoint: dict[str, Any], path: str | Path) -> dict[str, Any]:
-    """The plain config saved in a densepred checkpoint, made safe to rebuild its model from.
-
-    The weights come from the checkpoint's ``state_dict``, so its config never makes densepred
-    open another file: ``model.pretrained`` (and a backbone discriminator's) is set to false, and
-    options that would make timm load a file (:func:`~densepred.core.loader_args.refuse_loader_args`)
-    are refused.
+def saved_config(checkpoint: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    """The plain config saved in a densepred checkpoint, made safe to rebuild its model from
+    (:func:`safe_model_section`).
 
     Args:
         checkpoint: The checkpoint, as :func:`read_checkpoint` returned it.
         path: The checkpoint file, for messages.
 
     Raises:
-        WeightsError: It is not a densepred checkpoint, or its config sets such an option.
+        WeightsError: It is not a densepred checkpoint, or its config names a file to load.
     """
     config = checkpoint.get("hyper_parameters", {}).get("config")
     if not isinstance(config, dict) or "state_dict" not in checkpoint:
@@ -98,10 +94,22 @@ def checkpoint_config(checkpoint: dict[str, Any], path: str | Path) -> dict[str,
     model = config.get("model")
     if not isinstance(model, dict):
         return config
+    return {**config, "model": safe_model_section(model, f"checkpoint '{path}'")}
+
+
+def safe_model_section(model: dict[str, Any], source: str) -> dict[str, Any]:
+    """A saved ``model`` section that never makes densepred open another file: the weights come
+    with the checkpoint or model folder, so ``pretrained`` (and a backbone discriminator's) is
+    set to false, and options that would make timm load a file
+    (:func:`~densepred.core.loader_args.refuse_loader_args`) are refused.
+
+    Raises:
+        WeightsError: The section sets such an option (naming ``source``).
+    """
     model = {**model, "pretrained": False} if "pretrained" in model else dict(model)
     fix = (
         "Loading it would make timm open that file, so it is not loaded. If you trust the file, "
-        "delete the key from its hyper_parameters['config']['model'] and save it again."
+        "delete the key from its saved config's model section and save it again."
     )
     for key, allowed in TIMM_ARGS.items():
         args = model.get(key)
@@ -110,10 +118,10 @@ def checkpoint_config(checkpoint: dict[str, Any], path: str | Path) -> dict[str,
         try:
             refuse_loader_args(args, f"model.{key}", allowed, fix=fix)
         except ConfigError as exc:
-            raise WeightsError(f"checkpoint '{path}': {exc}") from None
+            raise WeightsError(f"{source}: {exc}") from None
         if "pretrained" in args:
             model[key] = {**args, "pretrained": False}
-    return {**config, "model": model}
+    return model
 
 
 RESUME_KEYS = ("state_dict", "optimizer_states", "loops", "pytorch-lightning_version")
@@ -158,17 +166,6 @@ def check_resumable(
             f"continues a run with the config it was started with: use '{folder / 'config.yaml'}' "
             "(overriding only trainer.* keys), or start over without --resume."
         )
-
-
-def non_finite_tensors(state: dict[str, Any]) -> list[str]:
-    """Names of the floating-point tensors in ``state`` that hold a NaN or an infinity."""
-    return [
-        name
-        for name, value in state.items()
-        if isinstance(value, torch.Tensor)
-        and value.is_floating_point()
-        and not bool(torch.isfinite(value).all())
-    ]
 
 
 def check_finite_weights(state: dict[str, Any], path: str | Path) -> None:

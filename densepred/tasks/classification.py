@@ -2,58 +2,71 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
-import torch
-from pydantic import Field
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
-from densepred.core.fileio import append_jsonl
-from densepred.data.classification import ClassificationDataConfig, ClassificationDataModule
+from densepred.config.data import ClassificationDataConfig
+from densepred.config.model import ClassifierConfig
+from densepred.config.run import Config
+from densepred.config.specs import CLASSIFICATION
+from densepred.config.task import ClassificationTaskConfig
+from densepred.data.classification import ClassificationDataModule, label_counts
 from densepred.metrics.classification import classification_metrics
-from densepred.models.classifier import ClassifierConfig, build_classifier
+from densepred.metrics.classification import majority_baseline as majority_label
+from densepred.models.classifier import classifier_recipe
+from densepred.models.recipe import Recipe
+from densepred.portable.spec import OutputSpec
 from densepred.tasks.base import BaseTask
-from densepred.tasks.distill import DistillationMixin, LogitDistillConfig
-from densepred.tasks.task_config import OptimizedTaskConfig
+from densepred.tasks.distill import DistillationMixin
+
+ClassificationConfig = Config[ClassifierConfig, ClassificationDataConfig, ClassificationTaskConfig]
 
 
-class ClassificationTaskConfig(OptimizedTaskConfig):
-    """``task`` section of image classification (plus the fields of :class:`OptimizedTaskConfig`).
-
-    Attributes:
-        label_smoothing: Cross-entropy label smoothing (0 = none).
-        top_k: The wider accuracy reported besides top-1 (``acc<k>``); left out when there are
-            no more than ``top_k`` classes, where it is always 1.
-        predict_top_k: Classes (with probabilities) written per image by ``tools/predict.py``.
-        distill: Train from a teacher checkpoint as well (see :mod:`densepred.tasks.distill`).
-    """
-
-    label_smoothing: float = Field(0.0, ge=0, lt=1)
-    top_k: int = Field(5, ge=2)
-    predict_top_k: int = Field(5, ge=1)
-    monitor: str = "val/acc1"
-    monitor_mode: Literal["min", "max"] = "max"
-    distill: LogitDistillConfig | None = None
-
-
-class ClassificationTask(DistillationMixin, BaseTask):
+class ClassificationTask(
+    DistillationMixin,
+    BaseTask[ClassifierConfig, ClassificationDataConfig, ClassificationTaskConfig],
+):
     """One label per image from ``data.classes``."""
 
-    model_config_cls = ClassifierConfig
-    data_config_cls = ClassificationDataConfig
-    task_config_cls = ClassificationTaskConfig
+    spec = CLASSIFICATION
     datamodule_cls = ClassificationDataModule
+    target_key = "label"
+
+    @classmethod
+    def baseline(cls, config: ClassificationConfig) -> dict[str, float]:
+        """``val/acc1`` of predicting the validation set's majority label for every image."""
+        samples = (
+            cls.prepared_datamodule(config, "validate").datasets["val"].samples
+        )  # labels: no image is read
+        counts = label_counts(samples, len(config.data.classes))
+        return {
+            "majority_class": int(counts.argmax()),
+            **{f"val/{k}": v for k, v in majority_label(counts).items()},
+        }
+
+    @classmethod
+    def output_keys(cls, config: ClassificationConfig) -> dict[str, Any]:
+        """A teacher must have the same classes."""
+        return {"data.classes": list(config.data.classes)}
 
     @property
     def classes(self) -> list[str]:
         """Class names, index = label."""
         return list(self.config.data.classes)
 
-    def build_model(self) -> nn.Module:
-        return build_classifier(self.config.model, num_classes=len(self.classes))
+    def network_recipe(self) -> Recipe:
+        return classifier_recipe(self.config.model, num_classes=len(self.classes))
+
+    def output_spec(self) -> OutputSpec:
+        """One logit per class of ``data.classes``; predict lists ``task.predict_top_k``."""
+        return OutputSpec(
+            kind="classification",
+            channels=len(self.classes),
+            classes=self.classes,
+            top_k=self.config.task.predict_top_k,
+        )
 
     def build_losses(self) -> None:
         self.loss = nn.CrossEntropyLoss(label_smoothing=self.config.task.label_smoothing)
@@ -88,24 +101,3 @@ class ClassificationTask(DistillationMixin, BaseTask):
 
     def on_train_epoch_end(self) -> None:
         self.log_epoch_metrics("train")
-
-    @torch.no_grad()
-    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 RGB of any size -> K class probabilities (float32)."""
-        x = self.prepare_input(rgb)  # 1,3,h,w
-        return self(x).float().softmax(dim=1)[0].cpu().numpy()
-
-    def top_classes(self, probs: np.ndarray) -> list[dict[str, Any]]:
-        """The ``task.predict_top_k`` most likely classes, most likely first."""
-        order = np.argsort(-probs)[: self.config.task.predict_top_k]
-        return [{"class": self.classes[i], "index": int(i), "prob": float(probs[i])} for i in order]
-
-    def save_prediction(
-        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray
-    ) -> list[Path]:
-        """Append ``{"image": stem, "top": [...]}`` to ``out_dir/predictions.jsonl`` and print it."""
-        record = {"image": stem, "top": self.top_classes(prediction)}
-        path = out_dir / "predictions.jsonl"
-        append_jsonl(path, record)
-        print(f"{stem}: " + ", ".join(f"{t['class']} {t['prob']:.3f}" for t in record["top"]))
-        return [path]

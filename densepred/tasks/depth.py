@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from pydantic import Field, model_validator
-from torch import nn
 from torchmetrics import MetricCollection
 
-from densepred.data.depth import DepthDataConfig, DepthDataModule
-from densepred.data.io import write_depth
-from densepred.losses.depth import DEPTH_LOSSES, DepthLoss
+from densepred.config.data import DepthDataConfig
+from densepred.config.model import DenseModelConfig
+from densepred.config.run import Config
+from densepred.config.specs import DEPTH
+from densepred.config.task import DepthTaskConfig
+from densepred.core.errors import ConfigError, DataError
+from densepred.data.depth import DepthDataModule
+from densepred.losses.depth import DepthLoss
 from densepred.losses.distill import fill_invalid_depth
-from densepred.metrics.depth import DepthMetrics
-from densepred.models.config import DenseModelConfig, build_dense_model
+from densepred.metrics.depth import DepthMetrics, depth_valid_mask
+from densepred.models.config import dense_recipe
+from densepred.models.recipe import Recipe
+from densepred.portable.spec import OutputSpec
 from densepred.tasks.base import BaseTask
-from densepred.tasks.distill import DepthDistillConfig, DistillationMixin
+from densepred.tasks.distill import DistillationMixin
 from densepred.tasks.native import at_target_size, targets_at, weighted_mean
-from densepred.tasks.task_config import LossTaskConfig
-from densepred.viz.depth import colorize_depth, depth_sample_grid, save_png
+from densepred.viz.depth import depth_sample_grid
 
 # Evaluation crops as fractions of the image (REFERENCE section 3): Eigen on 480x640 NYU
 # (rows 45:471, cols 41:601) and Garg on KITTI.
@@ -30,35 +32,6 @@ EVAL_CROPS: dict[str, tuple[float, float, float, float]] = {
     "eigen": (45 / 480, 471 / 480, 41 / 640, 601 / 640),
     "garg": (0.40810811, 0.99189189, 0.03594771, 0.96405229),
 }
-
-
-class DepthTaskConfig(LossTaskConfig):
-    """``task`` section of depth estimation (plus the fields of :class:`LossTaskConfig`).
-
-    Attributes:
-        min_depth: Smallest valid depth in metres (head range, loss and metric validity).
-        max_depth: Largest valid depth in metres; must exceed ``min_depth``.
-        losses: Loss name -> weight, names from ``DEPTH_LOSSES`` (silog, l1, gradient, ssim, berhu).
-        eval_crop: ``none``, ``eigen`` (NYU) or ``garg`` (KITTI) crop for validation/test metrics.
-        distill: Train from a teacher checkpoint as well (see :mod:`densepred.tasks.distill`).
-    """
-
-    loss_registry = DEPTH_LOSSES
-    min_depth: float = Field(1e-3, gt=0)
-    max_depth: float = Field(10.0, gt=0)
-    losses: dict[str, float] = Field(default_factory=lambda: {"silog": 1.0, "gradient": 0.5})
-    eval_crop: Literal["none", "eigen", "garg"] = "none"
-    monitor: str = "val/mai_si_rmse"
-    distill: DepthDistillConfig | None = None
-
-    @model_validator(mode="after")
-    def _depth_range(self) -> DepthTaskConfig:
-        if self.min_depth >= self.max_depth:
-            raise ValueError(
-                f"task.min_depth ({self.min_depth}) must be smaller than task.max_depth "
-                f"({self.max_depth})"
-            )
-        return self
 
 
 def eval_crop_mask(height: int, width: int, crop: str, device: torch.device) -> torch.Tensor | None:
@@ -71,13 +44,69 @@ def eval_crop_mask(height: int, width: int, crop: str, device: torch.device) -> 
     return mask
 
 
-class DepthTask(DistillationMixin, BaseTask):
+DepthConfig = Config[DenseModelConfig, DepthDataConfig, DepthTaskConfig]
+
+
+class DepthTask(
+    DistillationMixin, BaseTask[DenseModelConfig, DepthDataConfig, DepthTaskConfig]
+):
     """Depth estimation in metres from one RGB image."""
 
-    model_config_cls = DenseModelConfig
-    data_config_cls = DepthDataConfig
-    task_config_cls = DepthTaskConfig
+    spec = DEPTH
     datamodule_cls = DepthDataModule
+    target_key = "depth"
+    mai_export = True
+
+    @classmethod
+    @torch.no_grad()
+    def baseline(cls, config: DepthConfig) -> dict[str, float]:
+        """Metrics of predicting, for each image, the geometric mean of its valid ground truth.
+
+        The constant ``exp(mean(log gt))`` over an image's valid pixels is the constant with the
+        smallest log error on that image; it uses the image's true scale, which a monocular model
+        must guess. Any constant has a scale-invariant error equal to the image's standard deviation
+        of log depth, so ``mai_si_rmse`` is what "no depth cues learned" scores. Only the evaluated
+        split is read (``data.test_split`` if set, else ``data.val_split``).
+
+        Args:
+            config: A depth config; its ``data`` and ``task`` sections select the data and depth range.
+
+        Returns:
+            ``<stage>/<metric>`` values and ``mean_image_depth_m``, the mean of the images' constants.
+        """
+        task, role = config.task, "test" if config.data.test_split else "val"
+        datamodule = cls.prepared_datamodule(config, "test" if role == "test" else "validate")
+        loader = datamodule.test_dataloader() if role == "test" else datamodule.val_dataloader()
+        metrics = DepthMetrics(min_depth=task.min_depth, max_depth=task.max_depth)
+        constants: list[float] = []
+        for batch in loader:
+            gt = batch["depth"]  # B,1,H,W
+            valid = depth_valid_mask(gt, task.min_depth, task.max_depth)
+            count = valid.sum(dim=(1, 2, 3))  # B
+            log_sum = torch.where(valid, gt.clamp_min(task.min_depth).log(), 0.0).sum(dim=(1, 2, 3))
+            constant = torch.exp(log_sum / count.clamp_min(1))  # B
+            constants += constant[count > 0].tolist()
+            metrics.update(constant.view(-1, 1, 1, 1).expand_as(gt), gt)
+        if not constants:
+            split = config.data.splits()[role]
+            raise DataError(
+                f"split '{split}' has no valid depth pixel (task.min_depth={task.min_depth} < depth < "
+                f"task.max_depth={task.max_depth}); check data.depth_scale and the depth files."
+            )
+        return {
+            "mean_image_depth_m": sum(constants) / len(constants),
+            **{f"{role}/{k}": float(v) for k, v in metrics.compute().items()},
+        }
+
+    @classmethod
+    def check_config(cls, config: DepthConfig) -> None:
+        """``data.unlabeled_root`` needs a teacher; a teacher must be a depth checkpoint."""
+        super().check_config(config)
+        if config.data.unlabeled_root is not None and config.task.distill is None:
+            raise ConfigError(
+                "data.unlabeled_root needs task.distill: its images get their targets from a "
+                "teacher (task.distill.teacher, with fill_invalid: true for the depth losses)."
+            )
 
     def check_data(self, datamodule: DepthDataModule, roles: tuple[str, ...]) -> None:
         """Fail before work starts when a split has no depth pixel inside
@@ -85,10 +114,23 @@ class DepthTask(DistillationMixin, BaseTask):
         task = self.config.task
         datamodule.check_valid_depth(task.min_depth, task.max_depth, roles)
 
-    def build_model(self) -> nn.Module:
+    def network_recipe(self) -> Recipe:
         task = self.config.task
-        return build_dense_model(
-            self.config.model, head="depth", min_depth=task.min_depth, max_depth=task.max_depth
+        return dense_recipe(
+            self.config.model, head=self.spec.head, min_depth=task.min_depth, max_depth=task.max_depth
+        )
+
+    def output_spec(self) -> OutputSpec:
+        """Depth in metres within ``task.min_depth``..``task.max_depth``; PNGs written in the
+        units of the training data (``data.depth_scale`` per metre)."""
+        task = self.config.task
+        return OutputSpec(
+            kind="depth",
+            channels=1,
+            units="m",
+            min_depth=task.min_depth,
+            max_depth=task.max_depth,
+            depth_scale=self.config.data.depth_scale,
         )
 
     def build_losses(self) -> None:
@@ -156,22 +198,3 @@ class DepthTask(DistillationMixin, BaseTask):
 
     def on_train_epoch_end(self) -> None:
         self.stage_metrics("train").reset()
-
-    @torch.no_grad()
-    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 RGB -> HxW float32 depth in metres at the image's own size."""
-        height, width = rgb.shape[:2]
-        x = self.prepare_input(rgb)  # 1,3,h,w
-        depth = self(x)  # 1,1,h,w
-        depth = F.interpolate(depth, size=(height, width), mode="bilinear", align_corners=False)
-        return depth[0, 0].float().cpu().numpy()
-
-    def save_prediction(
-        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray
-    ) -> list[Path]:
-        """Write ``<stem>_depth.png`` (uint16 millimetres) and ``<stem>_depth_color.png``."""
-        raw = out_dir / f"{stem}_depth.png"
-        color = out_dir / f"{stem}_depth_color.png"
-        write_depth(raw, prediction, scale=1000.0)
-        save_png(color, colorize_depth(prediction, vmin=0.0, vmax=self.config.task.max_depth))
-        return [raw, color]

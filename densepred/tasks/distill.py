@@ -12,88 +12,23 @@ predict/evaluate/export without the teacher file.
 from __future__ import annotations
 
 import copy
-from abc import abstractmethod
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, field_validator
 from torch import Tensor, nn
 
+from densepred.config.data import DataConfig
+from densepred.config.model import ModelConfig
+from densepred.config.run import Config
+from densepred.config.task import DistillConfig, DistillTaskConfig
 from densepred.core.errors import ConfigError, WeightsError
-from densepred.core.schema import Config, StrictModel
 from densepred.losses.distill import DISTILL_LOSSES, FeatureDistillation
-from densepred.tasks.checkpoint import check_finite_weights, checkpoint_config, read_checkpoint
+from densepred.tasks.checkpoint import check_finite_weights, read_checkpoint, saved_config
 
 ADAPTER_KEY = "distiller_state"
 """Checkpoint entry holding the feature adapters, outside ``state_dict``."""
-
-
-class DistillConfig(StrictModel):
-    """``task.distill``: train from a teacher checkpoint as well as from the ground truth.
-
-    Attributes:
-        teacher: A checkpoint of the same task written by ``tools/train.py``.
-        weight: Weight of the prediction term (the ground-truth losses keep theirs).
-        features: Encoder stage indices (0 = stride 2 ... 4 = stride 32) matched through 1x1
-            adapters; empty: no feature term.
-        feature_weight: Weight of the feature term.
-    """
-
-    teacher: str
-    weight: float = Field(1.0, ge=0)
-    features: list[int] = Field(default_factory=list)
-    feature_weight: float = Field(1.0, ge=0)
-
-    @field_validator("teacher")
-    @classmethod
-    def _teacher_exists(cls, teacher: str) -> str:
-        if not Path(teacher).is_file():
-            raise ValueError(
-                f"teacher checkpoint '{teacher}' does not exist; train the teacher first "
-                "(tools/train.py, its run's checkpoints/best.ckpt) or fix the path"
-            )
-        return teacher
-
-    @field_validator("features")
-    @classmethod
-    def _distinct_stages(cls, features: list[int]) -> list[int]:
-        if any(i < 0 for i in features) or len(set(features)) != len(features):
-            raise ValueError("stage indices must be distinct and non-negative, e.g. [3, 4]")
-        return features
-
-    @abstractmethod
-    def build_loss(self) -> nn.Module:
-        """The prediction term ``(student, teacher) -> scalar``."""
-
-
-class DepthDistillConfig(DistillConfig):
-    """``task.distill`` of depth estimation.
-
-    Attributes:
-        loss: ``silog`` (scale-invariant log, default) or ``l1_log`` (L1 of log depth).
-        fill_invalid: Ground-truth pixels that are invalid get the teacher's depth as target.
-    """
-
-    loss: Literal["silog", "l1_log"] = "silog"
-    fill_invalid: bool = False
-
-    def build_loss(self) -> nn.Module:
-        return DISTILL_LOSSES.build(self.loss)
-
-
-class LogitDistillConfig(DistillConfig):
-    """``task.distill`` of segmentation and classification.
-
-    Attributes:
-        temperature: Softening temperature of the KL term (scaled by its square).
-    """
-
-    temperature: float = Field(1.0, gt=0)
-
-    def build_loss(self) -> nn.Module:
-        return DISTILL_LOSSES.build("kl", temperature=self.temperature)
 
 
 def without_distillation(raw: dict[str, Any]) -> dict[str, Any]:
@@ -113,10 +48,10 @@ def teacher_config(path: str | Path, task_name: str) -> tuple[dict[str, Any], di
         WeightsError: The file cannot be read safely or is not a densepred checkpoint.
         ConfigError: The checkpoint is of another task.
     """
-    advice = "Set task.distill.teacher to a checkpoint written by tools/train.py."
+    advice = "Set task.distill.teacher to a checkpoint written by densepred train."
     ckpt = read_checkpoint(path, advice=advice)
     try:
-        config = checkpoint_config(ckpt, path)
+        config = saved_config(ckpt, path)
     except WeightsError as exc:
         raise WeightsError(f"task.distill.teacher: {exc} {advice}") from None
     found = config.get("task", {}).get("name")
@@ -128,23 +63,19 @@ def teacher_config(path: str | Path, task_name: str) -> tuple[dict[str, Any], di
     return config, ckpt["state_dict"]
 
 
-def check_teacher(config: Config) -> None:
-    """At config load: the teacher is a readable checkpoint of the same task (and, for class
-    outputs, of the same classes and mode); ``data.unlabeled_root`` only with a teacher."""
-    distill = getattr(config.task, "distill", None)
-    if distill is None:
-        if getattr(config.data, "unlabeled_root", None) is not None:
-            raise ConfigError(
-                "data.unlabeled_root needs task.distill: its images get their targets from a "
-                "teacher (task.distill.teacher, with fill_invalid: true for the depth losses)."
-            )
-        return
-    teacher, _ = teacher_config(distill.teacher, config.task_name)
-    for section, key in (("data", "classes"), ("task", "mode")):
-        ours = getattr(getattr(config, section), key, None)
-        if ours is None:
-            continue
-        ours = list(ours) if isinstance(ours, (list, tuple)) else ours
+def check_teacher(distill: DistillConfig, task_name: str, outputs: dict[str, Any]) -> None:
+    """At config load: the teacher is a readable checkpoint of the same task that predicts the
+    same outputs.
+
+    Args:
+        distill: The ``task.distill`` section.
+        task_name: The student's task.
+        outputs: Config keys that fix what the network predicts (``section.key`` -> value, e.g.
+            ``data.classes``), which the teacher's config must equal.
+    """
+    teacher, _ = teacher_config(distill.teacher, task_name)
+    for name, ours in outputs.items():
+        section, key = name.split(".")
         theirs = teacher.get(section, {}).get(key)
         if ours != theirs:
             raise ConfigError(
@@ -224,7 +155,7 @@ class Distiller(nn.Module):
         super().__init__()
         self.config = config
         self.teacher = teacher
-        self.prediction_loss = config.build_loss()
+        self.prediction_loss = DISTILL_LOSSES.build(config.loss_name, **config.loss_options)
         self.features: FeatureDistillation | None = None
         self._student_features: list[Tensor] = []
         if config.features:
@@ -260,18 +191,25 @@ class DistillationMixin:
     section has a ``distill`` field. The task calls :meth:`build_distiller` after building its
     model and :meth:`distill` in ``training_step``; it may override :meth:`distill_target`."""
 
-    config: Config
+    config: Config[ModelConfig, DataConfig, DistillTaskConfig]
     model: nn.Module
     distiller: Distiller | None
 
     @classmethod
-    def check_config(cls, config: Config) -> None:
+    def check_config(cls, config: Config[ModelConfig, DataConfig, DistillTaskConfig]) -> None:
         super().check_config(config)  # type: ignore[misc]
-        check_teacher(config)
+        if config.task.distill is not None:
+            check_teacher(config.task.distill, config.task_name, cls.output_keys(config))
+
+    @classmethod
+    def output_keys(cls, config: Config) -> dict[str, Any]:
+        """Config keys that fix what the network predicts (``section.key`` -> plain value), which
+        a teacher must share; none by default."""
+        return {}
 
     def build_distiller(self) -> None:
         """Load the teacher of ``task.distill`` (if any) as ``self.distiller``."""
-        cfg = getattr(self.config.task, "distill", None)
+        cfg = self.config.task.distill
         self.distiller = None
         if cfg is not None:
             teacher = load_teacher(cfg.teacher, type(self), self.config.task_name)  # type: ignore[arg-type]

@@ -8,16 +8,11 @@ which lets :func:`set_encoder_trainable` unfreeze them at an epoch without rebui
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 
 from densepred.core.benchmark import count_parameters
 from densepred.core.errors import ConfigError
-from densepred.models.dense import DenseModel
-from densepred.models.gan.model import GANModel
-from densepred.models.smp_models import SmpModel
 
 
 def _timm_classifier_body(model: nn.Module) -> list[nn.Module]:
@@ -26,20 +21,13 @@ def _timm_classifier_body(model: nn.Module) -> list[nn.Module]:
     return [child for child in model.children() if child is not head]
 
 
-ENCODER_OF: dict[type[nn.Module], Callable[[nn.Module], list[nn.Module]]] = {
-    DenseModel: lambda m: [m.encoder],
-    SmpModel: lambda m: [m.net.encoder],
-    GANModel: lambda m: encoder_modules(m.generator),
-}
-"""Model class -> the modules that form its encoder (timm classifiers: all but the classifier)."""
-
-
 def encoder_modules(model: nn.Module) -> list[nn.Module]:
-    """The modules of ``model``'s pretrained encoder; empty when it has none (DCGAN generator)."""
-    for cls in type(model).__mro__:
-        if cls in ENCODER_OF:
-            return ENCODER_OF[cls](model)
-    if hasattr(model, "get_classifier"):  # a timm classifier (classification mode)
+    """The modules of ``model``'s pretrained encoder: what its own ``encoder_modules()`` says
+    (densepred's networks), everything but the classifier layer of a timm classifier
+    (classification mode), else none (e.g. the DCGAN generator)."""
+    if hasattr(model, "encoder_modules"):
+        return model.encoder_modules()
+    if hasattr(model, "get_classifier"):
         return _timm_classifier_body(model)
     return []
 

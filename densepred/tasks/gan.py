@@ -11,93 +11,43 @@ so ``trainer.max_steps``) counts both optimizer steps: one batch is two steps.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from pydantic import Field, field_validator
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
-from densepred.core.errors import ConfigError, DensepredError
-from densepred.core.schema import Config
-from densepred.data.io import write_depth, write_image
-from densepred.data.paired import (
-    PairedDataConfig,
-    PairedDataModule,
-    encode,
-    read_kind,
-    resize,
-    unit_to_depth,
-)
-from densepred.losses.gan import GAN_LOSSES, GANLoss, reconstruction_loss
+from densepred.config.data import PairedDataConfig
+from densepred.config.model import GANModelConfig
+from densepred.config.run import Config
+from densepred.config.specs import GAN
+from densepred.config.task import GANTaskConfig
+from densepred.core.errors import ConfigError
+from densepred.data.paired import PairedDataModule
+from densepred.data.palette import mask_colors
+from densepred.losses.gan import GANLoss, reconstruction_loss
 from densepred.metrics.depth import DepthMetrics
-from densepred.metrics.image import image_metrics, to_unit
-from densepred.models.gan import GANModelConfig, build_gan_model
+from densepred.metrics.image import image_metrics
+from densepred.models.gan import build_gan_model
+from densepred.models.gan.build import generator_recipe
+from densepred.models.recipe import Recipe
+from densepred.portable.processing import unit_to_depth
+from densepred.portable.spec import InputSpec, OutputSpec
 from densepred.tasks.base import BaseTask
 from densepred.tasks.finetune import encoder_parameters
 from densepred.tasks.native import at_target_size
-from densepred.tasks.optim import OptimizerConfig, SchedulerConfig, build_optimizer, build_scheduler
-from densepred.tasks.task_config import TaskConfig
-from densepred.viz.depth import colorize_depth, save_png
+from densepred.tasks.optim import build_optimizer, build_scheduler, optimizer_step
 from densepred.viz.gan import gan_sample_grid
 
 # Validation values of unconditional runs (no target to compare a sample with).
 UNCONDITIONAL_LOGS = ("val/loss_d", "val/loss_g_adv")
 
 
-class GANOptimizerConfig(OptimizerConfig):
-    """``task.generator_optimizer`` / ``task.discriminator_optimizer``: pix2pix defaults
-    (Adam, lr 2e-4, betas (0.5, 0.999), no weight decay)."""
-
-    name: Literal["adamw", "adam", "sgd"] = "adam"
-    lr: float = Field(2e-4, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    betas: tuple[float, float] = (0.5, 0.999)
-
-
-class GANTaskConfig(TaskConfig):
-    """``task`` section of GAN mode (plus the fields of :class:`TaskConfig`).
-
-    Attributes:
-        adversarial_loss: ``vanilla``, ``lsgan`` or ``hinge`` (``GAN_LOSSES``).
-        l1_weight: Weight of the L1 reconstruction loss (conditional runs; pix2pix uses 100).
-        ssim_weight: Weight of ``1 - SSIM`` (conditional runs; 0 disables it).
-        generator_optimizer: Optimizer of the generator.
-        discriminator_optimizer: Optimizer of the discriminator.
-        scheduler: Learning-rate schedule of both optimizers, stepped once per batch.
-        monitor: Metric that selects the best checkpoint; ``null`` keeps the latest one
-            (unconditional runs have no quality metric).
-        num_samples: Validation samples drawn in the sample grid.
-        sample_seed: Seed of the fixed evaluation noise (unconditional runs; item ``i`` of a split
-            gets the noise of seed ``sample_seed + i``).
-    """
-
-    adversarial_loss: str = "vanilla"
-    l1_weight: float = Field(100.0, ge=0)
-    ssim_weight: float = Field(0.0, ge=0)
-    generator_optimizer: GANOptimizerConfig = Field(default_factory=GANOptimizerConfig)
-    discriminator_optimizer: GANOptimizerConfig = Field(default_factory=GANOptimizerConfig)
-    scheduler: SchedulerConfig = Field(default_factory=lambda: SchedulerConfig(name="none"))
-    monitor: str | None = "val/l1"
-    num_samples: int = Field(8, ge=0)
-    sample_seed: int = 0
-
-    @field_validator("adversarial_loss")
-    @classmethod
-    def _known_loss(cls, name: str) -> str:
-        GAN_LOSSES.get(name)
-        return name
-
-
-class GANTask(BaseTask):
+class GANTask(BaseTask[GANModelConfig, PairedDataConfig, GANTaskConfig]):
     """Conditional (pix2pix) or unconditional (DCGAN) image generation."""
 
-    model_config_cls = GANModelConfig
-    data_config_cls = PairedDataConfig
-    task_config_cls = GANTaskConfig
+    spec = GAN
     datamodule_cls = PairedDataModule
     ddp_unused_parameters = True  # each optimizer's step leaves the other network idle
 
@@ -305,55 +255,59 @@ class GANTask(BaseTask):
             [(label, x.float(), kind) for (label, kind), x in zip(columns, samples, strict=True)]
         )
 
-    def _outputs(self, fake: Tensor) -> list[np.ndarray]:
-        """Generated ``B x C x H x W`` in [-1, 1] -> HxWx3 uint8 RGB images or HxW depth in metres."""
-        if self.data.target == "depth":
-            return list(
-                unit_to_depth(fake[:, 0], self.data.max_depth).float().cpu().numpy()
-            )  # B x (H,W)
-        rgb = (to_unit(fake.clamp(-1, 1)) * 255.0 + 0.5).byte()  # B,3,H,W
-        return list(rgb.permute(0, 2, 3, 1).cpu().numpy())  # B x (H,W,3)
-
-    def read_input(self, path: Path) -> np.ndarray:
-        """Read a condition file as ``data.condition`` (RGB, depth in metres or class ids)."""
-        if not self.data.conditional:
-            raise DensepredError(
-                "this GAN generates from noise and takes no input images; run tools/predict.py "
-                "CKPT --num N --out DIR instead."
-            )
-        return read_kind(Path(path), self.data.condition, self.data.depth_scale)
-
-    @torch.no_grad()
-    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
-        """One condition array (see :meth:`read_input`) -> generated image at the input's size."""
-        height, width = rgb.shape[:2]
-        array = resize(rgb, self.data.condition, self.data.image_size)
-        x = encode(array, self.data.condition, self.data.max_depth)[None].to(self.device)  # 1,C,h,w
-        fake = F.interpolate(
-            self.generate(x, 1), size=(height, width), mode="bilinear", align_corners=False
+    def plain_training_step(
+        self, batch: dict[str, Any], optimizers: list[torch.optim.Optimizer]
+    ) -> None:
+        """The pix2pix/DCGAN loop: a discriminator step on a detached fake, then a generator step
+        through the discriminator with its gradients off (as the reference pix2pix code does)."""
+        opt_g, opt_d = optimizers
+        real, condition = batch["target"], batch.get("condition")
+        fake = self.generate(condition, real.shape[0])
+        discriminate = self.model.discriminate
+        loss_d = self.adversarial.discriminator(
+            discriminate(real, condition), discriminate(fake.detach(), condition)
         )
-        return self._outputs(fake)[0]
+        optimizer_step(loss_d, opt_d)
+        self.model.discriminator.requires_grad_(False)
+        optimizer_step(self.generator_losses(real, fake, condition)["loss"], opt_g)
+        self.model.discriminator.requires_grad_(True)
 
-    @torch.no_grad()
-    def sample_arrays(self, num: int, seed: int = 0) -> list[np.ndarray]:
-        """``num`` images generated from seeded noise (unconditional runs)."""
-        if self.data.conditional:
-            raise DensepredError(
-                f"this GAN translates {self.data.condition} images; pass condition files to "
-                "tools/predict.py instead of --num."
+    def network_recipe(self) -> Recipe:
+        """The generator's recipe (the discriminator is not deployed)."""
+        data = self.data
+        return generator_recipe(
+            self.config.model, data.condition_channels, data.target_channels, data.image_size
+        )
+
+    def deploy_network(self) -> nn.Module:
+        """The generator."""
+        return self.model.generator
+
+    def input_spec(self) -> InputSpec:
+        """The condition (``data.condition``, resized to ``data.image_size`` and encoded into
+        [-1, 1] as in training), or noise vectors for unconditional runs."""
+        data = self.data
+        if not data.conditional:
+            return InputSpec(kind="latent", channels=1, latent_dim=self.model.latent_dim)
+        return InputSpec(
+            kind=data.condition,
+            channels=data.condition_channels,
+            size=data.image_size,
+            max_depth=data.max_depth if data.condition == "depth" else None,
+            depth_scale=data.depth_scale if data.condition == "depth" else None,
+            palette=mask_colors().tolist() if data.condition == "mask" else None,
+        )
+
+    def output_spec(self) -> OutputSpec:
+        """A generated image in [-1, 1], or depth in [-1, 1] for 0..``data.max_depth`` metres."""
+        data = self.data
+        if data.target == "depth":
+            return OutputSpec(
+                kind="depth_image",
+                channels=1,
+                units="m",
+                min_depth=0.0,
+                max_depth=data.max_depth,
+                depth_scale=data.depth_scale,
             )
-        return self._outputs(self.generate(None, num, seed=seed))
-
-    def save_prediction(
-        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray | None = None
-    ) -> list[Path]:
-        """Write ``<stem>_generated.png``, or for depth targets ``<stem>_depth.png`` (uint16 mm)
-        and ``<stem>_depth_color.png``."""
-        if self.data.target == "rgb":
-            path = out_dir / f"{stem}_generated.png"
-            write_image(path, prediction)
-            return [path]
-        raw, color = out_dir / f"{stem}_depth.png", out_dir / f"{stem}_depth_color.png"
-        write_depth(raw, prediction, scale=1000.0)
-        save_png(color, colorize_depth(prediction, vmin=0.0, vmax=self.data.max_depth))
-        return [raw, color]
+        return OutputSpec(kind="image", channels=data.target_channels)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from densepred.core.schema import Config
-from densepred.data.transforms import IMAGENET_MEAN, IMAGENET_STD, NormalizeConfig
+from densepred.config.data import IMAGENET_MEAN, IMAGENET_STD, NormalizeConfig
+from densepred.config.run import Config
 from densepred.encoders.normalization import pretrained_normalization
 
 

@@ -9,46 +9,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import torch
-from pydantic import Field
 from timm.optim import create_optimizer_v2
 from torch import nn
 
+from densepred.config.task import OptimizerConfig, SchedulerConfig
 from densepred.core.errors import ConfigError
-from densepred.core.schema import StrictModel
 
 TIMM_OPTIMIZERS: dict[str, str] = {"adamw": "adamw", "adam": "adam", "sgd": "momentum"}
 """``task.optimizer.name`` -> timm optimizer name (timm's ``sgd`` is Nesterov; ``momentum`` is plain SGD)."""
 
 
-class OptimizerConfig(StrictModel):
-    """``task.optimizer``: which optimizer and its settings.
-
-    ``encoder_lr_mult`` scales the learning rate of the encoder's parameters (transfer learning:
-    e.g. 0.1 for a pretrained encoder under a fresh decoder).
-    """
-
-    name: Literal["adamw", "adam", "sgd"] = "adamw"
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(1e-4, ge=0)
-    betas: tuple[float, float] = (0.9, 0.999)
-    momentum: float = Field(0.9, ge=0)
-    encoder_lr_mult: float = Field(1.0, ge=0)
-
-
-class SchedulerConfig(StrictModel):
-    """``task.scheduler``: learning-rate schedule, stepped every optimizer step.
-
-    ``cosine`` decays to ``min_lr_ratio * lr`` after ``warmup_steps`` of linear warm-up;
-    ``poly`` decays with ``(1 - t) ** power``; ``none`` keeps the rate constant.
-    """
-
-    name: Literal["none", "cosine", "poly"] = "cosine"
-    warmup_steps: int = Field(0, ge=0)
-    min_lr_ratio: float = Field(0.01, ge=0, le=1)
-    power: float = Field(0.9, gt=0)
+def optimizer_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+    """One plain optimizer step on ``loss`` (zero the gradients, backward, step)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
 
 
 def build_param_groups(

@@ -8,64 +8,59 @@ no loss and no metric.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+import logging
+from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from pydantic import Field
 from segmentation_models_pytorch.losses import BINARY_MODE
-from torch import Tensor, nn
+from torch import Tensor
 from torchmetrics import MetricCollection
 
+from densepred.config.data import SegmentationDataConfig
+from densepred.config.model import DenseModelConfig
+from densepred.config.run import Config
+from densepred.config.specs import SEGMENTATION
+from densepred.config.task import SegmentationTaskConfig
 from densepred.core.errors import ConfigError
-from densepred.core.schema import Config
-from densepred.data.io import write_mask
-from densepred.data.palette import colorize_mask
-from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
-from densepred.losses.segmentation import SEG_LOSSES, SegmentationLoss
+from densepred.data.segmentation import SegmentationDataModule, pixel_counts
+from densepred.losses.segmentation import SegmentationLoss
+from densepred.metrics.segmentation import majority_baseline as majority_class
 from densepred.metrics.segmentation import segmentation_metrics
-from densepred.models.config import DenseModelConfig, build_dense_model
+from densepred.models.config import dense_recipe
+from densepred.models.recipe import Recipe
+from densepred.portable.processing import class_ids
+from densepred.portable.spec import OutputSpec
 from densepred.tasks.base import BaseTask
-from densepred.tasks.distill import DistillationMixin, LogitDistillConfig
+from densepred.tasks.distill import DistillationMixin
 from densepred.tasks.native import at_target_size, targets_at, weighted_mean
-from densepred.tasks.task_config import LossTaskConfig
-from densepred.viz.depth import save_png
-from densepred.viz.segmentation import overlay_mask, segmentation_sample_grid
+from densepred.viz.segmentation import segmentation_sample_grid
+
+logger = logging.getLogger(__name__)
+
+SegmentationConfig = Config[DenseModelConfig, SegmentationDataConfig, SegmentationTaskConfig]
 
 
-class SegmentationTaskConfig(LossTaskConfig):
-    """``task`` section of semantic segmentation (plus the fields of :class:`LossTaskConfig`).
-
-    Attributes:
-        mode: ``multiclass`` (softmax over ``data.classes``) or ``binary`` (one sigmoid logit for
-            class 1 of exactly two classes).
-        losses: Loss name -> weight, names from ``SEG_LOSSES`` (cross_entropy, dice, focal, lovasz).
-        class_weights: One weight per class for cross_entropy, dice and focal (multiclass only),
-            or ``median_frequency``: computed from the training masks when training or
-            evaluation starts (SegNet's median frequency balancing) and saved as the list.
-        overlay_alpha: Mask opacity of the overlays written by ``tools/predict.py``.
-        distill: Train from a teacher checkpoint as well (see :mod:`densepred.tasks.distill`).
-    """
-
-    loss_registry = SEG_LOSSES
-    mode: Literal["multiclass", "binary"] = "multiclass"
-    losses: dict[str, float] = Field(default_factory=lambda: {"cross_entropy": 1.0})
-    class_weights: list[float] | Literal["median_frequency"] | None = None
-    monitor: str = "val/miou"
-    monitor_mode: Literal["min", "max"] = "max"
-    overlay_alpha: float = Field(0.5, ge=0, le=1)
-    distill: LogitDistillConfig | None = None
-
-
-class SegmentationTask(DistillationMixin, BaseTask):
+class SegmentationTask(
+    DistillationMixin,
+    BaseTask[DenseModelConfig, SegmentationDataConfig, SegmentationTaskConfig],
+):
     """Per-pixel classification into ``data.classes``."""
 
-    model_config_cls = DenseModelConfig
-    data_config_cls = SegmentationDataConfig
-    task_config_cls = SegmentationTaskConfig
+    spec = SEGMENTATION
     datamodule_cls = SegmentationDataModule
+    target_key = "mask"
+
+    @classmethod
+    def baseline(cls, config: SegmentationConfig) -> dict[str, float]:
+        """``val/miou`` and ``val/pixel_acc`` of the validation set's majority class everywhere."""
+        counts = pixel_counts(cls.prepared_datamodule(config, "validate").datasets["val"])
+        majority = int(counts.argmax())
+        scores = majority_class(counts)
+        return {
+            "majority_class": majority,
+            "majority_share": float(counts[majority] / counts.sum()),
+            **{f"val/{k}": v for k, v in scores.items()},
+        }
 
     @classmethod
     def check_config(cls, config: Config) -> None:
@@ -82,6 +77,11 @@ class SegmentationTask(DistillationMixin, BaseTask):
                 f"task.class_weights has {len(task.class_weights)} values for {len(classes)} data.classes."
             )
 
+    @classmethod
+    def output_keys(cls, config: SegmentationConfig) -> dict[str, Any]:
+        """A teacher must have the same classes and mode."""
+        return {"data.classes": list(config.data.classes), "task.mode": config.task.mode}
+
     @property
     def classes(self) -> list[str]:
         """Class names, index = class id."""
@@ -92,9 +92,24 @@ class SegmentationTask(DistillationMixin, BaseTask):
         """Mask value of void pixels."""
         return self.config.data.ignore_index
 
-    def build_model(self) -> nn.Module:
-        outputs = 1 if self.config.task.mode == BINARY_MODE else len(self.config.data.classes)
-        return build_dense_model(self.config.model, head="segmentation", num_classes=outputs)
+    @property
+    def num_outputs(self) -> int:
+        """Logit channels: one per class, or one in binary mode."""
+        return 1 if self.config.task.mode == BINARY_MODE else len(self.config.data.classes)
+
+    def network_recipe(self) -> Recipe:
+        return dense_recipe(self.config.model, head=self.spec.head, num_classes=self.num_outputs)
+
+    def output_spec(self) -> OutputSpec:
+        """Class logits (softmax, or one sigmoid logit in binary mode) for ``data.classes``."""
+        task = self.config.task
+        return OutputSpec(
+            kind="segmentation",
+            channels=self.num_outputs,
+            classes=self.classes,
+            mode=task.mode,
+            overlay_alpha=task.overlay_alpha,
+        )
 
     def build_losses(self) -> None:
         """The weighted losses; ``median_frequency`` weights are set in :meth:`setup`."""
@@ -124,7 +139,7 @@ class SegmentationTask(DistillationMixin, BaseTask):
         self.config.task = self.config.task.model_copy(update={"class_weights": weights})
         self.hparams["config"]["task"]["class_weights"] = weights
         self.build_losses()
-        print("median-frequency class weights: " + ", ".join(f"{w:.3f}" for w in weights))
+        logger.info("median-frequency class weights: " + ", ".join(f"{w:.3f}" for w in weights))
 
     def build_metrics(self) -> MetricCollection:
         return segmentation_metrics(self.classes, self.ignore_index)
@@ -134,11 +149,8 @@ class SegmentationTask(DistillationMixin, BaseTask):
         return self.model(image)
 
     def to_classes(self, logits: Tensor) -> Tensor:
-        """Logits -> BxHxW int64 class ids (``max`` over the class axis: ``argmax`` over a
-        non-last axis is about 15x slower on CPU)."""
-        if self.config.task.mode == BINARY_MODE:
-            return (logits[:, 0] > 0).long()
-        return logits.max(dim=1).indices
+        """Logits -> BxHxW int64 class ids (:func:`~densepred.portable.processing.class_ids`)."""
+        return class_ids(logits, self.config.task.mode)
 
     def _step(self, batch: dict[str, Any], stage: str) -> tuple[Tensor, Tensor]:
         """Loss and metric update of one batch; returns the loss and the B,C,h,w logits."""
@@ -183,27 +195,3 @@ class SegmentationTask(DistillationMixin, BaseTask):
         return segmentation_sample_grid(
             *samples, ignore_index=self.ignore_index, mean=norm.mean, std=norm.std
         )
-
-    @torch.no_grad()
-    def predict_array(self, rgb: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 RGB -> HxW uint8 class ids at the image's own size."""
-        height, width = rgb.shape[:2]
-        x = self.prepare_input(rgb)  # 1,3,h,w
-        logits = self(x)  # 1,C,h,w
-        logits = F.interpolate(
-            logits.float(), size=(height, width), mode="bilinear", align_corners=False
-        )
-        return self.to_classes(logits)[0].cpu().numpy().astype(np.uint8)
-
-    def save_prediction(
-        self, prediction: np.ndarray, out_dir: Path, stem: str, rgb: np.ndarray
-    ) -> list[Path]:
-        """Write ``<stem>_mask.png`` (class ids), ``<stem>_color.png`` and ``<stem>_overlay.png``."""
-        mask = out_dir / f"{stem}_mask.png"
-        write_mask(mask, prediction)
-        color = save_png(out_dir / f"{stem}_color.png", colorize_mask(prediction, None))
-        alpha = self.config.task.overlay_alpha
-        overlay = save_png(
-            out_dir / f"{stem}_overlay.png", overlay_mask(rgb, prediction, alpha, None)
-        )
-        return [mask, color, overlay]

@@ -69,6 +69,57 @@ def colorize_depth(
     return rgb
 
 
+PERCENTILES = (2.0, 98.0)
+"""Percentiles of an image's valid depths that span its colour map in :func:`depth_legend_image`."""
+
+
+def percentile_range(
+    depth: np.ndarray, percentiles: tuple[float, float] = PERCENTILES
+) -> tuple[float, float] | None:
+    """The ``percentiles`` of the valid (finite, > 0) depths, or ``None`` when none is valid."""
+    valid = depth[np.isfinite(depth) & (depth > 0)]
+    if valid.size == 0:
+        return None
+    lo, hi = (float(v) for v in np.percentile(valid, percentiles))
+    return lo, max(hi, lo + 1e-6)
+
+
+def depth_legend_image(
+    depth: np.ndarray, units: str = "m", percentiles: tuple[float, float] = PERCENTILES
+) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """A depth map coloured over its own range, with that range written below it.
+
+    The colour map spans the ``percentiles`` (2nd to 98th) of the image's valid depths, so an
+    indoor picture uses the whole map; a strip below the picture holds the colour bar and the
+    two ends in ``units``.
+
+    Args:
+        depth: HxW depth.
+        units: Unit name written in the legend.
+        percentiles: Low and high percentile of the colour range.
+
+    Returns:
+        The (H + strip)xWx3 uint8 RGB image and the ``(low, high)`` range (``None``: no valid
+        pixel; the picture is black).
+    """
+    depth = _to_numpy_map(depth)
+    span = percentile_range(depth, percentiles)
+    lo, hi = span if span is not None else (0.0, 1.0)
+    rgb = colorize_depth(depth, vmin=lo, vmax=hi)  # H,W,3
+    width = rgb.shape[1]
+    strip = np.zeros((max(16, width // 16), width, 3), dtype=np.uint8)  # h,W,3
+    bar = strip.shape[0] // 3
+    ramp = np.linspace(lo, hi, width, dtype=np.float32)[None].repeat(bar, axis=0)  # bar,W
+    strip[:bar] = colorize_depth(ramp, vmin=lo, vmax=hi, valid=np.ones_like(ramp, bool))
+    text = (
+        "no valid depth"
+        if span is None
+        else f"{lo:.3g} - {hi:.3g} {units} (p{percentiles[0]:g}-p{percentiles[1]:g})"
+    )
+    put_label(strip[bar:], text, 0, width)
+    return np.concatenate([rgb, strip], axis=0), span
+
+
 def denormalize_image(
     image: Tensor,
     mean: Sequence[float] = IMAGENET_DEFAULT_MEAN,

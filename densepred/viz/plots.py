@@ -1,4 +1,4 @@
-"""Plots of result tables: fidelity against cost with the Pareto front."""
+"""Plots of result tables: fidelity against cost with the Pareto front and error bars."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from densepred.core.fileio import atomic_path
+from densepred.viz.labels import Box, freeze_layout, label_points
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
@@ -36,6 +39,14 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
+def _interval(row: dict[str, Any], key: str, value: float) -> tuple[float, float]:
+    """Distances below and above ``value`` of the row's ``<key>_low`` / ``<key>_high`` (0 if absent)."""
+    low, high = row.get(f"{key}_low"), row.get(f"{key}_high")
+    if not (_finite(low) and _finite(high)):
+        return 0.0, 0.0
+    return max(value - float(low), 0.0), max(float(high) - value, 0.0)
+
+
 def pareto_plot(
     records: Sequence[dict[str, Any]],
     x: str = "latency_ms_640x480",
@@ -47,7 +58,10 @@ def pareto_plot(
 ) -> Figure:
     """Scatter ``y`` against ``x`` (both lower-is-better), label each point, draw the Pareto front.
 
-    Records without finite ``x`` and ``y`` values (e.g. failed trials) are left out.
+    Rows with ``<x>_low`` / ``<x>_high`` (or ``<y>_low`` / ``<y>_high``) get error bars to those
+    values. Labels are placed where they cover no other label or marker
+    (:func:`~densepred.viz.labels.label_points`). Records without finite ``x`` and ``y`` values
+    (e.g. failed trials) are left out.
 
     Args:
         records: Rows with the keys ``x``, ``y`` and ``label``.
@@ -65,8 +79,28 @@ def pareto_plot(
     points = [(float(r[x]), float(r[y])) for r in rows]
     fig = Figure(figsize=(7.0, 5.0), layout="constrained")
     ax = fig.add_subplot()
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(f"{x} (lower is better)")
+    ax.set_ylabel(f"{y} (lower is better)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
     if points:
-        ax.scatter([p[0] for p in points], [p[1] for p in points], color="tab:blue", zorder=3)
+        xerr = np.array([_interval(r, x, p[0]) for r, p in zip(rows, points, strict=True)]).T
+        yerr = np.array([_interval(r, y, p[1]) for r, p in zip(rows, points, strict=True)]).T
+        bars = ax.errorbar(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            xerr=xerr if xerr.any() else None,
+            yerr=yerr if yerr.any() else None,
+            fmt="o",
+            color="tab:blue",
+            ecolor="tab:blue",
+            elinewidth=1.0,
+            capsize=2.5,
+            alpha=0.9,
+            zorder=3,
+        )
         front = pareto_front(points)
         ax.plot(
             [points[i][0] for i in front],
@@ -84,25 +118,23 @@ def pareto_plot(
             edgecolors="tab:red",
             zorder=4,
         )
-        for (px, py), row in zip(points, rows, strict=True):
-            ax.annotate(
-                str(row.get(label, "")),
-                (px, py),
-                textcoords="offset points",
-                xytext=(5, 5),
-                fontsize=8,
-            )
-        ax.margins(x=0.12, y=0.08)  # room for the labels of the outermost points
+        ax.margins(x=0.15, y=0.12)  # room for the labels of the outermost points
         ax.legend(loc="best")
+        freeze_layout(fig)  # the error bars' pixels are final from here on
+        bar_boxes = [b for line in bars.lines[2] for b in _segment_boxes(ax, line.get_segments())]
+        label_points(ax, points, [str(r.get(label, "")) for r in rows], bar_boxes)
     else:
         ax.text(0.5, 0.5, "no finished trial", ha="center", va="center", transform=ax.transAxes)
-    if log_x:
-        ax.set_xscale("log")
-    ax.set_xlabel(f"{x} (lower is better)")
-    ax.set_ylabel(f"{y} (lower is better)")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
     if path is not None:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=120, format=Path(path).suffix.lstrip(".") or "png")
     return fig
+
+
+def _segment_boxes(ax: Axes, segments: Sequence[np.ndarray]) -> list[Box]:
+    """Display boxes (2 px thick) around error-bar segments given in data coordinates."""
+    boxes = []
+    for segment in segments:
+        (x0, y0), (x1, y1) = ax.transData.transform(np.asarray(segment))
+        boxes.append((min(x0, x1) - 1, min(y0, y1) - 1, max(x0, x1) + 1, max(y0, y1) + 1))
+    return boxes

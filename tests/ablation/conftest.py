@@ -15,18 +15,23 @@ TINY_BENCHMARK = {
     "threads": 1,
     "warmup": 0,
     "repeats": 1,
+    "rounds": 2,
 }
 
 
 @pytest.fixture
-def tiny_sweep(tmp_path: Path, make_tiny: Callable[..., list[str]]) -> Callable[[list[str]], Path]:
-    """Write a sweep over ``model.encoder`` with one-step trials; return the sweep file."""
+def tiny_sweep(tmp_path: Path, make_tiny: Callable[..., list[str]]) -> Callable[..., Path]:
+    """Write a sweep over ``model.encoder`` (more axes in ``extra_grid``, optional ``seeds``) with
+    one-step trials; return the sweep file."""
 
-    def write(encoders: list[str]) -> Path:
+    def write(
+        encoders: list[str], seeds: list[int] | None = None, extra_grid: dict | None = None
+    ) -> Path:
         content = {
             "base": str(CONFIGS / "depth_mbv3_unet.yaml"),
             "base_overrides": [*make_tiny(tmp_path, max_steps=1), "trainer.limit_val_batches=1"],
-            "grid": {"model.encoder": encoders},
+            "grid": {"model.encoder": encoders, **(extra_grid or {})},
+            **({"seeds": seeds} if seeds is not None else {}),
             "benchmark": TINY_BENCHMARK,
             "score": {"runtime": "latency_ms_64x48"},
             "output_dir": str(tmp_path / "sweep"),

@@ -200,12 +200,12 @@ def test_address_auto_without_a_cluster_is_one_line(
 ) -> None:
     """Issue 24, unclear case: the README's '--launcher ray --address auto' with no cluster was
     Ray's ConnectionError traceback; now one line saying how to start one, before any file."""
-    from densepred.ablation.cli import ablate_main
+    from densepred.cli.main import main
 
     monkeypatch.setenv("RAY_TMPDIR", str(tmp_path / "ray"))  # no cluster another test started
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     path = lr_sweep(1)
-    assert ablate_main([str(path), "--launcher", "ray", "--address", "auto"]) == 2
+    assert main(["ablate", str(path), "--launcher", "ray", "--address", "auto"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --address auto: no Ray cluster to connect to")
     assert "'ray start --head'" in err and err.count("\n") == 1

@@ -51,19 +51,48 @@ def test_shipped_sweep_covers_the_default_encoders_at_640x480() -> None:
 
 def test_grid_is_the_product_of_its_axes_last_axis_fastest(tmp_path: Path) -> None:
     path = write_sweep(
-        tmp_path, grid={"model.encoder": ["mobilenet_v2", "resnet18"], "seed": [0, 1, 2]}
+        tmp_path,
+        grid={"model.encoder": ["mobilenet_v2", "resnet18"], "task.optimizer.lr": [0.1, 0.2]},
     )
     trials = expand_grid(load_sweep(path))
-    assert [(t.values["model.encoder"], t.values["seed"]) for t in trials] == [
-        (e, s) for e in ("mobilenet_v2", "resnet18") for s in (0, 1, 2)
+    assert [(t.values["model.encoder"], t.values["task.optimizer.lr"]) for t in trials] == [
+        (e, lr) for e in ("mobilenet_v2", "resnet18") for lr in (0.1, 0.2)
     ]
     last = trials[-1]
-    assert last.config["model"]["encoder"] == "resnet18" and last.config["seed"] == 2
+    assert last.config["model"]["encoder"] == "resnet18"
+    assert last.config["task"]["optimizer"]["lr"] == 0.2
     assert last.config["trainer"]["max_epochs"] == 1  # base_overrides apply to every trial
     assert last.config["name"] == last.trial_id
+    assert last.trial_id.startswith("encoder-resnet18__lr-0.2__")
+    assert last.label == "resnet18 / 0.2"
+    assert last.overrides == ["model.encoder=resnet18", "task.optimizer.lr=0.2"]
+    assert last.seed == 0 and last.config["seed"] == 0  # no seeds: the base config's seed
+
+
+def test_seeds_expand_every_point_once_per_seed(tmp_path: Path) -> None:
+    """Issue 28: seeds are replicates of a point, listed seed by seed (a stopped sweep has the
+    most points with a seed); each (point, seed) is a trial of its own."""
+    trials = expand_grid(load_sweep(write_sweep(tmp_path, seeds=[0, 1, 2])))
+    assert [(t.values["model.encoder"], t.seed) for t in trials] == [
+        (e, s) for s in (0, 1, 2) for e in ("mobilenet_v2", "resnet18")
+    ]
+    assert all(t.config["seed"] == t.seed for t in trials)
+    assert len({t.trial_id for t in trials}) == 6
+    by_point: dict[str, set[int]] = {}
+    for t in trials:
+        by_point.setdefault(t.point_id, set()).add(t.seed)
+    assert by_point == {p: {0, 1, 2} for p in by_point} and len(by_point) == 2
+    last = trials[-1]
     assert last.trial_id.startswith("encoder-resnet18__seed-2__")
-    assert last.label == "resnet18 / 2"
-    assert last.overrides == ["model.encoder=resnet18", "seed=2"]
+    assert last.point_id.startswith("encoder-resnet18__") and "seed" not in last.point_id
+    assert last.label == "resnet18" and last.overrides == ["model.encoder=resnet18", "seed=2"]
+    # the same trial ids as the seed axis the grid used to take
+    axis = expand_grid(load_sweep(write_sweep(tmp_path), ["grid.seed=[0, 1, 2]"]))
+    assert [t.trial_id for t in axis] == [t.trial_id for t in trials]
+    # a new seed adds trials and keeps the ids of the others (they resume)
+    more = expand_grid(load_sweep(write_sweep(tmp_path, seeds=[0, 1, 2, 3])))
+    assert {t.trial_id for t in trials} < {t.trial_id for t in more}
+    assert {t.point_id for t in more} == set(by_point)
 
 
 def test_any_dotted_key_and_value_round_trips(tmp_path: Path) -> None:
@@ -100,8 +129,8 @@ def test_overrides_address_grid_axes_by_dotted_key(tmp_path: Path) -> None:
     sweep = load_sweep(
         path, ["grid.model.encoder=[mixnet_s]", "grid.seed=[3, 4]", "benchmark.threads=1"]
     )
-    assert sweep.axes == ["model.encoder", "seed"]
-    assert [t.label for t in expand_grid(sweep)] == ["mixnet_s / 3", "mixnet_s / 4"]
+    assert sweep.axes == ["model.encoder"] and sweep.seeds == [3, 4]  # a seed axis is read as seeds
+    assert [(t.label, t.seed) for t in expand_grid(sweep)] == [("mixnet_s", 3), ("mixnet_s", 4)]
     assert sweep.settings.benchmark.threads == 1
 
 
@@ -136,6 +165,11 @@ def test_a_bad_grid_value_is_left_to_its_trial(tmp_path: Path) -> None:
         ({"base": "missing.yaml"}, [], ["missing.yaml", "does not exist"]),
         ({"base_overrides": ["model.decodr=unet"]}, [], ["model.decodr", "'decoder'"]),
         ({"grid": {"model.encoder": ["resnet18", "resnet18"]}}, [], ["twice", "encoder-resnet18"]),
+        ({"seeds": []}, [], ["sweep.seeds", "at least one seed"]),
+        ({"seeds": [1, 1]}, [], ["sweep.seeds", "twice"]),
+        ({"seeds": [0]}, ["grid.seed=[1]"], ["grid.seed and seeds"]),
+        ({}, ["ranking.level=1.5"], ["sweep.ranking.level"]),
+        ({}, ["benchmark.rounds=0"], ["sweep.benchmark.rounds"]),
     ],
 )
 def test_invalid_sweeps_fail_with_a_message_naming_the_key(
@@ -160,5 +194,8 @@ def test_a_key_given_twice_in_a_sweep_file_is_an_error(tmp_path: Path) -> None:
     """Issue 24, wrong case 5, in the sweep loader."""
     path = write_sweep(tmp_path)
     path.write_text(path.read_text() + "grid:\n  seed: [1, 2]\n")
-    with pytest.raises(ConfigError, match=rf"{path}: line \d+: key 'grid' is given twice"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"'{path}': key 'grid' appears twice in one mapping \(lines \d+ and \d+\)",
+    ):
         load_sweep(path)

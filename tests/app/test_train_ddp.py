@@ -126,7 +126,7 @@ def _logged_epochs(run: Path, version: int) -> set[int]:
 def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
     """2 gloo processes: one run folder and one metrics.json; the best checkpoint evaluated by one
     process gives the 2-process validation metrics; --resume continues at step 4 (epoch 2)."""
-    from densepred.app.inference import predict_files
+    from densepred.app.predict import predict_files
 
     done = _train_cli(tmp_path, 2, "trainer.max_epochs=2")
     runs = list((tmp_path / "runs").iterdir())
@@ -139,7 +139,7 @@ def test_two_cpu_processes_train_evaluate_and_resume(tmp_path: Path) -> None:
 
     _check_single_process_metrics(run, record, tmp_path)
     image = next((tmp_path / "data").rglob("*.png"))
-    assert predict_files(record["checkpoint"], [image], tmp_path / "pred")
+    assert predict_files(record["checkpoint"], [image], tmp_path / "pred").written
 
     # Raise max_epochs, not max_steps: a run stopped by max_steps at an epoch's end resumes
     # without training further (Lightning's loop state; the same with one process).
@@ -189,3 +189,27 @@ def test_two_cpu_processes_train_every_task(task: str, tmp_path: Path) -> None:
     assert record["global_step"] == 2 * optimizers and record["val"]  # 8 images / (2 x batch 2)
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
     _check_single_process_metrics(run, record, tmp_path)
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_train_from_a_prepared_cache(tmp_path: Path) -> None:
+    """2 gloo processes train from data.cache (LitData streams each rank half of the 8 training
+    items): 2 steps per epoch as from files, validation metrics equal to a one-process
+    evaluation of the best checkpoint, --resume continues the streamed run."""
+    pytest.importorskip("litdata")
+    from densepred.app.prepare_data import prepare_data
+
+    data = [
+        f"data.root={tmp_path / 'data'}",
+        "data.args={num_train: 8, num_val: 4, size: [48, 64], seed: 0}",
+        "data.image_size=[32, 48]",
+    ]
+    prepare_data(load_config(MAIN, data), out=str(tmp_path / "cache"), workers=2)
+    cache = f"data.cache={tmp_path / 'cache'}"
+    _train_cli(tmp_path, 2, "trainer.max_epochs=2", cache)
+    run = tmp_path / "runs" / "ddp"
+    record = json.loads((run / "metrics.json").read_text())
+    assert record["global_step"] == 4 and record["val"]
+    _check_single_process_metrics(run, record, tmp_path)
+    _train_cli(tmp_path, 2, "trainer.max_epochs=3", cache, "--resume", "--run-dir", str(run))
+    assert json.loads((run / "metrics.json").read_text())["global_step"] == 6

@@ -10,9 +10,11 @@ import lightning as L
 import pytest
 import yaml
 
-from densepred.app.config import apply_overrides, config_from_dict
+from densepred.app.config import config_from_dict
+from densepred.config.data import DepthDataConfig
+from densepred.config.loader import apply_overrides
 from densepred.core.errors import ConfigError, DataError
-from densepred.data.depth import DepthDataConfig, DepthDataModule, folder_reader, synthetic_reader
+from densepred.data.depth import DepthDataModule, folder_reader, synthetic_reader
 from densepred.data.layout import read_samples, validate_reader_args
 from densepred.data.synthetic import (
     DEFAULT_NUM_TRAIN,

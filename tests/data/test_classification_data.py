@@ -11,9 +11,9 @@ import torch
 from PIL import Image
 
 from densepred.app.config import config_from_dict
+from densepred.config.data import ClassificationDataConfig
 from densepred.core.errors import ConfigError, DataError
 from densepred.data.classification import (
-    ClassificationDataConfig,
     ClassificationDataModule,
     ClassificationDataset,
     label_counts,
@@ -21,6 +21,7 @@ from densepred.data.classification import (
 from densepred.data.layout import Sample, read_samples, spread
 from densepred.data.synthetic import LABEL_CLASSES, ensure_synthetic
 from densepred.data.transforms import build_dense_transform
+from densepred.tasks.references import resolve_section
 
 RNG = np.random.default_rng(0)
 SYNTH_ARGS = {"num_train": 3, "num_val": 3, "size": [32, 40], "seed": 0}
@@ -51,7 +52,7 @@ def load_cls_samples(
 
 
 def data_config(**data) -> ClassificationDataConfig:
-    return ClassificationDataConfig.model_validate(data)
+    return resolve_section(ClassificationDataConfig, data)
 
 
 def test_imagefolder_classes_are_the_sorted_folder_names(tmp_path: Path) -> None:

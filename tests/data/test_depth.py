@@ -11,11 +11,13 @@ import torch
 from pydantic import ValidationError
 
 from densepred.app.config import config_from_dict
+from densepred.config.data import DepthDataConfig
 from densepred.core.errors import ConfigError, DataError
-from densepred.data.depth import DepthDataConfig, DepthDataModule, DepthDataset
+from densepred.data.depth import DepthDataModule, DepthDataset
 from densepred.data.io import read_depth, write_depth
 from densepred.data.layout import Sample, check_targets, missing_targets, read_samples
 from densepred.data.transforms import build_dense_transform
+from densepred.tasks.references import resolve_section
 
 
 def load_depth_samples(
@@ -183,9 +185,9 @@ def test_config_defaults_and_validation() -> None:
     assert config.format == "synthetic" and config.image_size == (128, 160) and config.augment.hflip
     assert DepthDataConfig(args={"num_train": 10, "size": [48, 64]}).args["size"] == [48, 64]
     with pytest.raises(ValidationError, match="Did you mean 'nyu'"):
-        DepthDataConfig(format="nyuu")
+        resolve_section(DepthDataConfig, {"format": "nyuu"})
     with pytest.raises(ValidationError, match=r"data\.args: Unknown key 'num_trian'"):
-        DepthDataConfig(args={"num_trian": 4})
+        resolve_section(DepthDataConfig, {"args": {"num_trian": 4}})
     with pytest.raises(ValidationError, match="data.root"):
         DepthDataConfig(format="mai", args={"root": "x"})
     with pytest.raises(ValidationError, match="extra"):

@@ -15,25 +15,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from densepred.data.base import BaseDataModule, DataConfig
-from densepred.data.classification import ClassificationDataConfig, ClassificationDataModule
-from densepred.data.depth import DepthDataConfig, DepthDataModule
+from densepred.app.tasks import TASKS
+from densepred.config.data import DataConfig
+from densepred.data.base import BaseDataModule
 from densepred.data.io import write_depth, write_image, write_mask
 from densepred.data.layout import FORMATS, IMAGE_EXTS, Sample, format_reader, register_format
-from densepred.data.paired import PairedDataConfig, PairedDataModule
-from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
+from densepred.tasks.references import resolve_section
 
 HEIGHT, WIDTH = 16, 20
 SYNTH_ARGS = {"num_train": 6, "num_val": 3, "size": [48, 64], "seed": 0}
 RNG = np.random.default_rng(0)
 
 MODULES: dict[str, tuple[type[DataConfig], type[BaseDataModule]]] = {
-    "depth": (DepthDataConfig, DepthDataModule),
-    "mask": (SegmentationDataConfig, SegmentationDataModule),
-    "label": (ClassificationDataConfig, ClassificationDataModule),
-    "pair": (PairedDataConfig, PairedDataModule),
+    task.spec.data.target_kind: (task.spec.data, task.datamodule_cls)
+    for task in map(TASKS.get, TASKS.names())
 }
-"""Target -> the task's data config and data module."""
+"""Target -> the data section and data module of the task that reads it."""
 
 ITEM_KEYS = {"depth": "depth", "mask": "mask", "label": "label", "pair": "target"}
 
@@ -132,8 +129,9 @@ def _datamodule(name: str, target: str, tmp_path: Path, synthetic_root: Path) ->
     keys = BUILDERS[name, target](root)
     config_cls, module_cls = MODULES[target]
     split = {"val_split": "val"} if name == "synthetic" else {"val_split": "train"}
-    config = config_cls.model_validate(
-        {"format": name, "root": str(root), "num_workers": 0, "batch_size": 2, **split, **keys}
+    config = resolve_section(
+        config_cls,
+        {"format": name, "root": str(root), "num_workers": 0, "batch_size": 2, **split, **keys},
     )
     return module_cls(config)
 
@@ -185,7 +183,7 @@ def test_format_without_the_tasks_target_names_the_valid_formats(target: str) ->
     config_cls, _ = MODULES[target]
     classes = {"classes": ["a", "b"]} if target in ("mask", "label") else {}
     with pytest.raises(ValueError, match=f"'{wrong}' provides .*{valid}"):
-        config_cls.model_validate({"format": wrong, "root": "x", **classes})
+        resolve_section(config_cls, {"format": wrong, "root": "x", **classes})
 
 
 def test_registering_a_target_twice_fails() -> None:
@@ -195,9 +193,9 @@ def test_registering_a_target_twice_fails() -> None:
 
 
 def test_image_extensions_are_shared_with_predict() -> None:
-    from densepred.app import inference
+    from densepred.app import predict
 
-    assert inference.IMAGE_EXTS is IMAGE_EXTS
+    assert predict.IMAGE_EXTS is IMAGE_EXTS
     assert all(ext == ext.lower() and ext.startswith(".") for ext in IMAGE_EXTS)
     # every extension is one Pillow can open (what the pre-flight check relies on)
     Image.init()

@@ -9,16 +9,12 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from densepred.config.data import PairedDataConfig
 from densepred.core.errors import DataError
 from densepred.data.io import write_depth, write_image, write_mask
-from densepred.data.paired import (
-    PairedDataConfig,
-    PairedDataModule,
-    PairedDataset,
-    depth_to_unit,
-    pair_files,
-    unit_to_depth,
-)
+from densepred.data.paired import PairedDataModule, PairedDataset, pair_files
+from densepred.portable.processing import depth_to_unit, unit_to_depth
+from densepred.tasks.references import resolve_section
 
 TINY_SYNTHETIC = {"num_train": 4, "num_val": 2, "size": [32, 48], "seed": 0}
 
@@ -150,8 +146,8 @@ def test_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="both 'rgb'"):
         PairedDataConfig(condition="rgb", target="rgb")
     with pytest.raises(ValidationError, match="Unknown key 'num_images'"):
-        PairedDataConfig(args={"num_images": 3})
+        resolve_section(PairedDataConfig, {"args": {"num_images": 3}})
     with pytest.raises(ValidationError, match="data.condition"):
         PairedDataConfig(args={"condition": "rgb"})
     with pytest.raises(ValidationError, match="Did you mean 'folder'"):
-        PairedDataConfig(format="folders")
+        resolve_section(PairedDataConfig, {"format": "folders"})

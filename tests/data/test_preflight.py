@@ -9,11 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
+from densepred.config.data import DepthDataConfig, SegmentationDataConfig
 from densepred.core.errors import DataError
-from densepred.data.depth import QUICK_DEPTH_FILES, DepthDataConfig, DepthDataModule
+from densepred.data.depth import QUICK_DEPTH_FILES, DepthDataModule
 from densepred.data.io import write_depth, write_image, write_mask
 from densepred.data.preflight import MAX_LISTED
-from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
+from densepred.data.segmentation import SegmentationDataModule
+from densepred.tasks.references import resolve_section
 
 
 def _depth_module(root: Path, **keys: object) -> DepthDataModule:
@@ -68,8 +70,9 @@ def test_missing_mask_and_colour_mask_are_reported_together(tmp_path: Path) -> N
         write_mask(tmp_path / f"train/masks/{i}.png", np.zeros((8, 8), np.uint8))
     (tmp_path / "train/masks/1.png").unlink()
     write_image(tmp_path / "train/masks/2.png", np.zeros((8, 8, 3), np.uint8))  # RGB, not ids
-    config = SegmentationDataConfig(
-        format="folder", root=str(tmp_path), classes=["a", "b"], val_split="train"
+    config = resolve_section(
+        SegmentationDataConfig,
+        {"format": "folder", "root": str(tmp_path), "classes": ["a", "b"], "val_split": "train"},
     )
     with pytest.raises(DataError) as info:
         SegmentationDataModule(config).preflight(roles=("train",))

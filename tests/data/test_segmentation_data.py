@@ -10,19 +10,20 @@ import torch
 from PIL import Image
 
 from densepred.app.config import config_from_dict
+from densepred.config.data import SegmentationDataConfig
 from densepred.core.errors import ConfigError, DataError
 from densepred.data.io import write_image, write_mask
 from densepred.data.layout import Sample, check_targets, read_samples
 from densepred.data.segmentation import (
     CAMVID_CLASSES,
     VOC_CLASSES,
-    SegmentationDataConfig,
     SegmentationDataModule,
     SegmentationDataset,
     pixel_counts,
 )
 from densepred.data.synthetic import MASK_CLASSES
 from densepred.data.transforms import build_dense_transform
+from densepred.tasks.references import resolve_section
 
 RNG = np.random.default_rng(0)
 SIZE = (24, 32)
@@ -84,7 +85,7 @@ def load_seg_samples(
 
 
 def data_config(**data) -> SegmentationDataConfig:
-    return SegmentationDataConfig.model_validate(data)
+    return resolve_section(SegmentationDataConfig, data)
 
 
 def dataset_of(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from densepred.cli.main import main
 from densepred.core.errors import ConfigError, DataError
 from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.synthetic import (
@@ -197,12 +197,8 @@ def test_some_images_have_invalid_depth(depths: np.ndarray) -> None:
 
 
 def test_prepare_script_generates_a_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    script = Path(__file__).parents[2] / "datasets" / "prepare_synthetic.py"
-    spec = importlib.util.spec_from_file_location("prepare_synthetic", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     argv = ["--root", str(tmp_path), "--num-train", "2", "--num-val", "1", "--size", "24", "32"]
-    module.main(argv)
+    assert main(["prepare-synthetic", *argv]) == 0
     folder = tmp_path / dataset_key(2, 1, (24, 32), 0)
     assert (folder / "meta.json").is_file() and str(folder) in capsys.readouterr().out
 

@@ -6,13 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from densepred.config.data import IMAGENET_MEAN, IMAGENET_STD
 from densepred.core.errors import ConfigError
-from densepred.data.transforms import (
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    build_dense_transform,
-    prepare_image,
-)
+from densepred.data.transforms import build_dense_transform
 
 RNG = np.random.default_rng(0)
 
@@ -74,13 +70,6 @@ def test_eval_pipeline_normalises_with_imagenet_stats() -> None:
     out = build_dense_transform(False)(image=image)["image"]
     expected = (1.0 - np.array(IMAGENET_MEAN)) / np.array(IMAGENET_STD)
     np.testing.assert_allclose(out[:, 0, 0].numpy(), expected, rtol=1e-5)
-
-
-def test_prepare_image_batches_and_resizes() -> None:
-    rgb = RNG.integers(0, 256, (30, 40, 3), dtype=np.uint8)
-    assert prepare_image(rgb).shape == (1, 3, 30, 40)
-    batch = prepare_image(rgb, (16, 24))
-    assert batch.shape == (1, 3, 16, 24) and batch.dtype == torch.float32
 
 
 def test_random_crop_needs_a_size() -> None:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from densepred.app.config import Config, apply_overrides, config_from_dict, read_yaml
+from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
+from densepred.config.loader import apply_overrides, read_yaml
+from densepred.config.run import Config
 from densepred.tasks import BaseTask
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -52,15 +54,3 @@ def build_task(tiny_config) -> Callable[[list[str]], BaseTask]:
         return TASKS.get(config.task_name)(config).eval()
 
     return build
-
-
-@pytest.fixture(scope="session")
-def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> Path:
-    """A tiny checkpoint of the main config trained through tools/train.py's entry point (one
-    full epoch of 3 steps, so that validation runs and best.ckpt exists)."""
-    from densepred.cli import train_main
-
-    tmp = tmp_path_factory.mktemp("export_ckpt")
-    overrides = [*make_tiny(tmp, max_steps=3), f"data.image_size=[{SIZE[0]}, {SIZE[1]}]"]
-    assert train_main([str(MAIN), *overrides]) == 0
-    return tmp / "runs" / "depth_mbv3_unet" / "checkpoints" / "best.ckpt"

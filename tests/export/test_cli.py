@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import runpy
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from densepred.export.cli import export_main
-from densepred.export.deps import INSTALL_HINT
-
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "export.py"
+from densepred.cli.main import main
+from densepred.export.deps import INSTALL_HINT, install_hint
 
 
 def _report(path: Path) -> dict:
@@ -25,7 +22,7 @@ def test_mai_onnx_contract(trained_checkpoint: Path, tmp_path: Path, capsys) -> 
     pytest.importorskip("onnxscript", reason=f"needs the export extra: {INSTALL_HINT}")
     out = tmp_path / "mai.onnx"
     assert (
-        export_main([str(trained_checkpoint), "--format", "onnx", "--mai", "--out", str(out)]) == 0
+        main(["export", str(trained_checkpoint), "--format", "onnx", "--mai", "--out", str(out)]) == 0
     )
     assert "report:" in capsys.readouterr().out
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
@@ -44,8 +41,7 @@ def test_int8_dynamic_onnx_is_smaller_and_scored(trained_checkpoint: Path, tmp_p
     pytest.importorskip("onnxscript", reason=f"needs the export extra: {INSTALL_HINT}")
     out = tmp_path / "q.onnx"
     assert (
-        export_main(
-            [str(trained_checkpoint), "--format", "onnx", "--int8", "dynamic", "--out", str(out)]
+        main(["export", str(trained_checkpoint), "--format", "onnx", "--int8", "dynamic", "--out", str(out)]
         )
         == 0
     )
@@ -63,7 +59,7 @@ def test_int8_tflite_is_smaller_and_scored(
     pytest.importorskip("litert_torch", reason=f"needs the export extra: {INSTALL_HINT}")
     out = tmp_path / f"q-{mode}.tflite"
     args = [str(trained_checkpoint), "--format", "tflite", "--int8", mode, "--calibration", "4"]
-    assert export_main([*args, "--out", str(out)]) == 0
+    assert main(["export", *args, "--out", str(out)]) == 0
     check = _report(out)["int8_check"]
     assert check["int8_size_bytes"] < check["float_size_bytes"] / 2
     assert np.isfinite(check["int8_value"])
@@ -75,7 +71,7 @@ def test_parity_failure_exits_non_zero(trained_checkpoint: Path, tmp_path: Path,
     pytest.importorskip("onnxscript", reason=f"needs the export extra: {INSTALL_HINT}")
     out = tmp_path / "strict.onnx"
     args = [str(trained_checkpoint), "--format", "onnx", "--out", str(out), "--max-rel-diff", "0"]
-    assert export_main(args) == 2
+    assert main(["export", *args]) == 2
     assert "differs from PyTorch" in capsys.readouterr().err
     assert _report(out)["passed"] is False
 
@@ -92,13 +88,12 @@ def test_missing_extra_names_it(trained_checkpoint: Path, monkeypatch, capsys) -
         return real(name, *a)
 
     monkeypatch.setattr(deps.importlib, "import_module", fake)
-    main = runpy.run_path(str(TOOL), run_name="not_main")["export_main"]
-    assert main([str(trained_checkpoint), "--format", "tflite"]) == 2
-    assert INSTALL_HINT in capsys.readouterr().err
+    assert main(["export", str(trained_checkpoint), "--format", "tflite"]) == 2
+    assert install_hint("tflite") in capsys.readouterr().err
 
 
 def test_rejects_model_overrides(trained_checkpoint: Path, capsys) -> None:
     pytest.importorskip("onnxruntime", reason=f"needs the export extra: {INSTALL_HINT}")
     pytest.importorskip("onnxscript", reason=f"needs the export extra: {INSTALL_HINT}")
-    assert export_main([str(trained_checkpoint), "model.encoder=resnet18", "--format", "onnx"]) == 2
+    assert main(["export", str(trained_checkpoint), "model.encoder=resnet18", "--format", "onnx"]) == 2
     assert "only the data section" in capsys.readouterr().err

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from densepred.ablation.sweep import BenchmarkSettings
-from densepred.ablation.trial import measure_model
+from densepred.ablation.timing import time_points
+from densepred.ablation.trial import model_cost
 from densepred.export.diagnose import ExportError
 from densepred.export.latency import format_for, runtime_latency
 from densepred.export.runtimes import RUNTIMES
@@ -38,24 +39,33 @@ def test_sweep_mai_latency_in_onnxruntime(tiny_config) -> None:
     for module in ("onnxruntime", "onnxscript"):
         pytest.importorskip(module, reason='needs the export extra: pip install -e ".[export]"')
     bench = BenchmarkSettings(
-        sizes=[(96, 128)], threads=1, warmup=0, repeats=1, runtime="onnxruntime", mai=True
+        sizes=[(96, 128)], threads=1, warmup=0, repeats=1, rounds=2, runtime="onnxruntime", mai=True
     )
-    out = measure_model(tiny_config([]), bench)
-    assert out["latency_runtime"] == "onnxruntime (MAI contract)"
-    assert (
-        out["latency_ms_128x96"] > 0 and out["latency_ms_train"] > 0 and "export_error" not in out
-    )
+    timing = time_points({"p": tiny_config([])}, bench, log=lambda _: None)
+    assert timing["runtime"] == "onnxruntime (MAI contract)" and not timing["errors"]
+    rounds = timing["points"]["p"]
+    assert len(rounds["latency_ms_128x96"]) == 2 and min(rounds["latency_ms_train"]) > 0
 
 
-def test_failed_export_keeps_the_trial_and_records_the_error(tiny_config, monkeypatch) -> None:
-    import densepred.export.latency as latency
+def test_failed_export_keeps_the_other_points_and_records_the_error(
+    tiny_config, monkeypatch
+) -> None:
+    import densepred.ablation.timing as timing_module
 
-    def fail(*args, **kwargs):
-        raise ExportError("cannot export to tflite: layer 'x' (ConvTranspose2d): ...")
+    calls: list[int] = []
+    real = timing_module.runtime_source
 
-    monkeypatch.setattr(latency, "convert", fail)
-    monkeypatch.setattr("densepred.export.formats.require", lambda module: None)  # extra or not
-    bench = BenchmarkSettings(sizes=[(96, 128)], threads=1, warmup=0, repeats=1, runtime="tflite")
-    out = measure_model(tiny_config([]), bench)
-    assert "layer 'x'" in out["export_error"]
-    assert "latency_ms_128x96" not in out and out["macs_g_128x96"] > 0 and out["params_m"] > 0
+    def fail_second_point(module, x, runtime, folder):
+        calls.append(1)
+        if len(calls) > 2:  # two sizes per point: the second point's export fails
+            raise ExportError("cannot export to tflite: layer 'x' (ConvTranspose2d): ...")
+        return real(module, x, runtime, folder)
+
+    monkeypatch.setattr(timing_module, "runtime_source", fail_second_point)
+    bench = BenchmarkSettings(sizes=[(96, 128)], threads=1, warmup=0, repeats=1, rounds=1)
+    configs = {"ok": tiny_config([]), "broken": tiny_config(["model.encoder=mobilenet_v2"])}
+    timing = time_points(configs, bench, log=lambda _: None)
+    assert list(timing["points"]) == ["ok"] and "layer 'x'" in timing["errors"]["broken"]
+    assert set(timing["points"]["ok"]) == {"latency_ms_128x96", "latency_ms_train"}
+    cost = model_cost(configs["broken"], bench)  # the trial's own record keeps its cost
+    assert cost["macs_g_128x96"] > 0 and cost["params_m"] > 0

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from densepred.config.data import NormalizeConfig
 from densepred.core.errors import ConfigError
-from densepred.data.transforms import NormalizeConfig, prepare_image
 from densepred.export.wrappers import (
     DEPTH_UNITS,
     MAI_INPUT_SIZE,
@@ -19,6 +19,7 @@ from densepred.export.wrappers import (
     area_resize,
     pool_factor,
 )
+from densepred.portable.processing import normalize_image
 
 
 @pytest.mark.parametrize("resize", list(MAI_RESIZES))
@@ -38,7 +39,8 @@ def test_mai_contract_shapes_units_and_normalisation(build_task, normalize, resi
         metres = MaiDepth(model, (64, 80), units="m", normalize=normalize, resize=resize)
         metres = metres.eval()(x)
         # the same network on the training pipeline's normalisation, then the named resize
-        normalised = prepare_image(rgb, normalize=normalize)  # 1 x 3 x 480 x 640
+        norm = normalize or NormalizeConfig()
+        normalised = normalize_image(rgb, norm.mean, norm.std)[None]  # 1 x 3 x 480 x 640
         small = MAI_RESIZES[resize](normalised, (64, 80))
         reference = F.interpolate(
             model(small), size=MAI_INPUT_SIZE, mode="bilinear", align_corners=False

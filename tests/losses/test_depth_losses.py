@@ -23,7 +23,7 @@ def scene(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 
 
 def test_registry_holds_the_documented_losses() -> None:
-    assert set(ALL_LOSSES) == {"silog", "l1", "berhu", "gradient", "ssim"}
+    assert set(ALL_LOSSES) == {"silog", "l1", "berhu", "gradient", "ssim", "ssi", "ssi_gradient"}
 
 
 @pytest.mark.parametrize("name", ALL_LOSSES)
@@ -144,3 +144,74 @@ def test_depth_loss_errors_name_the_config_key() -> None:
         DepthLoss({})
     with pytest.raises(ValueError, match="differ in shape"):
         DepthLoss({"l1": 1.0})(torch.ones(1, 1, 4, 4), torch.ones(1, 1, 4, 5))
+
+
+def _midas_reference(pred: torch.Tensor, gt: torch.Tensor, valid: torch.Tensor, trim: float = 0.0):
+    """Independent reference of MiDaS's loss (Ranftl et al. 2020, eq. 2-4 with least squares):
+    per image, the target disparity 1/gt divided by its valid mean; (s, t) = argmin sum
+    (s/pred + t - target)^2 by numpy's lstsq; residuals kept after dropping each image's largest
+    ``trim`` fraction; the mean of |residual| over all kept pixels of the batch. Also returns the
+    aligned residual maps (NaN where invalid) for the gradient term."""
+    total, count, maps = 0.0, 0, []
+    for p, g, v in zip(
+        pred[:, 0].double().numpy(), gt[:, 0].double().numpy(), valid[:, 0].numpy(), strict=True
+    ):
+        target = 1 / g[v]
+        target = target / target.mean()
+        design = np.stack([1 / p[v], np.ones(v.sum())], axis=1)
+        (s, t), *_ = np.linalg.lstsq(design, target, rcond=None)
+        r = np.abs(s / p[v] + t - target)
+        kept = np.sort(r)[: len(r) - int(len(r) * trim)]
+        total, count = total + kept.sum(), count + len(kept)
+        full = np.full(p.shape, np.nan)
+        full[v] = s / p[v] + t - target
+        maps.append(full)
+    return total / count, maps
+
+
+@pytest.mark.parametrize("trim", [0.0, 0.2])
+def test_ssi_matches_midas_least_squares_reference(trim: float) -> None:
+    pred, gt, valid = scene(2)
+    expected, _ = _midas_reference(pred, gt, valid, trim)
+    value = DEPTH_LOSSES.build("ssi", trim=trim)(pred, gt, valid).item()
+    assert value == pytest.approx(expected, rel=1e-4)
+
+
+def test_ssi_ignores_scale_and_shift_of_disparity_but_not_other_changes() -> None:
+    _, gt, valid = scene(3)
+    gt = gt.clamp_min(1)
+    shifted = 1 / (3.0 / gt + 0.2)  # disparity scaled by 3 and shifted by 0.2
+    for name in ("ssi", "ssi_gradient"):
+        loss = DEPTH_LOSSES.build(name)
+        assert loss(shifted, gt, valid).item() == pytest.approx(0.0, abs=1e-5)
+        assert loss(gt**2, gt, valid).item() > 1e-2  # not an affine change of disparity
+
+
+def test_ssi_gradient_matches_reference_pair_differences() -> None:
+    pred, gt, valid = scene(4)
+    _, maps = _midas_reference(pred, gt, valid)
+    expected = 0.0
+    for s in range(4):
+        diffs = []
+        for m in maps:
+            sub = m[:: 2**s, :: 2**s]
+            for a, b in ((sub[:, 1:], sub[:, :-1]), (sub[1:, :], sub[:-1, :])):
+                d = np.abs(a - b)
+                diffs.extend(d[np.isfinite(d)].tolist())
+        expected += np.mean(diffs)
+    value = DEPTH_LOSSES.build("ssi_gradient")(pred, gt, valid).item()
+    assert value == pytest.approx(expected, rel=1e-4)
+
+
+def test_ssi_leaves_out_images_whose_alignment_is_undefined() -> None:
+    pred, gt, valid = scene(5)
+    flat = pred.clone()
+    flat[1] = 2.0  # a constant prediction: scale and shift are not determined
+    only_first, _ = _midas_reference(pred[:1], gt[:1], valid[:1])
+    assert DEPTH_LOSSES.build("ssi")(flat, gt, valid).item() == pytest.approx(only_first, rel=1e-4)
+
+
+@pytest.mark.parametrize(("name", "bad"), [("ssi", {"trim": 1.0}), ("ssi_gradient", {"scales": 0})])
+def test_ssi_options_are_checked(name: str, bad: dict) -> None:
+    with pytest.raises(ConfigError, match=name):
+        DEPTH_LOSSES.build(name, **bad)

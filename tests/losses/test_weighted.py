@@ -6,9 +6,10 @@ import pytest
 import torch
 from torch import nn
 
+from densepred.config.task import check_loss_args
 from densepred.core.errors import ConfigError
 from densepred.losses.depth import DEPTH_LOSSES
-from densepred.losses.weighted import WeightedLoss, check_loss_args, check_loss_names
+from densepred.losses.weighted import WeightedLoss, check_loss_names
 
 
 class Scaled(nn.Module):

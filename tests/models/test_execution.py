@@ -13,7 +13,8 @@ from torch import nn
 from densepred.app.config import load_config
 from densepred.app.tasks import TASKS
 from densepred.app.train import run_training
-from densepred.models.execution import ExecutionConfig, compile_for_training
+from densepred.config.model import ExecutionConfig
+from densepred.models.execution import compile_for_training
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 MAIN = CONFIGS / "depth_mbv3_unet.yaml"
@@ -21,7 +22,7 @@ MAIN = CONFIGS / "depth_mbv3_unet.yaml"
 
 @pytest.mark.parametrize("task_name", TASKS.names())
 def test_every_task_model_section_has_the_execution_keys(task_name: str) -> None:
-    assert issubclass(TASKS.get(task_name).model_config_cls, ExecutionConfig)
+    assert issubclass(TASKS.get(task_name).spec.model, ExecutionConfig)
 
 
 def test_channels_last_trains_and_keeps_the_weights_nhwc(

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pytest
 import torch
+from pydantic import ValidationError
 from torch import nn
 
+from densepred.config.model import GANModelConfig
 from densepred.core.errors import ConfigError
 from densepred.models.gan import (
     DISCRIMINATORS,
     DCGANGenerator,
-    GANModelConfig,
     PatchGANDiscriminator,
     build_discriminator,
     build_gan_model,
 )
+from densepred.tasks.references import resolve_section
 
 SMALL_UNET = {"channels": [32, 24, 16, 16, 8]}
 
@@ -135,7 +137,7 @@ def test_unknown_discriminator() -> None:
     with pytest.raises(ConfigError, match="Did you mean 'patchgan'"):
         build_discriminator("patchgn", 4, (64, 64))
     with pytest.raises(ValueError, match="Unknown discriminator 'no_such_net'"):
-        GANModelConfig(discriminator="no_such_net")
+        resolve_section(GANModelConfig, {"discriminator": "no_such_net"})
 
 
 def test_unknown_discriminator_option() -> None:
@@ -149,7 +151,6 @@ def test_unknown_discriminator_option() -> None:
         (GANModelConfig(), 0, "data.condition is none"),
         (GANModelConfig(generator="dcgan", discriminator="dcgan"), 1, "takes no condition"),
         (GANModelConfig(in_channels=3), 1, "model.in_channels=3"),
-        (GANModelConfig(generator_args={"latent_dim": 8}), 1, "only configures the dcgan"),
         (GANModelConfig(generator="dcgan", generator_args={"z": 8}), 0, "Unknown key 'z'"),
     ],
 )
@@ -160,6 +161,11 @@ def test_inconsistent_generator_config(
         build_gan_model(
             cfg, condition_channels=condition_channels, image_channels=3, image_size=(64, 64)
         )
+
+
+def test_generator_args_only_configure_the_dcgan_generator() -> None:
+    with pytest.raises(ValidationError, match="only configures the dcgan"):
+        GANModelConfig(generator_args={"latent_dim": 8})
 
 
 def test_backbone_rejects_patchgan_options() -> None:

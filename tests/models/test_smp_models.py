@@ -9,8 +9,9 @@ import timm
 import torch
 
 from densepred.app.config import config_from_dict
+from densepred.config.model import DenseModelConfig
 from densepred.core.errors import ConfigError
-from densepred.models.config import DenseModelConfig, build_dense_model
+from densepred.models.config import build_dense_model
 from densepred.models.smp_models import SMP_ARCHITECTURES, SmpModel, create_smp_model
 
 ENCODER = "mobilenet_v3_small"

@@ -10,9 +10,11 @@ import pytest
 
 from densepred.app.config import load_config
 from densepred.app.train import run_training
+from densepred.config.data import SegmentationDataConfig
 from densepred.data.io import write_image, write_mask
-from densepred.data.segmentation import SegmentationDataConfig, SegmentationDataModule
+from densepred.data.segmentation import SegmentationDataModule
 from densepred.tasks.checkpoint import read_checkpoint
+from densepred.tasks.references import resolve_section
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -28,7 +30,9 @@ def _masks(root: Path) -> None:
 
 def test_median_frequency_by_hand(tmp_path: Path) -> None:
     _masks(tmp_path)
-    cfg = SegmentationDataConfig(format="folder", root=str(tmp_path), classes=["a", "b", "c"])
+    cfg = resolve_section(
+        SegmentationDataConfig, {"format": "folder", "root": str(tmp_path), "classes": ["a", "b", "c"]}
+    )
     weights = SegmentationDataModule(cfg).median_frequency_weights()
     # class 0: 8 + 12 pixels of 16 + 12 labelled ones -> 20/28; class 1: 8 of 16 (only image 1)
     freq = [20 / 28, 8 / 16]

@@ -12,7 +12,7 @@ from PIL import Image
 
 from densepred.app.config import load_config
 from densepred.app.inference import load_task
-from densepred.cli import evaluate_main, predict_main, train_main
+from densepred.cli.main import main
 from densepred.tasks.classification import ClassificationTask
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "cls_mbv2.yaml"
@@ -33,7 +33,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> tuple[Path, 
     """One tiny run of cls_mbv2 through tools/train.py's entry point."""
     tmp = tmp_path_factory.mktemp("cls")
     overrides = make_tiny(tmp, max_steps=3)
-    assert train_main([str(CONFIG), *overrides]) == 0
+    assert main(["train", str(CONFIG), *overrides]) == 0
     return tmp / "runs" / "cls_mbv2", overrides
 
 
@@ -51,8 +51,7 @@ def test_evaluate_reports_accuracy(trained: tuple[Path, list[str]], tmp_path: Pa
     out = tmp_path / "eval.json"
     data = [o for o in overrides if o.startswith("data.")]
     assert (
-        evaluate_main(
-            [str(CONFIG), str(run / "checkpoints" / "last.ckpt"), *data, "--out", str(out)]
+        main(["evaluate", str(CONFIG), str(run / "checkpoints" / "last.ckpt"), *data, "--out", str(out)]
         )
         == 0
     )
@@ -70,7 +69,7 @@ def test_predict_writes_and_prints_top_classes(
     Image.fromarray(rng.integers(0, 255, (20, 70), dtype=np.uint8), "L").save(tmp_path / "grey.png")
     out = tmp_path / "pred"
     assert (
-        predict_main([str(run / "checkpoints" / "last.ckpt"), str(tmp_path), "--out", str(out)])
+        main(["predict", str(run / "checkpoints" / "last.ckpt"), str(tmp_path), "--out", str(out)])
         == 0
     )
     lines = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
@@ -80,7 +79,7 @@ def test_predict_writes_and_prints_top_classes(
         assert len(probs) == 3 and probs == sorted(probs, reverse=True)
         assert sum(probs) == pytest.approx(1.0, abs=1e-5)
         assert {t["class"] for t in record["top"]} == {"box", "sphere", "cylinder"}
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().out  # the answers go to stdout, progress and warnings to stderr
     assert "grey: " in printed and "rgba: " in printed
 
 
@@ -94,6 +93,6 @@ def test_imagefolder_needs_only_a_data_change(tmp_path: Path, make_tiny) -> None
                 Image.fromarray(pixels).save(tmp_path / "folders" / split / cls / f"{i}.jpg")
     overrides = [o for o in make_tiny(tmp_path) if not o.startswith("data.args")]
     overrides += ["data.format=imagefolder", f"data.root={tmp_path / 'folders'}", "data.args={}"]
-    assert train_main([str(CONFIG), *overrides]) == 0
+    assert main(["train", str(CONFIG), *overrides]) == 0
     task = load_task(tmp_path / "runs" / "cls_mbv2" / "checkpoints" / "last.ckpt")
     assert task.classes == ["dark", "light"]

@@ -14,7 +14,7 @@ import torch
 from densepred.app.config import config_from_dict, load_config
 from densepred.app.inference import load_task
 from densepred.app.tasks import TASKS
-from densepred.cli import evaluate_main, predict_main, train_main
+from densepred.cli.main import main
 from densepred.core.errors import ConfigError, WeightsError
 from densepred.data.io import write_image
 from densepred.tasks.depth import DepthTask
@@ -162,7 +162,7 @@ def test_distilled_student_checkpoint_works_without_its_teacher(tmp_path: Path, 
     overrides = make_tiny(tmp_path, max_steps=2)
     config = str(CONFIGS / "depth_mbv3_unet.yaml")
     small = ["model.encoder=mobilenet_v3_small", "model.decoder_args.channels=[16,16,8,8]"]
-    assert train_main([config, *overrides, *small, "--run-dir", str(tmp_path / "teacher")]) == 0
+    assert main(["train", config, *overrides, *small, "--run-dir", str(tmp_path / "teacher")]) == 0
     teacher = tmp_path / "teacher.ckpt"
     (tmp_path / "teacher" / "checkpoints" / "last.ckpt").rename(teacher)
     distill = [
@@ -182,7 +182,7 @@ def test_distilled_student_checkpoint_works_without_its_teacher(tmp_path: Path, 
     assert len(train_set) == 6 + 3  # the tiny labelled split and the unlabelled images
     assert not train_set[8]["depth"].any()  # all invalid: the teacher gives the targets
     run = tmp_path / "student"
-    assert train_main([config, *overrides, *distill, "--run-dir", str(run)]) == 0
+    assert main(["train", config, *overrides, *distill, "--run-dir", str(run)]) == 0
     teacher.unlink()
     shutil.rmtree(unlabeled)
     ckpt = run / "checkpoints" / "last.ckpt"
@@ -195,8 +195,8 @@ def test_distilled_student_checkpoint_works_without_its_teacher(tmp_path: Path, 
     assert task.predict_array(np.zeros((20, 30, 3), np.uint8)).shape == (20, 30)
     out = tmp_path / "eval.json"
     data = [o for o in overrides if o.startswith("data.")]
-    assert evaluate_main([config, str(ckpt), *data, "--out", str(out)]) == 0
+    assert main(["evaluate", config, str(ckpt), *data, "--out", str(out)]) == 0
     assert "val/mai_si_rmse" in json.loads(out.read_text())["metrics"]
     image = tmp_path / "img.png"
     write_image(image, np.zeros((20, 30, 3), np.uint8))
-    assert predict_main([str(ckpt), str(image), "--out", str(tmp_path / "pred")]) == 0
+    assert main(["predict", str(ckpt), str(image), "--out", str(tmp_path / "pred")]) == 0

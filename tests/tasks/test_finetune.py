@@ -14,10 +14,11 @@ from torch import nn
 from densepred.app.config import load_config
 from densepred.app.tasks import TASKS
 from densepred.app.train import run_training
-from densepred.cli import train_main
+from densepred.cli.main import main
+from densepred.config.task import OptimizerConfig
 from densepred.core.errors import ConfigError
 from densepred.tasks.finetune import encoder_modules, encoder_parameters
-from densepred.tasks.optim import OptimizerConfig, build_optimizer
+from densepred.tasks.optim import build_optimizer
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 # One shipped config per task kind with a pretrained-encoder model (GAN: the pix2pix generator).
@@ -136,5 +137,5 @@ def test_encoder_unfreezes_at_the_epoch(tmp_path: Path, make_tiny: Callable) -> 
 
 def test_trainable_parameter_count_is_printed(tmp_path: Path, make_tiny: Callable, capsys) -> None:  # noqa: ANN001
     overrides = [*make_tiny(tmp_path, max_steps=1), "model.freeze_encoder=true"]
-    train_main([str(CONFIGS / "cls_mbv2.yaml"), *overrides])
-    assert "trainable of" in capsys.readouterr().out
+    main(["train", str(CONFIGS / "cls_mbv2.yaml"), *overrides])
+    assert "trainable of" in capsys.readouterr().err

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from densepred.app.config import load_config
-from densepred.cli import predict_main, train_main
+from densepred.cli.main import main
 from densepred.core.errors import ConfigError
 from densepred.data.paired import PairedDataModule
 from densepred.tasks.gan import GANTask
@@ -104,7 +104,7 @@ def test_each_half_step_updates_only_its_network(
 def test_conditional_end_to_end(
     config: Path, tmp_path: Path, make_tiny: Callable[..., list[str]]
 ) -> None:
-    assert train_main([str(config), *_one_epoch(tmp_path, make_tiny)]) == 0
+    assert main(["train", str(config), *_one_epoch(tmp_path, make_tiny)]) == 0
     run = tmp_path / "runs" / config.stem
     assert (run / "config.yaml").is_file() and (run / "checkpoints" / "best.ckpt").is_file()
     record = json.loads((run / "metrics.json").read_text())
@@ -122,7 +122,7 @@ def test_conditional_end_to_end(
     condition = data / ("depth" if config == PIX2PIX else "rgb")
     out = tmp_path / "pred"
     assert (
-        predict_main([str(run / "checkpoints" / "best.ckpt"), str(condition), "--out", str(out)])
+        main(["predict", str(run / "checkpoints" / "best.ckpt"), str(condition), "--out", str(out)])
         == 0
     )
     if config == PIX2PIX:
@@ -137,17 +137,17 @@ def test_unconditional_end_to_end(
     tmp_path: Path, make_tiny: Callable[..., list[str]], capsys
 ) -> None:
     overrides = _one_epoch(tmp_path, make_tiny) + ["data.image_size=[32, 48]"]
-    assert train_main([str(DCGAN), *overrides]) == 0
+    assert main(["train", str(DCGAN), *overrides]) == 0
     run = tmp_path / "runs" / "gan_dcgan"
     assert (run / "checkpoints" / "last.ckpt").is_file()
     record = json.loads((run / "metrics.json").read_text())
     assert np.isfinite(record["val"]["val/loss_d"]) and "val/l1" not in record["val"]
     out = tmp_path / "samples"
     ckpt = str(run / "checkpoints" / "last.ckpt")
-    assert predict_main([ckpt, "--num", "3", "--out", str(out)]) == 0
+    assert main(["predict", ckpt, "--num", "3", "--out", str(out)]) == 0
     images = sorted(out.glob("sample_*_generated.png"))
     assert len(images) == 3 and cv2.imread(str(images[0])).shape == (32, 48, 3)
-    assert predict_main([ckpt, str(out), "--out", str(tmp_path / "x")]) == 2
+    assert main(["predict", ckpt, str(out), "--out", str(tmp_path / "x")]) == 2
     assert "--num" in capsys.readouterr().err
 
 
@@ -172,7 +172,7 @@ def test_bad_settings_fail_clearly(
     overrides = [o for o in make_tiny(tmp_path) if not o.startswith("data.image_size")]
     if "image_size" not in override:
         overrides.append("data.image_size=[24, 32]")
-    assert train_main([str(config), *overrides, override]) == 2
+    assert main(["train", str(config), *overrides, override]) == 2
     assert message in capsys.readouterr().err
 
 

@@ -20,7 +20,7 @@ from torch import nn
 from densepred.app.config import config_from_dict, load_config
 from densepred.app.tasks import TASKS
 from densepred.data.io import write_depth, write_image, write_mask
-from densepred.data.paired import depth_to_unit
+from densepred.portable.processing import depth_to_unit
 from densepred.tasks.native import at_target_size, resize_to, targets_at
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from densepred.tasks.optim import OptimizerConfig, SchedulerConfig, build_optimizer, lr_factor
+from densepred.config.task import OptimizerConfig, SchedulerConfig
+from densepred.tasks.optim import build_optimizer, lr_factor
 
 
 def test_cosine_with_warmup_shape() -> None:

@@ -12,7 +12,7 @@ import torch
 
 from densepred.app.config import config_from_dict
 from densepred.app.inference import load_task
-from densepred.cli import evaluate_main, predict_main, train_main
+from densepred.cli.main import main
 from densepred.core.errors import ConfigError
 from densepred.data import MASK_CLASSES
 from densepred.data.io import write_image, write_mask
@@ -70,7 +70,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, make_tiny) -> tuple[Path, 
     """One tiny run of seg_mbv3_unet through tools/train.py's entry point."""
     tmp = tmp_path_factory.mktemp("seg")
     overrides = make_tiny(tmp, max_steps=2)
-    assert train_main([str(CONFIGS / "seg_mbv3_unet.yaml"), *overrides]) == 0
+    assert main(["train", str(CONFIGS / "seg_mbv3_unet.yaml"), *overrides]) == 0
     return tmp / "runs" / "seg_mbv3_unet", overrides
 
 
@@ -95,8 +95,7 @@ def test_evaluate_reports_the_metric_table(
     data_overrides = [o for o in overrides if o.startswith("data.")]
     ckpt = run / "checkpoints" / "last.ckpt"
     assert (
-        evaluate_main(
-            [str(CONFIGS / "seg_mbv3_unet.yaml"), str(ckpt), *data_overrides, "--out", str(out)]
+        main(["evaluate", str(CONFIGS / "seg_mbv3_unet.yaml"), str(ckpt), *data_overrides, "--out", str(out)]
         )
         == 0
     )
@@ -113,8 +112,7 @@ def test_predict_writes_class_ids_colour_mask_and_overlay(
     write_image(tmp_path / "odd.png", image)
     pred = tmp_path / "pred"
     assert (
-        predict_main(
-            [str(run / "checkpoints" / "last.ckpt"), str(tmp_path / "odd.png"), "--out", str(pred)]
+        main(["predict", str(run / "checkpoints" / "last.ckpt"), str(tmp_path / "odd.png"), "--out", str(pred)]
         )
         == 0
     )
@@ -128,7 +126,7 @@ def test_predict_writes_class_ids_colour_mask_and_overlay(
 @pytest.mark.slow  # seg_mbv3_unet above is the default-suite representative
 @pytest.mark.parametrize("name", ["seg_resnet18_aspp", "seg_mbv3_smp_fpn"])
 def test_other_shipped_configs_train(name: str, tmp_path: Path, make_tiny) -> None:
-    assert train_main([str(CONFIGS / f"{name}.yaml"), *make_tiny(tmp_path, max_steps=1)]) == 0
+    assert main(["train", str(CONFIGS / f"{name}.yaml"), *make_tiny(tmp_path, max_steps=1)]) == 0
     record = json.loads((tmp_path / "runs" / name / "metrics.json").read_text())
     assert 0 <= record["val"]["val/miou"] <= 1
 
@@ -152,7 +150,7 @@ def test_binary_folder_dataset_needs_only_a_data_change(tmp_path: Path, make_tin
         "task.mode=binary",
         "task.losses={cross_entropy: 1.0, lovasz: 1.0}",
     ]
-    assert train_main([str(CONFIGS / "seg_mbv3_unet.yaml"), *overrides]) == 0
+    assert main(["train", str(CONFIGS / "seg_mbv3_unet.yaml"), *overrides]) == 0
     run = tmp_path / "runs" / "seg_mbv3_unet"
     task = load_task(run / "checkpoints" / "last.ckpt")
     assert task.config.data.classes == ["background", "shape"]

@@ -63,7 +63,7 @@ def test_depth_sample_grid_layout(error: bool) -> None:
     cols = 4 if error else 3
     assert grid.dtype == np.uint8
     assert grid.shape == (HEADER_HEIGHT + 3 * (24 * zoom + GAP), cols * (32 * zoom + GAP) - GAP, 3)
-    assert grid[:HEADER_HEIGHT].max() == 255  # white labels in the header band
+    assert grid[:HEADER_HEIGHT].max() >= 240  # white (anti-aliased) labels in the header band
     first_gt_cell = grid[HEADER_HEIGHT + GAP :, 32 * zoom + GAP :]
     assert (first_gt_cell[: 4 * zoom, : 32 * zoom] == 0).all()  # invalid ground truth is black
 

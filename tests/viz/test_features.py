@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import runpy
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from densepred.cli.main import main
 from densepred.encoders import create_encoder
 from densepred.viz.features import image_to_tensor, visualize_features
-
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "visualize_features.py"
 
 
 @pytest.fixture
@@ -38,8 +36,7 @@ def test_tool_writes_one_png_per_stage(
     image: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "maps"
-    main = runpy.run_path(str(TOOL))["main"]
-    assert main(["mobilenet_v3_small", str(image), "--num", "4", "--out", str(out)]) == 0
+    assert main(["visualize-features", "mobilenet_v3_small", str(image), "--num", "4", "--out", str(out)]) == 0
     names = ["input.png", *(f"stage{i}_stride{2**i}.png" for i in range(1, 6))]
     assert sorted(p.name for p in out.iterdir()) == sorted(names)
     assert capsys.readouterr().out.split() == [str(out / n) for n in names]
@@ -60,6 +57,5 @@ def test_unreadable_image_names_the_file(
 ) -> None:
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"not an image")
-    main = runpy.run_path(str(TOOL))["main"]
-    assert main(["mobilenet_v3_small", str(bad), "--out", str(tmp_path)]) == 2
+    assert main(["visualize-features", "mobilenet_v3_small", str(bad), "--out", str(tmp_path)]) == 2
     assert str(bad) in capsys.readouterr().err

@@ -25,4 +25,5 @@ def test_labelled_columns_enlarges_and_adds_the_band() -> None:
     out = labelled_columns(grid, ["a", "b", "c"], 40)
     zoom = cell_zoom(40)
     assert out.shape == (HEADER_HEIGHT + 10 * zoom, 3 * 40 * zoom, 3)
-    assert (out[HEADER_HEIGHT:] == 7).all() and out[:HEADER_HEIGHT].max() == 255
+    # white anti-aliased labels: their brightest pixel is 255 with OpenCV 4.12, 245 with 4.9
+    assert (out[HEADER_HEIGHT:] == 7).all() and out[:HEADER_HEIGHT].max() >= 240

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import matplotlib.image as mpimg
+from matplotlib.text import Text
 
 from densepred.viz.plots import pareto_front, pareto_plot
 
@@ -54,3 +55,49 @@ def test_any_columns_can_be_plotted() -> None:
     records = [{"label": "a", x: 1.0, y: 0.2}, {"label": "b", x: 2.0, y: 0.1}]
     ax = pareto_plot(records, x=x, y=y, log_x=True).axes[0]
     assert ax.get_xscale() == "log" and len(ax.texts) == 2
+
+
+def _crowded(count: int = 8) -> list[dict[str, float | str]]:
+    """Rows whose points and intervals overlap, as nearly equal encoders do."""
+    return [
+        {
+            "label": f"encoder_{i}_long_name",
+            "latency_ms_640x480": 50.0 + 0.4 * i,
+            "latency_ms_640x480_low": 49.0 + 0.4 * i,
+            "latency_ms_640x480_high": 51.5 + 0.4 * i,
+            "mai_si_rmse": 0.30 + 0.0015 * (i % 3),
+            "mai_si_rmse_low": 0.29 + 0.0015 * (i % 3),
+            "mai_si_rmse_high": 0.31 + 0.0015 * (i % 3),
+        }
+        for i in range(count)
+    ]
+
+
+def test_error_bars_in_both_axes_come_from_the_low_and_high_columns() -> None:
+    rows = _crowded(2)
+    ax = pareto_plot(rows).axes[0]
+    segments = [s for c in ax.collections for s in getattr(c, "get_segments", list)()]
+    horizontal = sorted(
+        (round(s[0][0], 3), round(s[1][0], 3)) for s in segments if s[0][1] == s[1][1]
+    )
+    vertical = sorted(
+        (round(s[0][1], 4), round(s[1][1], 4)) for s in segments if s[0][0] == s[1][0]
+    )
+    assert horizontal == [(49.0, 51.5), (49.4, 51.9)]
+    assert vertical == [(0.29, 0.31), (0.2915, 0.3115)]
+
+
+def test_labels_of_crowded_points_do_not_overlap(tmp_path: Path) -> None:
+    fig = pareto_plot(_crowded(), path=tmp_path / "p.png")
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the text, not its leader line
+    assert len(boxes) == 8
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)
+    markers = ax.transData.transform(
+        [(r["latency_ms_640x480"], r["mai_si_rmse"]) for r in _crowded()]
+    )
+    for box in boxes:
+        assert not any(box.contains(x, y) for x, y in markers)  # no label covers a point

@@ -28,6 +28,7 @@ from tqdm import tqdm
 from densepred.core.errors import ConfigError, DataError
 from densepred.core.fileio import atomic_write_json
 from densepred.data.io import write_depth, write_image, write_mask
+from densepred.data.synthetic.layout import arrange
 from densepred.data.synthetic.realism import ALL_CUES, Realism
 from densepred.data.synthetic.renderer import MAX_DEPTH, MIN_DEPTH, View, render
 from densepred.data.synthetic.scene import (
@@ -93,7 +94,7 @@ def render_sample(
     label = index % len(LABEL_CLASSES)
     rng = np.random.default_rng([seed, SPLITS.index(split), index])
     scene = sample_scene(rng, label, size, object_distance=object_distance, realism=realism)
-    return render(scene, size, rng), label
+    return render(arrange(rng, scene, size, realism), size, rng), label
 
 
 def _write_sample(

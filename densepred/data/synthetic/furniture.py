@@ -48,6 +48,15 @@ def _segment_distance(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(point - (a + t * ab)))
 
 
+def wall_xz(wall: int, u: float, v: float) -> np.ndarray:
+    """Floor position (x, z) of a point ``u`` metres along wall ``wall`` (0..3) and ``v`` from the
+    room's centre line towards it (``v = -across / 2`` is on the wall); a box there with yaw
+    ``wall * pi / 2`` has its local x along the wall and local +z facing into the room."""
+    yaw = wall * np.pi / 2
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([c * u + s * v, -s * u + c * v])
+
+
 def _pose(
     rng: np.random.Generator, room: np.ndarray, half: np.ndarray
 ) -> tuple[np.ndarray, float] | None:
@@ -60,10 +69,7 @@ def _pose(
         if 2 * half[0] > along - 0.1:
             return None
         u = rng.uniform(-along / 2 + half[0] + 0.02, along / 2 - half[0] - 0.02)
-        v = -across / 2 + half[2] + 0.02
-        local = np.array([u, v])
-        c, s = np.cos(yaw), np.sin(yaw)
-        return np.array([c * local[0] + s * local[1], -s * local[0] + c * local[1]]), float(yaw)
+        return wall_xz(wall, u, -across / 2 + half[2] + 0.02), float(yaw)
     radius = float(np.hypot(half[0], half[2]))
     limit = room[[0, 2]] / 2 - radius - 0.02
     if np.any(limit <= 0):

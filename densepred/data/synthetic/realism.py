@@ -28,6 +28,12 @@ class Realism:
             and ambient bounce light, instead of one white point light with hard shadows.
         camera: Auto-exposure, white balance, vignetting, defocus blur, signal-dependent noise
             and JPEG artefacts, instead of an ideal camera with faint noise.
+        clutter: Off by default (issue 27): pictures and wall shelves with things on them, so
+            that objects are not only on the floor (:mod:`~densepred.data.synthetic.layout`).
+        framing: Off by default (issue 27): half the views aimed at a piece of furniture or a
+            thing on it, 0.8-4.5 m away, as photographs are.
+        isp: Off by default (issue 27): the camera's processing, an S-shaped tone curve and
+            unsharp masking before JPEG (needs ``camera``), as phone and RGB-D cameras apply.
     """
 
     atmosphere: bool = True
@@ -35,6 +41,9 @@ class Realism:
     textures: bool = True
     lighting: bool = True
     camera: bool = True
+    clutter: bool = False
+    framing: bool = False
+    isp: bool = False
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -42,12 +51,18 @@ class Realism:
         return tuple(f.name for f in fields(cls))
 
     def key(self) -> str:
-        """Short folder-name suffix: ``""`` when all switches are on, else the ones that are on."""
-        on = [name for name in self.names() if getattr(self, name)]
-        return (
-            "" if len(on) == len(self.names()) else "_r" + ("-".join(n[:3] for n in on) or "none")
-        )
+        """Short folder-name suffix: ``""`` for the default; else the v4 cues that are on (when
+        not all are) and then each added cue that is on (``_clu``, ``_fra``, ``_isp``)."""
+        on = [name for name in V4_CUES if getattr(self, name)]
+        key = "" if len(on) == len(V4_CUES) else "_r" + ("-".join(n[:3] for n in on) or "none")
+        return key + "".join(f"_{name[:3]}" for name in ADDED_CUES if getattr(self, name))
 
+
+V4_CUES = ("atmosphere", "structure", "textures", "lighting", "camera")
+"""Generator v4's cues, on by default (off: the v3 cue)."""
+
+ADDED_CUES = ("clutter", "framing", "isp")
+"""Cues added after v4 (issue 27), off by default."""
 
 ALL_CUES = Realism()
-"""The default: every v4 cue on."""
+"""The default: every v4 cue on, the added cues off."""

@@ -214,7 +214,7 @@ def sample_camera(
     )
 
 
-_HALF_EXTENTS = {
+HALF_EXTENTS = {
     "box": lambda rng, s: np.array([s, s * rng.uniform(0.5, 1.6), s * rng.uniform(0.6, 1.4)]),
     "sphere": lambda rng, s: np.full(3, s),
     "cylinder": lambda rng, s: np.array([0.8 * s, s * rng.uniform(0.9, 2.0), 0.8 * s]),
@@ -240,7 +240,7 @@ def _shape(
 
     With ``in_view`` it stands in front of the camera, ``object_distance`` metres away.
     """
-    half = _HALF_EXTENTS[kind](rng, rng.uniform(0.2, 0.55))
+    half = HALF_EXTENTS[kind](rng, rng.uniform(0.2, 0.55))
     distance = object_distance if in_view else None
     radius = footprint_radius(kind, half)
     xz = _place(rng, room, camera, radius, distance, camera_clearance(object_distance))
@@ -405,7 +405,7 @@ def _furnish(
             item = (
                 np.array([rng.uniform(0.05, 0.25), rng.uniform(0.03, 0.2), rng.uniform(0.05, 0.25)])
                 if small
-                else _HALF_EXTENTS[kind](rng, rng.uniform(0.06, 0.18))
+                else HALF_EXTENTS[kind](rng, rng.uniform(0.06, 0.18))
             )
             top = on_top(rng, center, half, yaw, np.full(3, np.hypot(item[0], item[2])))
             if top is None:
@@ -478,5 +478,5 @@ def sample_scene(
         window=_window(rng, room) if rng.uniform() < window_prob else None,
         holes=_holes(rng, size) if rng.uniform() < holes_prob else np.zeros((0, 3)),
         furniture=tuple(furniture),
-        sensor=sample_sensor(rng) if realism.camera else None,
+        sensor=sample_sensor(rng, realism.isp) if realism.camera else None,
     )

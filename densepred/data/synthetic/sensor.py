@@ -9,7 +9,7 @@ parameters drawn per image by :func:`sample_sensor`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -34,6 +34,9 @@ class Sensor:
         shot_noise: Signal-dependent noise: std = ``shot_noise * sqrt(value)``.
         jpeg_quality: JPEG quality 30..95, or 0 = stored losslessly.
         gamma: Display gamma (about 2.2).
+        tone: Strength of the S-shaped tone curve a camera's processing applies (0 = none).
+        sharpen: Unsharp-mask amount of the camera's processing (0 = none).
+        sharpen_sigma: Unsharp-mask radius in pixels at :data:`REFERENCE_WIDTH`.
     """
 
     key: float
@@ -44,11 +47,15 @@ class Sensor:
     shot_noise: float
     jpeg_quality: int
     gamma: float
+    tone: float = 0.0
+    sharpen: float = 0.0
+    sharpen_sigma: float = 1.0
 
 
-def sample_sensor(rng: np.random.Generator) -> Sensor:
-    """Random camera settings in the range of phone and RGB-D cameras."""
-    return Sensor(
+def sample_sensor(rng: np.random.Generator, isp: bool = False) -> Sensor:
+    """Random camera settings in the range of phone and RGB-D cameras; with ``isp`` also the
+    tone curve and sharpening of a camera's image processing (drawn after the others)."""
+    sensor = Sensor(
         key=float(0.18 * 2 ** rng.uniform(-0.8, 0.8)),
         white_balance=np.exp(rng.normal(0, 0.07, 3)),
         vignette=float(rng.uniform(0, 0.35)),
@@ -58,6 +65,25 @@ def sample_sensor(rng: np.random.Generator) -> Sensor:
         jpeg_quality=int(rng.integers(30, 96)) if rng.uniform() < 0.7 else 0,
         gamma=float(rng.uniform(1.9, 2.5)),
     )
+    if not isp:
+        return sensor
+    return replace(
+        sensor,
+        tone=float(rng.uniform(0.0, 0.6)),
+        sharpen=float(rng.uniform(0.3, 1.5) if rng.uniform() < 0.8 else 0.0),
+        sharpen_sigma=float(rng.uniform(0.6, 1.4)),
+    )
+
+
+def process(display: np.ndarray, sensor: Sensor) -> np.ndarray:
+    """A camera's processing of the HxWx3 display-referred image in [0, 1]: an S-shaped tone
+    curve (more mid-tone contrast) and unsharp masking (crisper edges and texture), as phone and
+    RGB-D cameras apply before JPEG."""
+    out = (1 - sensor.tone) * display + sensor.tone * display * display * (3 - 2 * display)
+    if sensor.sharpen > 0:
+        sigma = sensor.sharpen_sigma * display.shape[1] / REFERENCE_WIDTH
+        out = out + sensor.sharpen * (out - cv2.GaussianBlur(out, (0, 0), sigma))
+    return np.clip(out, 0, 1)
 
 
 def _vignette(size: tuple[int, int], strength: float) -> np.ndarray:
@@ -96,8 +122,10 @@ def expose(linear: np.ndarray, sensor: Sensor, rng: np.random.Generator) -> np.n
         sensor.read_noise**2 + sensor.shot_noise**2 * np.clip(image, 0, None)
     )
     image = image / (1 + image / 4)  # soft shoulder: highlights compress instead of clipping hard
-    srgb = np.clip(np.rint(255 * np.clip(image * 1.25, 0, 1) ** (1 / sensor.gamma)), 0, 255)
-    srgb = srgb.astype(np.uint8)
+    display = np.clip(image * 1.25, 0, 1) ** (1 / sensor.gamma)
+    if sensor.tone > 0 or sensor.sharpen > 0:
+        display = process(display, sensor)
+    srgb = np.clip(np.rint(255 * display), 0, 255).astype(np.uint8)
     return _jpeg(srgb, sensor.jpeg_quality) if sensor.jpeg_quality else srgb
 
 

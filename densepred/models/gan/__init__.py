@@ -1,6 +1,6 @@
 """GAN mode: generators, discriminators (``DISCRIMINATORS`` + any encoder) and their pair."""
 
-from densepred.models.gan.config import GANModelConfig, build_gan_model
+from densepred.models.gan.build import build_gan_model
 from densepred.models.gan.discriminators import (
     DISCRIMINATORS,
     BackboneDiscriminator,
@@ -17,7 +17,6 @@ __all__ = [
     "DCGANDiscriminator",
     "DCGANGenerator",
     "GANModel",
-    "GANModelConfig",
     "PatchGANDiscriminator",
     "build_discriminator",
     "build_gan_model",

@@ -2,7 +2,7 @@
 
 The conditional (pix2pix) generator is a :class:`~densepred.models.dense.DenseModel` with a
 transposed-convolution U-Net decoder and the ``image`` head (tanh); see
-:func:`densepred.models.gan.config.build_gan_model`.
+:func:`densepred.models.gan.build.build_gan_model`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from densepred.models.gan.layers import conv_block, dcgan_init, dcgan_map_size
+from densepred.models.recipe import NETWORKS
 
 
 class DCGANGenerator(nn.Module):
@@ -56,3 +57,6 @@ class DCGANGenerator(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z[:, :, None, None])  # B x latent -> B x out_channels x H x W
+
+
+NETWORKS.add("dcgan_generator", DCGANGenerator)  # the recipe of the DCGAN generator

@@ -25,6 +25,11 @@ class GANModel(nn.Module):
         self.conditional = conditional
         self.latent_dim = latent_dim
 
+    def encoder_modules(self) -> list[nn.Module]:
+        """The generator's encoder modules (none for the DCGAN generator)."""
+        encoder = getattr(self.generator, "encoder_modules", None)
+        return encoder() if encoder is not None else []
+
     def forward(self, source: Tensor) -> Tensor:
         """Condition ``B x C x H x W`` or latent ``B x latent_dim`` -> image ``B x C' x H x W`` in [-1, 1]."""
         return self.generator(source)
