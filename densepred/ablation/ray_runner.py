@@ -176,8 +176,24 @@ class RayRunner(Runner):
         self.trials_dir = self.trials_dir.resolve()
 
     def check_engine(self) -> None:
-        """Ray Tune must be importable (the ``ray`` extra)."""
-        import_ray()
+        """Ray Tune must be importable (the ``ray`` extra) and a cluster named by ``address``
+        reachable: connected here, before any file of the sweep is written.
+
+        Raises:
+            ConfigError: No Ray cluster at ``address`` (the message says how to start one).
+        """
+        ray = import_ray()
+        if self.address is None or ray.is_initialized():
+            return
+        try:
+            ray.init(address=self.address)
+        except ConnectionError as exc:
+            first = str(exc).split(". ")[0].rstrip(".")
+            raise ConfigError(
+                f"--address {self.address}: no Ray cluster to connect to ({first}). Start one "
+                "with 'ray start --head' on this machine (and 'ray start --address=HEAD:6379' on "
+                "the others), or leave out --address to run a local Ray instance."
+            ) from None
 
     def run(self, trials: Sequence[Trial]) -> None:
         """Run ``trials`` on Ray; each record is appended as Tune reports its trial ended.

@@ -218,6 +218,9 @@ def _text(value: Any) -> str:
 
 
 def _slug(value: Any) -> str:
+    """``value`` for a trial id; a number keeps its signs (``-0.5``, ``1e+39``, ``1e-39``)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return json.dumps(value)
     return re.sub(r"[^A-Za-z0-9._]+", "-", _text(value)).strip("-")[:40] or "x"
 
 

@@ -17,30 +17,35 @@ from densepred.app.config import config_from_dict
 from densepred.app.tasks import TASKS
 from densepred.config.loader import apply_overrides
 from densepred.config.run import Config
-from densepred.core.errors import ConfigError, DensepredError
-from densepred.core.fileio import atomic_write_json, ensure_folder, output_errors
+from densepred.core.errors import ConfigError
+from densepred.core.fileio import atomic_write_json, check_output, ensure_folder, output_errors
 from densepred.portable.model import from_pretrained
 from densepred.portable.spec import CONFIG_FILE, ModelFolderError, is_model_folder, read_spec
 from densepred.tasks import BaseTask
-from densepred.tasks.checkpoint import check_finite_weights, read_checkpoint
+from densepred.tasks.checkpoint import (
+    check_finite_weights,
+    read_checkpoint,
+    safe_model_section,
+    saved_config,
+)
 
 
 def load_task(path: str | Path, device: str | torch.device = "cpu") -> BaseTask:
     """Rebuild the task of a densepred checkpoint (a full Lightning checkpoint or a weights-only
     one: both hold ``state_dict`` and ``hyper_parameters``) or of a model folder, in eval mode.
 
+    The saved config never makes densepred open another file
+    (:func:`~densepred.tasks.checkpoint.saved_config`).
+
     Raises:
-        WeightsError: The file cannot be read safely, or its weights hold NaN or infinity.
+        WeightsError: The file cannot be read safely, is not a densepred checkpoint, its config
+            names a file to load, or its weights hold NaN or infinity.
         ModelFolderError: A model folder with a missing or invalid file.
     """
     if is_model_folder(path):
         return folder_task(path, device)
     ckpt = read_checkpoint(path)
-    config = ckpt.get("hyper_parameters", {}).get("config")
-    if not isinstance(config, dict) or "state_dict" not in ckpt:
-        raise DensepredError(
-            f"'{path}' is not a densepred checkpoint (no saved config or state_dict)."
-        )
+    config = saved_config(ckpt, path)
     check_finite_weights(ckpt["state_dict"], path)
     task = TASKS.get(config["task"]["name"])(config)
     task.load_state_dict(ckpt["state_dict"])
@@ -68,7 +73,7 @@ def folder_task(folder: str | Path, device: str | torch.device = "cpu") -> BaseT
             "whole GAN: use its checkpoint (predict works with the folder)."
         )
     config = copy.deepcopy(config)
-    config["model"]["pretrained"] = False  # the weights come from the folder
+    config["model"] = safe_model_section(config["model"], f"model folder '{folder}'")
     task = TASKS.get(spec.task)(config)
     task.model = from_pretrained(folder)
     return task.eval().to(device)
@@ -107,6 +112,7 @@ def evaluate_checkpoint(
     ckpt_path: str | Path,
     out: str | Path | None = None,
     task: BaseTask | None = None,
+    config_path: str | Path | None = None,
 ) -> dict[str, float]:
     """Evaluate a checkpoint on the data of ``config``; save the metrics as JSON and, for tasks
     that draw validation samples, their picture beside it (``out`` with ``.png``).
@@ -118,11 +124,23 @@ def evaluate_checkpoint(
 
     Args:
         config: Config whose ``data`` section selects the evaluation data.
-        ckpt_path: A checkpoint written by ``densepred train``.
-        out: JSON file for the metrics (default: ``<checkpoint>.eval.json`` beside it).
+        ckpt_path: A checkpoint written by ``densepred train`` (``best.ckpt`` or ``last.ckpt``)
+            or a model folder.
+        out: JSON file for the metrics (default: ``<checkpoint>.eval.json`` beside it); a name
+            without an extension gets ``.json``. It must not be the checkpoint or the config.
         task: The checkpoint's task, if it is loaded already.
+        config_path: The config file, which ``out`` must not replace.
+
+    Raises:
+        OutputError: ``out`` (or its ``.png``) is the checkpoint or the config, an existing
+            folder, or not a ``.json`` file; checked before any work.
     """
-    out = Path(out) if out else Path(ckpt_path).with_suffix(".eval.json")
+    out = check_output(
+        out or Path(ckpt_path).with_suffix(".eval.json"),
+        {"checkpoint": ckpt_path, "config": config_path},
+        suffix=".json",
+        companions=[lambda path: path.with_suffix(".png")],
+    )
     ensure_folder(out.parent)
     task = task or load_task(ckpt_path)
     if task.config.task_name != config.task_name:

@@ -22,10 +22,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from densepred.app.pixel_budget import DEFAULT_MAX_PIXELS, check_pixel_budget
 from densepred.app.pretrained import load_model
 from densepred.app.writers import Answer, Writer, clipped_warning
 from densepred.core.errors import ConfigError, DataError, DensepredError
-from densepred.core.fileio import ensure_folder, output_errors
+from densepred.core.fileio import check_output, ensure_folder, output_errors
 from densepred.data.io import read_depth, read_image, read_mask
 from densepred.data.layout import IMAGE_EXTS
 from densepred.portable.model import PortableModel
@@ -235,10 +236,13 @@ def predict_files(
     save_probs: bool = False,
     on_bad: Callable[[Path, DataError], None] | None = None,
     progress: bool = True,
+    max_pixels: int | None = None,
 ) -> PredictResult:
     """Answer image files with a checkpoint or a model folder and write the answers.
 
-    Inputs with the same stem get distinct output names (:func:`output_stems`).
+    Inputs with the same stem get distinct output names (:func:`output_stems`). Before the
+    model is loaded or ``out_dir`` created, ``out_dir`` is checked not to be the model or an
+    input, and every input's size against ``max_pixels``.
 
     Args:
         model_path: A checkpoint (full or weights-only) or a model folder.
@@ -252,11 +256,15 @@ def predict_files(
         on_bad: Called with the file and the error for each input that cannot be read, which is
             then skipped; ``None`` (default): such a file stops the run with a ``DataError``.
         progress: Show a progress bar.
+        max_pixels: Largest input (H x W) predicted; ``None``: :data:`DEFAULT_MAX_PIXELS`.
     """
     if batch_size < 1:
         raise ConfigError(f"batch size must be at least 1, got {batch_size}.")
     torch_device = resolve_device(device)
+    inputs = list(inputs)
     files = expand_images(inputs, recursive)
+    check_output(out_dir, {"model": model_path, "input": [*inputs, *files]}, folder=True)
+    check_pixel_budget(files, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
     model = load_model(model_path, torch_device)
     spec = model.spec.input
     read = input_reader(spec)
@@ -314,6 +322,7 @@ def generate_files(
         seed: Seed of the noise.
         fmt: ``png``, ``npy`` or ``both``.
     """
+    check_output(out_dir, {"model": model_path}, folder=True)
     model = load_model(model_path, resolve_device(device))
     if model.spec.input.kind != "latent":
         raise DensepredError(

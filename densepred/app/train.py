@@ -21,6 +21,7 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 
+from densepred.app.resume import check_resume
 from densepred.app.tasks import TASKS
 from densepred.app.trainer import OBJECT_KEYS, build_objects
 from densepred.config.run import Config
@@ -31,15 +32,11 @@ from densepred.core.fileio import (
     claim_folder,
     ensure_folder,
     output_errors,
+    remove_temp_files,
 )
+from densepred.core.lock import folder_lock
 from densepred.tasks import BaseTask, NonFiniteLossError
-from densepred.tasks.checkpoint import (
-    FiniteModelCheckpoint,
-    SafeCheckpointIO,
-    check_resumable,
-    kept_checkpoint_note,
-    read_checkpoint,
-)
+from densepred.tasks.checkpoint import FiniteModelCheckpoint, SafeCheckpointIO, kept_checkpoint_note
 from densepred.tasks.finetune import parameter_counts
 
 logger = logging.getLogger(__name__)
@@ -137,17 +134,6 @@ def choose_run_dir(config: Config, resume: bool, run_dir: str | Path | None = No
     return claim_folder(base)
 
 
-def resume_advice(folder: Path) -> str:
-    """What to do when ``folder``'s ``last.ckpt`` cannot be resumed from."""
-    last, best = folder / "checkpoints" / "last.ckpt", folder / "checkpoints" / "best.ckpt"
-    if best.is_file():
-        return (
-            f"To resume from the best checkpoint instead, copy '{best}' to '{last}' and run "
-            "again with --resume; or start over without --resume."
-        )
-    return "Start over without --resume."
-
-
 def build_trainer(
     config: Config, run_dir: Path, callbacks: list[Callback] | None = None
 ) -> L.Trainer:
@@ -216,8 +202,19 @@ def run_training(
     L.seed_everything(config.seed, workers=True, verbose=False)
     task = TASKS.get(config.task_name)(config)  # a model the config cannot build claims no folder
     folder = choose_run_dir(config, resume, run_dir)
-    with output_errors(folder), _shared_with_ranks(folder):
+    with output_errors(folder), _one_writer(folder), _shared_with_ranks(folder):
         return _train(config, task, folder, resume, callbacks)
+
+
+@contextmanager
+def _one_writer(folder: Path) -> Iterator[None]:
+    """Global rank 0 holds the run folder's lock file (:func:`~densepred.core.lock.folder_lock`)
+    while it trains; the other ranks of its run share the folder."""
+    if rank_zero_only.rank != 0:
+        yield
+        return
+    with folder_lock(folder):
+        yield
 
 
 @contextmanager
@@ -259,9 +256,16 @@ def _train(
     resume: bool,
     callbacks: list[Callback] | None,
 ) -> TrainResult:
-    """:func:`run_training` of ``task`` in its claimed run ``folder``; only global rank 0 writes
-    its files."""
+    """:func:`run_training` of ``task`` in its claimed (and locked) run ``folder``; only global
+    rank 0 writes its files.
+
+    A resume is checked before anything is written (:func:`~densepred.app.resume.check_resume`):
+    a refused one leaves the folder as it was.
+    """
+    if resume:
+        check_resume(folder, config, task)
     if rank_zero_only.rank == 0:
+        remove_temp_files(folder)  # of writes a killed run left; nobody else writes here
         atomic_write_text(folder / "config.yaml", config.to_yaml())
     task_cls = TASKS.get(config.task_name)
     params = parameter_counts(task)
@@ -270,9 +274,6 @@ def _train(
     datamodule = task_cls.build_datamodule(config)
     trainer = build_trainer(config, folder, callbacks)
     last = folder / "checkpoints" / "last.ckpt"
-    if resume:  # a clear error naming the file and what to do, before any work
-        advice = resume_advice(folder)
-        check_resumable(read_checkpoint(last, advice=advice), task, last, advice)
     datamodule.preflight()  # every split's files, all problems at once (data.check)
     task.check_data(datamodule, tuple(config.data.splits()))
     validate = trainer.limit_val_batches != 0

@@ -51,6 +51,12 @@ def print_report(report: dict[str, Any]) -> None:
         f"{report['runtime']} vs torch on {parity['inputs_used']}: max |diff| {parity['max_abs_diff']:.2e} "
         f"(relative {parity['max_rel_diff']:.2e}){si}"
     )
+    calibration = report.get("calibration_images")
+    if calibration:
+        print(
+            f"int8 calibration on {calibration['used']} image(s) of '{calibration['split']}' "
+            f"({calibration['requested']} requested)"
+        )
     check = report.get("int8_check")
     if check:
         print(
@@ -91,7 +97,11 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         metavar=("H", "W"),
         help="network input size (default: training size)",
     )
-    parser.add_argument("--out", help="output file (default: beside the checkpoint)")
+    parser.add_argument(
+        "--out",
+        help="output file (default: beside the checkpoint); must end in the format's extension "
+        "(.onnx, .tflite), which a name without one gets added; never the checkpoint",
+    )
     parser.add_argument("--nhwc", action="store_true", help="channels-last input and output")
     parser.add_argument(
         "--mai",

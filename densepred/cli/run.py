@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from densepred.app.pixel_budget import DEFAULT_MAX_PIXELS  # torch-free
 from densepred.cli.command import config_path, print_metrics, register, shipped_configs
 from densepred.core.errors import DensepredError
 
@@ -78,7 +79,8 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         default=None,
-        help="metrics JSON (default: <checkpoint>.eval.json); the sample grid goes beside it (.png)",
+        help="metrics JSON (default: <checkpoint>.eval.json; .json is added to a name without "
+        "an extension); the sample grid goes beside it (.png). Never the checkpoint or the config",
     )
     parser.add_argument("--print-config", action="store_true", help=PRINT_CONFIG)
 
@@ -94,7 +96,15 @@ def _evaluate(args: argparse.Namespace) -> None:
     if args.print_config:
         print(config.to_yaml(), end="")
         return
-    print_metrics(evaluate_checkpoint(config, checkpoint, args.out, task=task))
+    print_metrics(
+        evaluate_checkpoint(
+            config,
+            checkpoint,
+            args.out,
+            task=task,
+            config_path=config_path(config_file) if config_file else None,
+        )
+    )
 
 
 register(
@@ -148,14 +158,26 @@ def _predict_arguments(parser: argparse.ArgumentParser) -> None:
         help="go on past files that cannot be read (listed at the end) instead of stopping",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        help="refuse inputs with more pixels (H x W) than this, before any work (default "
+        f"{DEFAULT_MAX_PIXELS:,}: about 4 GB of memory at the peak with --batch-size 1)",
+    )
 
 
 def _predict(args: argparse.Namespace) -> None:
     from densepred.app.predict import generate_files, predict_files
 
-    if bool(args.images) == (args.num is not None):
+    if args.images and args.num is not None:
         raise DensepredError(
             "pass either input images/folders or --num N (generation from noise), not both."
+        )
+    if not args.images and args.num is None:
+        raise DensepredError(
+            "no inputs: pass image files or folders after the model, e.g. "
+            "'densepred predict CKPT photos/ --out pred' (or --num N for an unconditional GAN)."
         )
     if args.num is not None:
         written = generate_files(
@@ -174,6 +196,7 @@ def _predict(args: argparse.Namespace) -> None:
         save_probs=args.save_probs,
         on_bad=(lambda path, exc: None) if args.skip_bad else None,
         progress=not args.no_progress,
+        max_pixels=args.max_pixels,
     )
     for line in result.lines:
         print(line)

@@ -9,9 +9,9 @@ must fit the layout's reader. Both are checked in the second validation pass, ag
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from densepred.config.refs import references
 from densepred.core.schema import StrictModel
@@ -26,6 +26,18 @@ LEGACY_RANGE = {"min_depth": 1e-3, "max_depth": 10.0}
 
 KIND_CHANNELS: dict[str, int] = {"rgb": 3, "depth": 1, "mask": 3}
 """Channels of each kind of GAN pair image (masks are drawn in the palette's colours)."""
+
+
+def _positive_size(size: tuple[int, int]) -> tuple[int, int]:
+    if min(size) < 1:
+        raise ValueError(
+            "not an image size: give [H, W] in pixels, both at least 1 (e.g. [128, 160])"
+        )
+    return size
+
+
+ImageSize = Annotated[tuple[int, int], AfterValidator(_positive_size)]
+"""``data.image_size``: ``[H, W]`` of the network input, both at least 1 (``[0, -4]`` fails at load)."""
 
 
 class NormalizeConfig(StrictModel):
@@ -118,7 +130,7 @@ class DataConfig(StrictModel):
 
     format: str = "synthetic"
     root: str = "datasets/synthetic"
-    image_size: tuple[int, int] | None = None
+    image_size: ImageSize | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     batch_size: int = Field(8, ge=1)
     num_workers: int = Field(2, ge=0)
@@ -190,7 +202,7 @@ class DenseDataConfig(ImageDataConfig):
 
     cache_keys: ClassVar[tuple[str, ...]] = (*DataConfig.cache_keys, "image_size", "eval_size")
 
-    image_size: tuple[int, int] | None = (128, 160)
+    image_size: ImageSize | None = (128, 160)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     eval_size: Literal["native", "input"] = "native"
     cache: str | None = None
@@ -344,7 +356,7 @@ class ClassificationDataConfig(ImageDataConfig):
     task_keys: ClassVar[tuple[str, ...]] = ("classes",)
 
     classes: list[str] = Field(default_factory=list)
-    image_size: tuple[int, int] = (96, 128)
+    image_size: ImageSize = (96, 128)
     batch_size: int = Field(16, ge=1)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
 
@@ -393,16 +405,9 @@ class PairedDataConfig(DataConfig):
     depth_scale: float = Field(1000.0, gt=0)
     min_depth: float = Field(1e-3, gt=0)
     max_depth: float = Field(10.0, gt=0)
-    image_size: tuple[int, int] = (64, 64)
+    image_size: ImageSize = (64, 64)
     hflip: bool = True
     eval_size: Literal["native", "input"] = "native"
-
-    @field_validator("image_size")
-    @classmethod
-    def _positive_size(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if min(value) < 1:
-            raise ValueError("image_size must be [H, W] with positive sides")
-        return value
 
     @model_validator(mode="after")
     def _check(self) -> PairedDataConfig:

@@ -78,6 +78,8 @@ def type_name(annotation: Any) -> str:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if annotation is type(None):
         return "null"
+    if origin is typing.Annotated:  # a checked type (ImageSize, EncoderArgs): the values' type
+        return type_name(args[0])
     if origin is typing.Literal:
         return " | ".join(str(a) for a in args)
     if origin in (typing.Union, __import__("types").UnionType):
@@ -96,7 +98,12 @@ def type_name(annotation: Any) -> str:
 def _yaml(value: Any) -> str:
     """``value`` written as in a YAML config, on one line."""
     plain = _plain(value)
-    return yaml.safe_dump(plain, default_flow_style=True, width=1_000).strip().removesuffix("...").strip()
+    return (
+        yaml.safe_dump(plain, default_flow_style=True, width=1_000)
+        .strip()
+        .removesuffix("...")
+        .strip()
+    )
 
 
 def _plain(value: Any) -> Any:

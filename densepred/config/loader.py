@@ -21,6 +21,12 @@ from densepred.config.specs import TASK_SPECS, TaskSpec
 from densepred.core.errors import ConfigError
 from densepred.core.schema import validate_section
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class DuplicateKeyError(ConfigError):
+    """A YAML mapping gives one key twice."""
+
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that refuses a key given twice in one mapping (YAML would keep the last)."""
@@ -28,10 +34,16 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
+            if key_node.tag == MERGE_TAG:  # ``<<: *anchor``: a key beside it overrides it
+                continue
             key = self.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
-            if key in seen:
-                raise ConfigError(
+            try:
+                given = key in seen
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if given:
+                raise DuplicateKeyError(
                     f"key '{key}' appears twice in one mapping (lines {seen[key]} and {line}); "
                     "YAML would silently keep only the second. Merge the two into one."
                 )
@@ -43,8 +55,8 @@ def load_yaml(text: str, source: str) -> Any:
     """Parse YAML text; a duplicate key or a syntax error is a ConfigError naming ``source``."""
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+    except DuplicateKeyError as exc:
+        raise DuplicateKeyError(f"{source}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source} is not valid YAML: {exc}") from None
 
@@ -74,7 +86,9 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 def parse_override(text: str) -> tuple[list[str], Any]:
     """Split ``a.b.c=value`` into the key path and the YAML-parsed value."""
     if "=" not in text:
-        raise ConfigError(f"override '{text}' must look like key.subkey=value (e.g. model.encoder=resnet18).")
+        raise ConfigError(
+            f"override '{text}' must look like key.subkey=value (e.g. model.encoder=resnet18)."
+        )
     key, value = text.split("=", 1)
     parts = key.strip().split(".")
     if not all(parts):
@@ -83,6 +97,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         return parts, None
     try:
         return parts, load_yaml(value, f"override '{text}'")
+    except DuplicateKeyError:
+        raise
     except ConfigError:
         raise ConfigError(
             f"override '{text}': the value '{value}' is not valid YAML. Write lists as [a, b] and "
@@ -121,7 +137,9 @@ def task_spec(raw: dict[str, Any], source: str) -> TaskSpec:
     check_top_level(raw, source)
     name = (raw.get("task") or {}).get("name")
     if name is None:
-        raise ConfigError(f"{source}: task.name is missing. Valid tasks: {', '.join(TASK_SPECS.names())}.")
+        raise ConfigError(
+            f"{source}: task.name is missing. Valid tasks: {', '.join(TASK_SPECS.names())}."
+        )
     try:
         return TASK_SPECS.get(name)
     except ConfigError as exc:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from densepred.config.refs import (
     DECODER,
@@ -15,6 +15,7 @@ from densepred.config.refs import (
     context_value,
     references,
 )
+from densepred.core.loader_args import refuse_loader_args
 from densepred.core.schema import StrictModel
 
 SMP_DECODER_PREFIX = "smp."
@@ -60,6 +61,15 @@ class ExecutionConfig(StrictModel):
     compile: bool = False
 
 
+def _no_loader_args(args: dict[str, Any]) -> dict[str, Any]:
+    return dict(refuse_loader_args(args, "model.encoder_args"))
+
+
+EncoderArgs = Annotated[dict[str, Any], AfterValidator(_no_loader_args)]
+"""``model.encoder_args``: extra ``timm.create_model`` options, none of which may choose weights or
+a file to load (:func:`~densepred.core.loader_args.refuse_loader_args`)."""
+
+
 class ModelConfig(FinetuneConfig, ExecutionConfig):
     """The keys of every ``model`` section: an encoder from the registry and how it runs.
 
@@ -74,7 +84,7 @@ class ModelConfig(FinetuneConfig, ExecutionConfig):
     encoder: str = "mobilenet_v3_large"
     pretrained: bool | str = False
     in_channels: int = Field(3, ge=1)
-    encoder_args: dict[str, Any] = Field(default_factory=dict)
+    encoder_args: EncoderArgs = Field(default_factory=dict)
 
     @field_validator("encoder")
     @classmethod
@@ -167,6 +177,12 @@ class GANModelConfig(DenseModelConfig):
     discriminator: str = "patchgan"
     discriminator_args: dict[str, Any] = Field(default_factory=dict)
     spectral_norm: bool = False
+
+    @field_validator("discriminator_args")
+    @classmethod
+    def _no_loader_args(cls, args: dict[str, Any]) -> dict[str, Any]:
+        # a backbone discriminator's own ``pretrained`` is read by densepred's reader
+        return dict(refuse_loader_args(args, "model.discriminator_args", allowed=("pretrained",)))
 
     @field_validator("discriminator")
     @classmethod

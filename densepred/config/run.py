@@ -66,7 +66,9 @@ class Config(Generic[M, D, T]):
 def check_top_level(raw: Any, source: str) -> None:
     """Fail unless ``raw`` is a mapping of known sections and run keys."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: a config must be a mapping with sections {', '.join(SECTIONS)}.")
+        raise ConfigError(
+            f"{source}: a config must be a mapping with sections {', '.join(SECTIONS)}."
+        )
     unknown = [k for k in raw if k not in SECTIONS + RUN_KEYS]
     if unknown:
         raise ConfigError(
@@ -77,4 +79,6 @@ def check_top_level(raw: Any, source: str) -> None:
         raise ConfigError(f"{source}: seed must be an integer, got {seed!r}.")
     trainer = raw.get("trainer")
     if trainer is not None and not isinstance(trainer, dict):
-        raise ConfigError(f"{source}: section 'trainer' must be a mapping of lightning.Trainer arguments.")
+        raise ConfigError(
+            f"{source}: section 'trainer' must be a mapping of lightning.Trainer arguments."
+        )

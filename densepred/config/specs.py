@@ -53,14 +53,15 @@ class TaskSpec(Generic[M, D, T]):
 TASK_SPECS: Registry[TaskSpec] = Registry("task")
 
 DEPTH = TASK_SPECS.add(
-    "depth", TaskSpec(
+    "depth",
+    TaskSpec(
         "depth",
         DenseModelConfig,
         DepthDataConfig,
         DepthTaskConfig,
         "densepred.tasks.depth:DepthTask",
         head="depth",
-    )
+    ),
 )
 SEGMENTATION = TASK_SPECS.add(
     "segmentation",
@@ -84,12 +85,13 @@ CLASSIFICATION = TASK_SPECS.add(
     ),
 )
 GAN = TASK_SPECS.add(
-    "gan", TaskSpec(
+    "gan",
+    TaskSpec(
         "gan",
         GANModelConfig,
         PairedDataConfig,
         GANTaskConfig,
         "densepred.tasks.gan:GANTask",
         head="image",
-    )
+    ),
 )

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import math
 import os
+import re
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from densepred.core.errors import OutputError
+
+log = logging.getLogger(__name__)
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -24,13 +28,23 @@ DIR_MODE = 0o777 & ~_UMASK
 """Mode of the folders written here: what ``mkdir`` would give under this umask."""
 
 
+TEMP_MARK = ".tmp-"
+TEMP_NAME = re.compile(r"^\..+\.tmp-[a-z0-9_]{8}(\.[^.]+)?$")
+"""Names of :func:`atomic_path`'s temporary files: ``.<name>.tmp-<8 random characters><suffix>``
+(``.last.ckpt.tmp-k2j4x9_a.ckpt``); the suffix stays, as writers choose the format by it."""
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path in the same folder; on success it replaces ``path`` atomically."""
+    """Yield a temporary path in the same folder; on success it replaces ``path`` atomically.
+
+    A process killed mid-write (SIGKILL, power loss) leaves the temporary file behind;
+    :func:`remove_temp_files` removes such files when work starts in that folder again.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent
+        prefix=f".{path.name}{TEMP_MARK}", suffix=path.suffix or ".tmp", dir=path.parent
     )
     os.close(fd)
     os.chmod(tmp, FILE_MODE)  # mkstemp makes it 0600
@@ -40,6 +54,38 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def remove_temp_files(folder: str | Path) -> list[Path]:
+    """Remove the temporary files that interrupted atomic writes left in ``folder`` and below.
+
+    Call it only where no other process writes (a run folder under its lock): a live write's
+    temporary file looks the same.
+
+    Returns:
+        The files removed (a warning names their count and size).
+    """
+    removed: list[Path] = []
+    size = 0
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            if TEMP_NAME.match(name):
+                path = Path(parent) / name
+                try:
+                    size += path.stat().st_size
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                removed.append(path)
+    if removed:
+        log.warning(
+            "removed %d temporary file(s) (%.1f MB) left in '%s' by interrupted writes, e.g. '%s'",
+            len(removed),
+            size / 1e6,
+            folder,
+            removed[0].name,
+        )
+    return removed
 
 
 def atomic_write_bytes(path: str | Path, data: bytes | memoryview) -> None:
@@ -227,3 +273,67 @@ def output_errors(folder: str | Path) -> Iterator[None]:
         if exc.errno in OUTPUT_FIXES and inside:
             raise output_error(folder, exc) from None
         raise
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def check_output(
+    out: str | Path,
+    inputs: Mapping[str, str | Path | Iterable[str | Path] | None],
+    suffix: str | None = None,
+    folder: bool = False,
+    companions: Iterable[Callable[[Path], Path]] = (),
+    option: str = "--out",
+) -> Path:
+    """Check an output path before any work: it never replaces an input and has the right type.
+
+    Args:
+        out: The output file, or folder with ``folder=True``.
+        inputs: What the command reads, by role (``checkpoint``, ``config``, ``input image``):
+            a path, several paths, or None.
+        suffix: The extension the written file must have (``.json``, ``.onnx``); an ``out``
+            without any extension gets it added, another extension is an error.
+        folder: ``out`` is a folder (it must not be an input file or folder either).
+        companions: The other files written, each a function of ``out`` (an export's report
+            ``<out>.json``, an evaluation's sample grid ``<out stem>.png``); checked against the
+            inputs too.
+        option: The option that named ``out``, for messages.
+
+    Returns:
+        ``out``, with ``suffix`` added when it had no extension.
+
+    Raises:
+        OutputError: ``out`` (or a companion) is an input, an existing folder where a file is
+            written, or has another extension than ``suffix``.
+    """
+    out = Path(out)
+    if not folder:
+        if out.is_dir():
+            example = out / f"name{suffix or ''}"
+            raise OutputError(
+                f"{option} '{out}' is an existing folder; it must name the file to write (e.g. "
+                f"'{example}')."
+            )
+        if suffix and not out.suffix:
+            out = out.with_name(out.name + suffix)
+    written = [out, *(companion(out) for companion in companions)]
+    for role, given in inputs.items():
+        paths = [given] if isinstance(given, (str, Path)) else list(given or ())
+        for path in map(Path, paths):
+            hit = next((w for w in written if _same_path(w, path)), None)
+            if hit is not None:
+                what = "" if hit == out else f" (it writes '{hit}')"
+                raise OutputError(
+                    f"{option} '{out}' would overwrite the {role} '{path}' it reads{what}; "
+                    "choose another output path."
+                )
+    if not folder and suffix and out.suffix.lower() != suffix:
+        raise OutputError(
+            f"{option} '{out}' ends in '{out.suffix}' but the file written is {suffix}; use "
+            f"'{out.with_suffix(suffix)}' (a name without an extension gets {suffix} added)."
+        )
+    return out

@@ -72,7 +72,9 @@ def validate_section(
                 lines.append(f"{key}: " + unknown_name_message("key", str(err["loc"][-1]), valid))
             else:
                 msg = err["msg"].removeprefix("Value error, ")
-                if err["loc"]:
+                if err["loc"] and msg.startswith(f"{key}."):  # the message names the key itself
+                    lines.append(msg)
+                elif err["loc"]:
                     lines.append(f"{key}: {msg} (got {err.get('input')!r})")
                 else:  # a rule of the whole section: its message names the keys
                     lines.append(msg if msg.startswith(f"{prefix}.") else f"{prefix}: {msg}")

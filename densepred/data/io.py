@@ -86,6 +86,10 @@ def _depth_array(path: Path) -> np.ndarray:
 def read_depth(path: str | Path, scale: float = 1000.0) -> np.ndarray:
     """Read a depth map as HxW float32 metres, 0 = invalid.
 
+    In integer files both 0 and 65535 (the saturated value: a sensor's "no return" or a depth
+    clipped at the top of the range by a writer such as :func:`write_depth`) are invalid, never
+    a distance of 65535 / ``scale`` metres.
+
     Args:
         path: A single-channel uint16 PNG/TIFF holding ``metres * scale``, or a float32
             ``.npy``/``.tif(f)`` holding metres (``scale`` is not applied to float files).
@@ -99,7 +103,9 @@ def read_depth(path: str | Path, scale: float = 1000.0) -> np.ndarray:
             "(uint16 PNG in millimetres, or float32 metres in .npy/.tiff)."
         )
     if raw.dtype == np.uint16:
-        return raw.astype(np.float32) / np.float32(scale)
+        depth = raw.astype(np.float32) / np.float32(scale)
+        depth[raw == UINT16_MAX] = 0.0  # saturated: not a measurement
+        return depth
     if raw.dtype in (np.float32, np.float64):
         depth = raw.astype(np.float32)
         depth[~np.isfinite(depth) | (depth < 0)] = 0.0
@@ -114,7 +120,8 @@ def write_depth(path: str | Path, depth_m: np.ndarray, scale: float = 1000.0) ->
     """Write HxW metric depth as a uint16 PNG of ``round(depth * scale)``.
 
     Values are clipped to the uint16 range; 0, negative and non-finite depths are written as 0
-    (invalid), and positive depths never round down to 0.
+    (invalid), and positive depths never round down to 0. Depths of 65535 / ``scale`` metres or
+    more are written as 65535, which :func:`read_depth` reads as invalid (saturated).
 
     Args:
         path: Destination ``.png`` file.

@@ -201,7 +201,8 @@ def check_valid_depth(
         raise DataError(
             f"split '{split}' has 0 valid depth pixels in {read} of {total} depth "
             f"files (valid: task.min_depth={min_depth} < depth < task.max_depth={max_depth} m, "
-            f"integer files divided by data.depth_scale={depth_scale}). Check data.depth_scale, "
-            "task.min_depth / task.max_depth and the depth files; no loss or metric can use it."
+            f"integer files divided by data.depth_scale={depth_scale}, their 0 and 65535 "
+            "(saturated) values invalid). Check data.depth_scale, task.min_depth / "
+            "task.max_depth and the depth files; no loss or metric can use it."
         )
     return valid

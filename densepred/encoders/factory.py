@@ -10,9 +10,10 @@ import torch
 from torch import nn
 
 from densepred.core.errors import ConfigError
+from densepred.core.loader_args import refuse_loader_args
 from densepred.encoders.aliases import resolve_encoder_name
 from densepred.encoders.feature_encoder import Encoder
-from densepred.encoders.weights import Pretrained, pretrained_kwargs
+from densepred.encoders.weights import Pretrained, forget_pretrained_state, pretrained_kwargs
 
 OUTPUT_STRIDES = (8, 16, 32)
 
@@ -54,7 +55,7 @@ def _create_model(timm_name: str, name: str, extra: Sequence[str] = (), **kwargs
     caller's own ``timm_kwargs``) or at an output stride the model cannot do is a ConfigError
     naming the encoder and the fix."""
     try:
-        return timm.create_model(timm_name, **kwargs)
+        model = timm.create_model(timm_name, **kwargs)
     except (AssertionError, TypeError) as exc:
         unexpected = (
             [k for k in extra if f"'{k}'" in str(exc)] if isinstance(exc, TypeError) else []
@@ -80,6 +81,8 @@ def _create_model(timm_name: str, name: str, extra: Sequence[str] = (), **kwargs
             f"output_stride={output_stride}: timm cannot dilate its deep stages. Output strides "
             f"it supports: {strides}; use output_stride={max(strides)} or another encoder."
         ) from exc
+    forget_pretrained_state(model)
+    return model
 
 
 def create_encoder(
@@ -102,19 +105,22 @@ def create_encoder(
         output_stride: 32, or 16/8 to dilate the deep stages instead of striding.
         in_channels: Input channels; pretrained first convolutions are adapted by timm.
         num_classes: Classifier outputs (``include_top=True`` only).
-        **timm_kwargs: Extra ``timm.create_model`` arguments, e.g. ``drop_path_rate``.
+        **timm_kwargs: Extra ``timm.create_model`` arguments, e.g. ``drop_path_rate``; none may
+            choose weights or a file to load (``pretrained_cfg``, ``checkpoint_path``, ...).
 
     Raises:
-        ConfigError: Unknown name, or an output stride the model cannot do.
+        ConfigError: Unknown name, an output stride the model cannot do, or a ``timm_kwargs``
+            key that would load weights.
         WeightsError: Missing or mismatched weights file.
     """
+    refuse_loader_args(timm_kwargs, "encoder_args")
     timm_name = resolve_encoder_name(name)
     if output_stride not in OUTPUT_STRIDES:
         raise ConfigError(
             f"output_stride={output_stride!r} is not supported for encoder '{name}'; "
             f"use one of {list(OUTPUT_STRIDES)}."
         )
-    kwargs = {**pretrained_kwargs(pretrained, timm_name, **timm_kwargs), **timm_kwargs}
+    kwargs = {**timm_kwargs, **pretrained_kwargs(pretrained, timm_name, **timm_kwargs)}
     if output_stride != 32:  # not every timm model accepts the argument
         kwargs["output_stride"] = output_stride
     if include_top:

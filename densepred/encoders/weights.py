@@ -2,9 +2,11 @@
 
 A local file holds the ``state_dict`` of the timm classifier (``timm.create_model(name)``),
 as ``.pth``/``.pt``/``.bin`` or ``.safetensors``; a checkpoint dict with a ``state_dict``,
-``model`` or EMA entry works too. It is checked against the classifier before timm loads it
-through ``pretrained_cfg_overlay=dict(file=...)``, which adapts the first convolution to other
-input channel counts and drops the classifier when the model has none or another class count.
+``model`` or EMA entry works too. densepred reads it itself (torch files with
+``weights_only=True``), checks it against the classifier and hands timm the tensors through
+``pretrained_cfg_overlay=dict(state_dict=...)``: timm adapts the first convolution to other input
+channel counts and drops the classifier when the model has none or another class count, but never
+opens the file (timm up to 1.0.24 would unpickle it with ``weights_only=False``).
 """
 
 from __future__ import annotations
@@ -146,13 +148,24 @@ def pretrained_kwargs(pretrained: Pretrained, timm_name: str, **timm_kwargs: Any
     """Keyword arguments for ``timm.create_model`` that load the requested weights.
 
     Args:
-        pretrained: ``False`` (random init), ``True`` (timm's hub, needs internet) or a local file.
+        pretrained: ``False`` (random init), ``True`` (timm's hub, needs internet) or a local file,
+            read here (never by timm).
         timm_name: timm model name.
         **timm_kwargs: Architecture options the model is built with.
     """
     if isinstance(pretrained, bool):
         return {"pretrained": pretrained}
     path = Path(pretrained)
-    num_classes = check_state_dict(read_state_dict(path), timm_name, path, **timm_kwargs)
-    overlay = {"file": str(path), "num_classes": num_classes, "label_offset": 0}
+    state = read_state_dict(path)
+    num_classes = check_state_dict(state, timm_name, path, **timm_kwargs)
+    overlay = {"state_dict": state, "num_classes": num_classes, "label_offset": 0}
     return {"pretrained": True, "pretrained_cfg_overlay": overlay}
+
+
+def forget_pretrained_state(model: torch.nn.Module) -> None:
+    """Drop the copy of the weights that timm keeps in a model's ``pretrained_cfg`` after loading
+    them from ``pretrained_cfg_overlay=dict(state_dict=...)`` (it would double their memory)."""
+    for module in model.modules():
+        cfg = getattr(module, "pretrained_cfg", None)
+        if isinstance(cfg, dict):
+            cfg.pop("state_dict", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from densepred.app.tasks import TASKS
 from densepred.config.model import DenseModelConfig
 from densepred.config.run import Config
 from densepred.core.errors import ConfigError, DataError, DensepredError
-from densepred.core.fileio import atomic_write_json
+from densepred.core.fileio import atomic_write_json, check_output
 from densepred.export.diagnose import check_known_limits, converter_error
 from densepred.export.formats import EXPORT_FORMATS
 from densepred.export.inputs import Layout, check_exportable, eval_batches, runtime_metrics
@@ -43,6 +44,8 @@ from densepred.export.wrappers import (
     MaiDepth,
 )
 from densepred.tasks import BaseTask
+
+log = logging.getLogger(__name__)
 
 
 class ParityError(DensepredError):
@@ -129,13 +132,29 @@ class ExportOptions:
 
 
 def _config_with(task: BaseTask, overrides: list[str]) -> Config:
+    """The checkpoint's config with ``data.*`` overrides; a ``data.root`` given for real data
+    on a synthetic-data checkpoint is refused (the synthetic set would be rendered into it)."""
     bad = [o for o in overrides if not o.startswith("data.")]
     if bad:
         raise ConfigError(
             f"export overrides may change only the data section (e.g. data.root=...), got '{bad[0]}'; "
             "the model comes from the checkpoint."
         )
-    return checkpoint_config(task, overrides)
+    config = checkpoint_config(task, overrides)
+    keys = {o.split("=", 1)[0].strip() for o in overrides}
+    data = config.data
+    if (
+        data.format == "synthetic"
+        and "data.format" not in keys
+        and data.root != task.config.data.root
+    ):
+        raise ConfigError(
+            f"data.root={data.root}: the checkpoint was trained on synthetic data (data.format: "
+            "synthetic), which export would generate into that folder. To check the export on "
+            "your data, also set its layout, e.g. data.format=mai data.args={}; to use synthetic "
+            "data elsewhere, say so with data.format=synthetic."
+        )
+    return config
 
 
 def _network_size(config: Config, size: tuple[int, int] | None) -> tuple[int, int]:
@@ -250,11 +269,20 @@ def convert(
 def export_checkpoint(checkpoint: str | Path, opts: ExportOptions) -> dict[str, Any]:
     """Export a checkpoint (loaded with :func:`densepred.app.inference.load_task`), see :func:`export_task`.
 
-    The file goes to ``opts.out`` or beside the checkpoint, named after it and the options.
+    The file goes to ``opts.out`` or beside the checkpoint, named after it and the options. Before
+    the checkpoint is loaded, ``opts.out`` is checked (:func:`~densepred.core.fileio.check_output`):
+    not the checkpoint, and for a file format not an existing folder and the format's extension
+    (added to a name without one, an error on another).
     """
-    EXPORT_FORMATS.get(opts.format).check_installed()  # before the slow loading
+    fmt = EXPORT_FORMATS.get(opts.format)
+    fmt.check_installed()  # before the slow loading
     checkpoint = Path(checkpoint)
-    out = Path(opts.out) if opts.out else checkpoint.with_name(opts.file_name(checkpoint.stem))
+    out = check_output(
+        opts.out or checkpoint.with_name(opts.file_name(checkpoint.stem)),
+        {"checkpoint": checkpoint},
+        **({"folder": True} if fmt.portable else {"suffix": fmt.suffix}),
+        companions=[_report_path],
+    )
     return export_task(load_task(checkpoint), opts, out, source=str(checkpoint))
 
 
@@ -340,13 +368,26 @@ def export_task(
     inputs.append(layout.noise_input(inputs[0]))
     sample = torch.from_numpy(inputs[0])
     int8 = None
-    if opts.int8:
-        calibration = eval_batches(
+    calibration: dict[str, Any] | None = None
+    if opts.int8 == "full":
+        images = eval_batches(
             config, opts.calibration, split=config.data.train_split, image_size=size
         )
-        int8 = Int8(
-            opts.int8, [layout.model_input(b) for b in calibration] if opts.int8 == "full" else []
-        )
+        calibration = {
+            "requested": opts.calibration,
+            "used": len(images),
+            "split": config.data.train_split,
+        }
+        if len(images) < opts.calibration:
+            log.warning(
+                "--calibration %d: the split '%s' has only %d images; calibrating on those.",
+                opts.calibration,
+                config.data.train_split,
+                len(images),
+            )
+        int8 = Int8(opts.int8, [layout.model_input(b) for b in images])
+    elif opts.int8:
+        int8 = Int8(opts.int8, [])
 
     start = time.perf_counter()
     info = convert(module, sample, opts.format, path, int8, dynamic_axes(layout))
@@ -379,6 +420,7 @@ def export_task(
         "depth_units": (opts.units if opts.mai else "m") if layout.depth_scale else None,
         "mai_resize": opts.mai_resize if opts.mai else None,
         "int8": opts.int8,
+        "calibration_images": calibration,
         "size_bytes": _size_bytes(path),
         "dynamic_axes": sorted(free, key=free.get),
         "metadata": metadata if fmt.metadata is not None else None,

@@ -17,9 +17,10 @@ from segmentation_models_pytorch.base import SegmentationHead
 from torch import Tensor, nn
 
 from densepred.core.errors import ConfigError, unknown_name_message
+from densepred.core.loader_args import refuse_loader_args
 from densepred.decoders.heads import HEADS
 from densepred.encoders import register_smp_encoders, resolve_encoder_name
-from densepred.encoders.weights import Pretrained, pretrained_kwargs
+from densepred.encoders.weights import Pretrained, forget_pretrained_state, pretrained_kwargs
 from densepred.models.recipe import NETWORKS
 
 SMP_DECODER_PREFIX = "smp."
@@ -158,12 +159,12 @@ def create_smp_model(
     register_smp_encoders()  # densepred-<name> works in smp after densepred built an smp model
     arch = smp_architecture(name)
     timm_name = resolve_encoder_name(encoder)
-    encoder_args = dict(encoder_args or {})
+    encoder_args = dict(refuse_loader_args(encoder_args or {}, "model.encoder_args"))
     kwargs = {
         **check_smp_decoder_args(arch, decoder_args or {}, name),
         **_stride_kwargs(arch, output_stride, name),
-        **_weights_kwargs(pretrained, timm_name, encoder_args),
         **encoder_args,
+        **_weights_kwargs(pretrained, timm_name, encoder_args),
     }
     try:
         net = arch(
@@ -173,6 +174,7 @@ def create_smp_model(
         raise ConfigError(
             f"model.decoder {name} with encoder '{encoder}' and model.output_stride={output_stride}: {exc}"
         ) from None
+    forget_pretrained_state(net)
     return SmpModel(net, name)
 
 

@@ -4,7 +4,8 @@ finite weights only.
 :class:`SafeCheckpointIO` is the Trainer's checkpoint reader and writer, so ``--resume``, the
 final best-checkpoint validation, evaluate and predict all read with ``weights_only=True``.
 :class:`FiniteModelCheckpoint` refuses to write a checkpoint whose weights or monitored score
-are NaN or infinite.
+are NaN or infinite, keeps ``last.ckpt`` the newest state and writes ``best.ckpt`` weights-only.
+:func:`saved_config` is the saved config a model is rebuilt from, never naming a file to load.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
+from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_warn
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from densepred.core.errors import DensepredError, WeightsError
+from densepred.core.errors import ConfigError, DensepredError, WeightsError
 from densepred.core.fileio import atomic_write_bytes
+from densepred.core.loader_args import refuse_loader_args
 from densepred.encoders.weights import non_finite_tensors, state_dict_differences
 
 
@@ -65,6 +69,59 @@ def read_checkpoint(path: str | Path, advice: str = "") -> dict[str, Any]:
         raise WeightsError(
             f"checkpoint '{path}' could not be read ({exc.strerror or exc}).{tail}"
         ) from None
+
+
+TIMM_ARGS = {"encoder_args": (), "discriminator_args": ("pretrained",)}
+"""``model`` keys passed on to ``timm.create_model`` -> the keys of each densepred handles itself."""
+
+
+def saved_config(checkpoint: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    """The plain config saved in a densepred checkpoint, made safe to rebuild its model from
+    (:func:`safe_model_section`).
+
+    Args:
+        checkpoint: The checkpoint, as :func:`read_checkpoint` returned it.
+        path: The checkpoint file, for messages.
+
+    Raises:
+        WeightsError: It is not a densepred checkpoint, or its config names a file to load.
+    """
+    config = checkpoint.get("hyper_parameters", {}).get("config")
+    if not isinstance(config, dict) or "state_dict" not in checkpoint:
+        raise WeightsError(
+            f"'{path}' is not a densepred checkpoint (no saved config or state_dict)."
+        )
+    model = config.get("model")
+    if not isinstance(model, dict):
+        return config
+    return {**config, "model": safe_model_section(model, f"checkpoint '{path}'")}
+
+
+def safe_model_section(model: dict[str, Any], source: str) -> dict[str, Any]:
+    """A saved ``model`` section that never makes densepred open another file: the weights come
+    with the checkpoint or model folder, so ``pretrained`` (and a backbone discriminator's) is
+    set to false, and options that would make timm load a file
+    (:func:`~densepred.core.loader_args.refuse_loader_args`) are refused.
+
+    Raises:
+        WeightsError: The section sets such an option (naming ``source``).
+    """
+    model = {**model, "pretrained": False} if "pretrained" in model else dict(model)
+    fix = (
+        "Loading it would make timm open that file, so it is not loaded. If you trust the file, "
+        "delete the key from its saved config's model section and save it again."
+    )
+    for key, allowed in TIMM_ARGS.items():
+        args = model.get(key)
+        if not isinstance(args, dict):
+            continue
+        try:
+            refuse_loader_args(args, f"model.{key}", allowed, fix=fix)
+        except ConfigError as exc:
+            raise WeightsError(f"{source}: {exc}") from None
+        if "pretrained" in args:
+            model[key] = {**args, "pretrained": False}
+    return model
 
 
 RESUME_KEYS = ("state_dict", "optimizer_states", "loops", "pytorch-lightning_version")
@@ -174,19 +231,80 @@ class SafeCheckpointIO(TorchCheckpointIO):
 
 
 class FiniteModelCheckpoint(ModelCheckpoint):
-    """A ``ModelCheckpoint`` that never writes NaN or infinite weights or scores.
+    """A ``ModelCheckpoint`` that never writes NaN or infinite weights or scores, keeps
+    ``last.ckpt`` the newest state and writes the top-k file (``best.ckpt``) weights-only.
+
+    Lightning writes ``last`` only at a step where it also writes a top-k checkpoint, so an epoch
+    that does not improve the monitored score left ``last.ckpt`` behind, and ``--resume``
+    retrained (and rewrote the outputs of) the epochs after it. Here ``last.ckpt`` is written at
+    the end of every training epoch (after its validation), after a validation Lightning saves
+    at, and when training stops: at its end, on Ctrl-C and on SIGTERM. It is a full checkpoint
+    (optimizer, loops, callbacks) for ``--resume``; the top-k file holds the weights, the loop
+    counters and ``hyper_parameters`` (enough to rebuild the model), without the optimizer state.
 
     Non-finite weights stop training with :class:`NonFiniteWeightsError`, which names the newest
     finite checkpoint; a non-finite monitored score skips the save with a warning.
+
+    Args:
+        *args: ``ModelCheckpoint``'s arguments.
+        best_weights_only: Write the top-k file weights-only (``save_weights_only`` applies to
+            ``last.ckpt`` never).
+        **kwargs: ``ModelCheckpoint``'s keyword arguments.
     """
 
+    def __init__(self, *args: Any, best_weights_only: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.best_weights_only = best_weights_only
+        self._last_written_step: int | None = None
+
     def _save_topk_checkpoint(self, trainer: L.Trainer, monitor_candidates: dict[str, Any]) -> None:
-        if self._may_save(trainer, monitor_candidates):
+        if not self._may_save(trainer, monitor_candidates):
+            return
+        self.save_weights_only = self.best_weights_only
+        try:
             super()._save_topk_checkpoint(trainer, monitor_candidates)
+        finally:
+            self.save_weights_only = False
 
     def _save_last_checkpoint(self, trainer: L.Trainer, monitor_candidates: dict[str, Any]) -> None:
         if self._may_save(trainer, monitor_candidates):
             super()._save_last_checkpoint(trainer, monitor_candidates)
+            self._last_written_step = trainer.global_step
+
+    def _save_last_if_behind(self, trainer: L.Trainer) -> None:
+        """Write ``last.ckpt`` unless it already holds this step (or nothing may be saved now)."""
+        if (
+            not self.save_last
+            or trainer.fast_dev_run
+            or trainer.sanity_checking
+            or trainer.state.fn != TrainerFn.FITTING
+            or self._last_written_step == trainer.global_step
+        ):
+            return
+        self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_epoch_end(trainer, pl_module)
+        self._save_last_if_behind(trainer)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_validation_end(trainer, pl_module)
+        if not self._should_save_on_train_epoch_end(trainer):  # Lightning saves here, not later
+            self._save_last_if_behind(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._save_last_if_behind(trainer)  # e.g. trainer.max_steps reached within an epoch
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        """On Ctrl-C or SIGTERM, keep the state reached in ``last.ckpt`` (finite weights only;
+        one process: under DDP the ranks may not all reach the save's barrier)."""
+        if not isinstance(exception, KeyboardInterrupt | SIGTERMException):
+            return
+        if trainer.world_size > 1 or non_finite_tensors(trainer.lightning_module.state_dict()):
+            return
+        self._save_last_if_behind(trainer)
 
     def _may_save(self, trainer: L.Trainer, monitor_candidates: dict[str, Any]) -> bool:
         """Raise on non-finite weights; ``False`` (with a warning) for a non-finite score."""

@@ -25,7 +25,7 @@ from densepred.config.run import Config
 from densepred.config.task import DistillConfig, DistillTaskConfig
 from densepred.core.errors import ConfigError, WeightsError
 from densepred.losses.distill import DISTILL_LOSSES, FeatureDistillation
-from densepred.tasks.checkpoint import check_finite_weights, read_checkpoint
+from densepred.tasks.checkpoint import check_finite_weights, read_checkpoint, saved_config
 
 ADAPTER_KEY = "distiller_state"
 """Checkpoint entry holding the feature adapters, outside ``state_dict``."""
@@ -50,12 +50,10 @@ def teacher_config(path: str | Path, task_name: str) -> tuple[dict[str, Any], di
     """
     advice = "Set task.distill.teacher to a checkpoint written by densepred train."
     ckpt = read_checkpoint(path, advice=advice)
-    config = ckpt.get("hyper_parameters", {}).get("config")
-    if not isinstance(config, dict) or "state_dict" not in ckpt:
-        raise WeightsError(
-            f"task.distill.teacher '{path}' is not a densepred checkpoint (no saved config or "
-            f"state_dict). {advice}"
-        )
+    try:
+        config = saved_config(ckpt, path)
+    except WeightsError as exc:
+        raise WeightsError(f"task.distill.teacher: {exc} {advice}") from None
     found = config.get("task", {}).get("name")
     if found != task_name:
         raise ConfigError(

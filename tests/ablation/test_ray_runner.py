@@ -193,3 +193,20 @@ def test_tune_can_save_the_driver_callback_with_any_log(tmp_path: Path) -> None:
 
     runner = RayRunner(folder=tmp_path, bench=BenchmarkSettings(), sweep=None, log=LockedLog())  # type: ignore[arg-type]
     cloudpickle.dumps(_make_collect()(runner, {}))
+
+
+def test_address_auto_without_a_cluster_is_one_line(
+    lr_sweep: Callable[[int], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Issue 24, unclear case: the README's '--launcher ray --address auto' with no cluster was
+    Ray's ConnectionError traceback; now one line saying how to start one, before any file."""
+    from densepred.cli.main import main
+
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path / "ray"))  # no cluster another test started
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    path = lr_sweep(1)
+    assert main(["ablate", str(path), "--launcher", "ray", "--address", "auto"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --address auto: no Ray cluster to connect to")
+    assert "'ray start --head'" in err and err.count("\n") == 1
+    assert not (tmp_path / "sweep").exists()

@@ -180,3 +180,22 @@ def test_invalid_sweeps_fail_with_a_message_naming_the_key(
         expand_grid(load_sweep(path, overrides))
     for word in words:
         assert word in str(info.value)
+
+
+def test_trial_ids_keep_the_sign_of_numbers(tmp_path: Path) -> None:
+    """Issue 24 (also found): lr 1e+39 was written 'lr-1e-39' in its trial id, and -0.5 as 0.5."""
+    grid = {"task.optimizer.lr": [1e39, 1e-39], "task.losses.silog": [-0.5]}
+    trials = expand_grid(load_sweep(write_sweep(tmp_path, grid=grid)))
+    readable = [t.trial_id.rsplit("__", 1)[0] for t in trials]
+    assert readable == ["lr-1e+39__silog--0.5", "lr-1e-39__silog--0.5"]
+
+
+def test_a_key_given_twice_in_a_sweep_file_is_an_error(tmp_path: Path) -> None:
+    """Issue 24, wrong case 5, in the sweep loader."""
+    path = write_sweep(tmp_path)
+    path.write_text(path.read_text() + "grid:\n  seed: [1, 2]\n")
+    with pytest.raises(
+        ConfigError,
+        match=rf"'{path}': key 'grid' appears twice in one mapping \(lines \d+ and \d+\)",
+    ):
+        load_sweep(path)

@@ -258,8 +258,8 @@ def test_resume_from_a_damaged_last_is_a_clear_error(
         run_training(config, resume=True, run_dir=run)
     message = str(err.value)
     assert f"checkpoint '{last}' {said}" in message
-    assert f"copy '{run / 'checkpoints' / 'best.ckpt'}' to '{last}'" in message
-    assert "without --resume" in message
+    assert "Start over without --resume" in message
+    assert f"'{run / 'checkpoints' / 'best.ckpt'}' keeps the best weights so far" in message
 
 
 def test_resume_with_another_model_names_the_run_config(run_copy: tuple[Path, Config]) -> None:
@@ -289,6 +289,53 @@ def test_ctrl_c_raises_keyboard_interrupt(tmp_path: Path, make_tiny, keep_sigint
     with pytest.raises(KeyboardInterrupt):
         run_training(tiny_config(tmp_path, make_tiny), callbacks=[CtrlC()])
     assert signal.getsignal(signal.SIGINT) == handler
+
+
+@pytest.mark.parametrize("stop", ["ctrl_c", "max_steps"])
+def test_last_holds_the_state_training_stopped_at(
+    tmp_path: Path, make_tiny, keep_sigint: None, stop: str
+) -> None:
+    """Issue 24, case 1: Ctrl-C or a clean stop within an epoch (trainer.max_steps) keeps the
+    newest state in last.ckpt, not the end of the last improving epoch (step 3), and --resume
+    goes on from there: after Ctrl-C with the rest of epoch 1 (9 steps in all); after
+    trainer.max_steps, which ends the epoch it is reached in for Lightning, with epoch 2 (8)."""
+
+    class CtrlC(Callback):
+        def on_train_batch_end(self, trainer: Any, *args: Any) -> None:
+            if trainer.global_step == 5:
+                raise KeyboardInterrupt
+
+    overrides = [o for o in make_tiny(tmp_path) if not o.startswith("trainer.max_")]
+    overrides.append("trainer.max_epochs=3")
+    if stop == "ctrl_c":
+        with pytest.raises(KeyboardInterrupt):
+            run_training(load_config(MAIN, overrides), callbacks=[CtrlC()])
+    else:
+        run_training(load_config(MAIN, [*overrides, "trainer.max_steps=5"]))
+    last = tmp_path / "runs" / "depth_mbv3_unet" / "checkpoints" / "last.ckpt"
+    assert read_checkpoint(last)["global_step"] == 5
+    run_training(load_config(MAIN, overrides), resume=True)
+    assert read_checkpoint(last)["global_step"] == (9 if stop == "ctrl_c" else 8)
+
+
+def test_best_is_weights_only_and_last_is_full(trained_run: tuple[Path, list[str]]) -> None:
+    """Issue 23: best.ckpt holds the weights and the config (no optimizer state), last.ckpt all
+    that --resume needs; both rebuild the same model."""
+    from densepred.app.inference import load_task
+    from densepred.tasks.checkpoint import RESUME_KEYS
+    from densepred.tasks.distill import teacher_config
+
+    run, _ = trained_run
+    paths = {name: run / "checkpoints" / f"{name}.ckpt" for name in ("best", "last")}
+    best, last = (read_checkpoint(path) for path in paths.values())
+    assert "optimizer_states" not in best and "callbacks" not in best
+    assert set(RESUME_KEYS) <= set(last)
+    assert best["hyper_parameters"] == last["hyper_parameters"]
+    assert paths["best"].stat().st_size < 0.6 * paths["last"].stat().st_size  # AdamW: 2 moments
+    states = [load_task(path).state_dict() for path in paths.values()]
+    assert all(torch.equal(states[0][key], states[1][key]) for key in states[0])
+    for path in paths.values():
+        teacher_config(path, "depth")  # a distillation teacher accepts either
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,39 @@ def test_a_key_given_twice_is_an_error_naming_both_lines() -> None:
         load_yaml("model:\n  encoder: a\n  encoder: b\n", "x.yaml")
 
 
+@pytest.mark.parametrize(
+    ("text", "key", "lines"),
+    [
+        ("a:\n  b: 1\n  c: 2\n  b: 3\n", "b", "2 and 4"),
+        ("x: [{k: 1, k: 2}]\n", "k", "1 and 1"),
+        ("1: a\n1: b\n", "1", "1 and 2"),
+    ],
+)
+def test_duplicates_are_found_at_any_level_and_for_any_key_type(
+    text: str, key: str, lines: str
+) -> None:
+    with pytest.raises(ConfigError, match=rf"f.yaml: key '{key}' appears twice .*lines {lines}"):
+        load_yaml(text, "f.yaml")
+
+
+def test_merge_keys_and_equal_keys_in_different_mappings_are_fine() -> None:
+    text = "base: &b {lr: 1, wd: 2}\nrun:\n  <<: *b\n  lr: 3\nother: {lr: 4}\nmore:\n  <<: *b\n"
+    assert load_yaml(text, "f.yaml")["run"] == {"lr": 3, "wd": 2}
+    assert load_yaml(text, "f.yaml")["more"] == {"lr": 1, "wd": 2}
+
+
+def test_a_duplicate_in_an_override_value_is_named() -> None:
+    with pytest.raises(
+        ConfigError, match=r"override 'data.args=\{a: 1, a: 2\}': key 'a' appears twice"
+    ):
+        apply_overrides({}, ["data.args={a: 1, a: 2}"])
+
+
+def test_yaml_stays_safe() -> None:
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_yaml("!!python/object/apply:os.system ['true']", "f.yaml")
+
+
 def test_the_first_pass_checks_keys_and_types_and_reports_every_section() -> None:
     raw = apply_overrides(
         read_config(MAIN), ["model.encdoer=resnet18", "data.batch_size=abc", "task.lr=1"]
@@ -43,7 +76,9 @@ def test_the_first_pass_leaves_names_to_the_second() -> None:
 
 @pytest.mark.parametrize("name", TASK_SPECS.names())
 def test_every_spec_parses_its_shipped_configs(name: str) -> None:
-    paths = [p for p in CONFIGS.glob("*.yaml") if (read_yaml(p).get("task") or {}).get("name") == name]
+    paths = [
+        p for p in CONFIGS.glob("*.yaml") if (read_yaml(p).get("task") or {}).get("name") == name
+    ]
     assert paths, f"no shipped config of task {name}"
     for path in paths:
         assert parse_config(read_config(path), str(path)).task_name == name

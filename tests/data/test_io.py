@@ -47,9 +47,10 @@ def test_depth_round_trip_in_millimetres(tmp_path: Path) -> None:
     assert raw.dtype == np.uint16
     np.testing.assert_array_equal(
         raw, [[0, 1234, 9900], [0, 0, 65535]]
-    )  # invalid stays 0, far is clipped
-    np.testing.assert_allclose(read_depth(tmp_path / "d.png", 1000.0), raw / 1000.0, rtol=1e-6)
-    np.testing.assert_allclose(read_depth(tmp_path / "d.png", 256.0), raw / 256.0, rtol=1e-6)
+    )  # invalid stays 0, far is clipped to the saturated value
+    valid = np.where(raw == 65535, 0, raw)  # which reads back as invalid
+    np.testing.assert_allclose(read_depth(tmp_path / "d.png", 1000.0), valid / 1000.0, rtol=1e-6)
+    np.testing.assert_allclose(read_depth(tmp_path / "d.png", 256.0), valid / 256.0, rtol=1e-6)
 
 
 def test_tiny_positive_depth_stays_valid(tmp_path: Path) -> None:

@@ -124,6 +124,18 @@ def test_all_zero_depth_split_names_split_count_and_settings(mai_root: Path) -> 
     assert "data.depth_scale=1000.0" in message and "task.max_depth=10.0" in message
 
 
+def test_saturated_depth_is_invalid_not_65_metres(mai_root: Path) -> None:
+    """Issue 24 (also found): depth maps that are all 65535 with task.max_depth=100 trained as a
+    constant 65.5 m; 65535 is the saturated value of 16-bit files and counts as invalid."""
+    for i in range(3):
+        cv2.imwrite(str(mai_root / f"train/depth/{i:05d}.png"), np.full((16, 20), 65535, np.uint16))
+    module = _depth_module(mai_root, val_split="train", check="full")
+    with pytest.raises(DataError) as info:
+        module.check_valid_depth(1e-3, 100.0, roles=("train",))
+    assert "0 valid depth pixels in 3 of 3" in str(info.value)
+    assert "their 0 and 65535 (saturated) values invalid" in str(info.value)
+
+
 def test_a_depth_scale_that_leaves_no_pixel_in_range_is_caught(mai_root: Path) -> None:
     # depths of 0.5..9 m read with depth_scale 1 become 500..9000 "metres": all above max_depth
     module = _depth_module(mai_root, val_split="train", depth_scale=1.0)

@@ -103,6 +103,41 @@ def test_torch_weights_are_read_weights_only(
         create_encoder("resnet18", pretrained=crafted)
 
 
+@pytest.mark.parametrize("include_top", [False, True])
+def test_timm_never_opens_the_weights_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, include_top: bool
+) -> None:
+    """Issue 24, case 2: densepred's weights-only reader is the only one to open the file; timm
+    gets the tensors (and adapts them to 4 input channels) and keeps no copy of them."""
+    source = source_model("resnet18")
+    path = save(source.state_dict(), tmp_path / "weights.pth")
+    real_load = torch.load
+    reads: list[object] = []
+
+    def load(file: object, *args: object, **kwargs: object) -> object:
+        if Path(str(file)) == path:
+            reads.append(kwargs.get("weights_only"))
+        return real_load(file, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", load)
+    model = create_encoder("resnet18", include_top=include_top, pretrained=path, in_channels=4)
+    assert reads == [True]
+    first = model.conv1 if include_top else model.model.conv1
+    expected = source.conv1.weight.repeat(1, 2, 1, 1)[:, :4] * 3 / 4  # timm's in_chans adaptation
+    torch.testing.assert_close(first.weight, expected)
+    assert all("state_dict" not in getattr(m, "pretrained_cfg", {}) for m in model.modules())
+
+
+def test_encoder_options_that_load_files_are_refused(tmp_path: Path) -> None:
+    """Issue 24, case 2: a caller's timm option cannot name a file behind densepred's back."""
+    from densepred.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="encoder_args.pretrained_cfg_overlay is refused"):
+        create_encoder("resnet18", pretrained_cfg_overlay={"file": str(tmp_path / "x.pth")})
+    with pytest.raises(ConfigError, match="encoder_args.checkpoint_path is refused"):
+        create_encoder("resnet18", checkpoint_path=str(tmp_path / "x.pth"))
+
+
 def test_mismatched_file_lists_keys(tmp_path: Path) -> None:
     with torch.device("meta"):
         other = timm.create_model("resnet34")
