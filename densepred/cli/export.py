@@ -69,9 +69,10 @@ def print_report(report: dict[str, Any]) -> None:
 
 def _export(args: argparse.Namespace) -> None:
     if args.print_config:
-        from densepred.app.inference import checkpoint_config, load_task
+        from densepred.app.inference import load_task
+        from densepred.export.pipeline import export_config
 
-        print(checkpoint_config(load_task(args.checkpoint), args.overrides).to_yaml(), end="")
+        print(export_config(load_task(args.checkpoint), args.overrides).to_yaml(), end="")
         return
     from densepred.export.pipeline import export_checkpoint
 

@@ -131,7 +131,7 @@ class ExportOptions:
         return ".".join([stem, *tags]) + EXPORT_FORMATS.get(self.format).suffix
 
 
-def _config_with(task: BaseTask, overrides: list[str]) -> Config:
+def export_config(task: BaseTask, overrides: list[str]) -> Config:
     """The checkpoint's config with ``data.*`` overrides; a ``data.root`` given for real data
     on a synthetic-data checkpoint is refused (the synthetic set would be rendered into it)."""
     bad = [o for o in overrides if not o.startswith("data.")]
@@ -348,7 +348,7 @@ def export_task(
     """
     fmt = EXPORT_FORMATS.get(opts.format)
     fmt.check_installed()
-    config = _config_with(task, opts.data_overrides)
+    config = export_config(task, opts.data_overrides)
     check_exportable(type(task))
     size = _network_size(config, opts.size)
     module, layout = wrap_for_export(task.model.eval(), config, opts, size)
